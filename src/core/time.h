@@ -1,0 +1,25 @@
+// Event time: milliseconds since the Unix epoch (UTC) as int64. Detectors and windows run on it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace orbwatch {
+
+// Writes "YYYY-MM-DDTHH:MM:SS.mmmZ" (24 chars) into buf; returns the length written.
+size_t format_rfc3339_ms(int64_t unix_ms, char* buf);
+std::string rfc3339_ms(int64_t unix_ms);
+
+// Parses RFC 3339 / ISO 8601 UTC timestamps ("2024-01-02T03:04:05Z", optional fraction and
+// +hh:mm offset) into unix ms.
+std::optional<int64_t> parse_rfc3339_ms(std::string_view text);
+
+// Days since 1970-01-01 for a proleptic Gregorian date (H. Hinnant's algorithm).
+int64_t days_from_civil(int64_t y, unsigned m, unsigned d);
+
+int64_t wall_clock_ms();
+
+}  // namespace orbwatch
