@@ -1,0 +1,12 @@
+// The orbwatch subcommands. Each file in src/cli/ adds one to the app; main.cpp only calls these.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace orbwatch::cli {
+
+// Each registers its subcommand, options and callback. The callback sets `exit_code`.
+void add_analyze_command(CLI::App& app, int& exit_code);
+void add_collect_command(CLI::App& app, int& exit_code);
+
+}  // namespace orbwatch::cli
