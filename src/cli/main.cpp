@@ -1,9 +1,13 @@
 // orbwatch entry point: parses the command line and hands over to one subcommand. Wiring only.
 #include <CLI/CLI.hpp>
 
+#include "cli/commands.h"
+
 int main(int argc, char** argv) {
   CLI::App app{"orbwatch: network-flow security monitor for covert-network traffic"};
   app.require_subcommand(1);
+  int exit_code = 0;
+  orbwatch::cli::add_collect_command(app, exit_code);
   CLI11_PARSE(app, argc, argv);
-  return 0;
+  return exit_code;
 }
