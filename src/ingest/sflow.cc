@@ -143,7 +143,9 @@ class SflowDecoder {
     if (!read_address(r, agent_, known)) {
       return fail(known ? DecodeError::kTruncated : DecodeError::kBadVersion, r);
     }
-    if (!agent_.is_zero()) exporter_ = agent_;
+    // An agent that does not know its address sends 0.0.0.0 (or type 0): use the UDP source.
+    bool unset = agent_.is_zero() || (agent_.is_v4() && agent_.v4_value() == 0);
+    if (!unset) exporter_ = agent_;
     uint32_t seq, uptime, num_samples;
     if (!r.u32(sub_agent_) || !r.u32(seq) || !r.u32(uptime) || !r.u32(num_samples)) {
       return fail(DecodeError::kTruncated, r);
@@ -157,8 +159,9 @@ class SflowDecoder {
 
     // Each sample takes at least its 8-byte tag and length.
     if (num_samples > r.remaining() / 8) fail(DecodeError::kBadLength, r, num_samples);
-    for (uint32_t i = 0; i < num_samples && r.remaining() > 0; ++i) {
+    for (uint32_t i = 0; i < num_samples; ++i) {
       size_t at = offset(r);
+      if (r.remaining() == 0) return fail(DecodeError::kTruncated, at, i);  // fewer than claimed
       uint32_t format, len;
       ByteReader s(nullptr, 0);
       if (!r.u32(format) || !r.u32(len)) return fail(DecodeError::kTruncated, at);
