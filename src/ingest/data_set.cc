@@ -1,0 +1,296 @@
+#include "ingest/data_set.h"
+
+#include <array>
+
+namespace orbwatch::ingest {
+
+namespace {
+
+using O = FieldOp;
+
+// NTP-format timestamps (RFC 7011 6.1.9/6.1.10): seconds since 1900 and a 2^-32 fraction.
+constexpr int64_t kNtpToUnixSeconds = 2208988800;
+int64_t ntp_to_ms(uint64_t v) {
+  auto secs = static_cast<int64_t>(v >> 32) - kNtpToUnixSeconds;
+  auto frac_ms = static_cast<int64_t>(((v & 0xffffffffu) * 1000) >> 32);
+  return secs * 1000 + frac_ms;
+}
+
+// Values of one record, indexed by FieldOp. Only entries whose bit is in the template's
+// `present` mask are read, so nothing is cleared between records.
+struct Values {
+  std::array<uint64_t, static_cast<size_t>(O::kCount)> v;
+  IpAddr src, dst;
+  const uint8_t* name = nullptr;
+  size_t name_len = 0;
+  uint64_t operator[](O op) const { return v[static_cast<size_t>(op)]; }
+};
+
+// Reads one record at p (at most `avail` bytes). Returns bytes consumed, 0 when it does not fit.
+size_t read_record(const Template& t, const uint8_t* p, size_t avail, Values& val) {
+  if (!t.has_varlen) {
+    if (avail < t.fixed_len) return 0;
+    for (const TemplateField& f : t.fields) {
+      switch (f.kind) {
+        case FieldKind::kInt: val.v[static_cast<size_t>(f.op)] = load_be_n(p, f.len); break;
+        case FieldKind::kV4:
+          (f.op == O::kSrcV4 ? val.src : val.dst) = IpAddr::v4_bytes(p);
+          break;
+        case FieldKind::kV6:
+          (f.op == O::kSrcV6 ? val.src : val.dst) = IpAddr::v6_bytes(p);
+          break;
+        case FieldKind::kString:
+          val.name = p;
+          val.name_len = f.len;
+          break;
+        case FieldKind::kSkip: break;
+      }
+      p += f.len;
+    }
+    return t.fixed_len;
+  }
+  const uint8_t* start = p;
+  const uint8_t* end = p + avail;
+  for (const TemplateField& f : t.fields) {
+    size_t len = f.len;
+    if (f.len == kVarLen) {
+      // RFC 7011 7: one length byte, or 255 followed by a two-byte length.
+      if (p >= end) return 0;
+      len = *p++;
+      if (len == 255) {
+        if (end - p < 2) return 0;
+        len = load_be16(p);
+        p += 2;
+      }
+    }
+    if (static_cast<size_t>(end - p) < len) return 0;
+    switch (f.kind) {
+      case FieldKind::kInt: val.v[static_cast<size_t>(f.op)] = load_be_n(p, len); break;
+      case FieldKind::kV4: (f.op == O::kSrcV4 ? val.src : val.dst) = IpAddr::v4_bytes(p); break;
+      case FieldKind::kV6: (f.op == O::kSrcV6 ? val.src : val.dst) = IpAddr::v6_bytes(p); break;
+      case FieldKind::kString:
+        val.name = p;
+        val.name_len = len;
+        break;
+      case FieldKind::kSkip: break;
+    }
+    p += len;
+  }
+  return static_cast<size_t>(p - start);
+}
+
+// Absolute start/end in ms from whichever time encoding the template carries.
+void resolve_times(const Template& t, const Values& v, const MessageContext& ctx,
+                   const DomainState* ds, FlowRecord& r) {
+  int64_t start = INT64_MIN, end = INT64_MIN;
+  auto uptime_base = [&]() -> int64_t {
+    if (ctx.kind == ExportKind::kNetflow9) return ctx.export_ms - ctx.sys_uptime_ms;
+    if (t.has(O::kSystemInitMs)) return static_cast<int64_t>(v[O::kSystemInitMs]);
+    return ds != nullptr && ds->system_init_ms >= 0 ? ds->system_init_ms : INT64_MIN;
+  };
+  auto uptime = [&](O op) -> int64_t {
+    if (ctx.kind == ExportKind::kNetflow9) {
+      // Signed difference: survives uptime wrap and records stamped just after export.
+      auto ago = static_cast<int32_t>(ctx.sys_uptime_ms - static_cast<uint32_t>(v[op]));
+      return ctx.export_ms - ago;
+    }
+    int64_t base = uptime_base();
+    return base == INT64_MIN ? INT64_MIN : base + static_cast<int64_t>(v[op]);
+  };
+  if (t.has(O::kStartMs)) {
+    start = static_cast<int64_t>(v[O::kStartMs]);
+  } else if (t.has(O::kStartUs)) {
+    start = ntp_to_ms(v[O::kStartUs]);
+  } else if (t.has(O::kStartNs)) {
+    start = ntp_to_ms(v[O::kStartNs]);
+  } else if (t.has(O::kStartSec)) {
+    start = static_cast<int64_t>(v[O::kStartSec]) * 1000;
+  } else if (t.has(O::kFirstUptime)) {
+    start = uptime(O::kFirstUptime);
+  } else if (t.has(O::kStartDeltaUs)) {
+    start = ctx.export_ms - static_cast<int64_t>(v[O::kStartDeltaUs] / 1000);
+  }
+  if (t.has(O::kEndMs)) {
+    end = static_cast<int64_t>(v[O::kEndMs]);
+  } else if (t.has(O::kEndUs)) {
+    end = ntp_to_ms(v[O::kEndUs]);
+  } else if (t.has(O::kEndNs)) {
+    end = ntp_to_ms(v[O::kEndNs]);
+  } else if (t.has(O::kEndSec)) {
+    end = static_cast<int64_t>(v[O::kEndSec]) * 1000;
+  } else if (t.has(O::kLastUptime)) {
+    end = uptime(O::kLastUptime);
+  } else if (t.has(O::kEndDeltaUs)) {
+    end = ctx.export_ms - static_cast<int64_t>(v[O::kEndDeltaUs] / 1000);
+  }
+  int64_t duration = t.has(O::kDurationMs)   ? static_cast<int64_t>(v[O::kDurationMs])
+                     : t.has(O::kDurationUs) ? static_cast<int64_t>(v[O::kDurationUs] / 1000)
+                                             : -1;
+  if (start == INT64_MIN && end != INT64_MIN && duration >= 0) start = end - duration;
+  if (end == INT64_MIN && start != INT64_MIN && duration >= 0) end = start + duration;
+  if (start == INT64_MIN && end == INT64_MIN) {
+    start = end = ctx.export_ms != 0 ? ctx.export_ms : ctx.recv_ms;
+    r.flags |= flow_flags::kTimeEstimated;
+  } else if (start == INT64_MIN) {
+    start = end;
+  } else if (end == INT64_MIN) {
+    end = start;
+  }
+  r.start_ms = start;
+  r.end_ms = end;
+}
+
+uint32_t clamp_rate(uint64_t rate) { return rate > UINT32_MAX ? UINT32_MAX : uint32_t(rate); }
+
+// The sampling rate an options record announces (RFC 3954 8, RFC 7270 for 305/306).
+uint32_t options_rate(const Template& t, const Values& v) {
+  if (t.has(O::kSamplingInterval) && v[O::kSamplingInterval] > 0) {
+    return clamp_rate(v[O::kSamplingInterval]);
+  }
+  if (t.has(O::kSamplerRandomInterval) && v[O::kSamplerRandomInterval] > 0) {
+    return clamp_rate(v[O::kSamplerRandomInterval]);
+  }
+  if (t.has(O::kSamplingPacketInterval) && v[O::kSamplingPacketInterval] > 0) {
+    uint64_t interval = v[O::kSamplingPacketInterval];
+    uint64_t space = t.has(O::kSamplingPacketSpace) ? v[O::kSamplingPacketSpace] : 0;
+    return clamp_rate((interval + space) / interval);
+  }
+  return 0;
+}
+
+void consume_options(const Template& t, const Values& v, const MessageContext& ctx,
+                     ExporterState& ex, DomainState* ds) {
+  if (ds == nullptr) return;
+  if (t.has(O::kSystemInitMs)) ds->system_init_ms = static_cast<int64_t>(v[O::kSystemInitMs]);
+  uint32_t rate = options_rate(t, v);
+  if (rate == 0) return;
+  if (t.has(O::kSamplerId)) {
+    ex.set_sampler_rate(ctx.domain, v[O::kSamplerId], rate);
+  } else {
+    ds->default_rate = rate;
+  }
+  ds->last_rate = rate;
+}
+
+uint32_t record_rate(const Template& t, const Values& v, const MessageContext& ctx,
+                     const ExporterState& ex, const DomainState* ds) {
+  uint32_t direct = options_rate(t, v);  // some exporters put the interval in every record
+  if (direct != 0) return direct;
+  if (t.has(O::kSamplerId)) {
+    uint32_t r = ex.sampler_rate(ctx.domain, v[O::kSamplerId]);
+    if (r != 0) return r;
+  }
+  if (ds == nullptr) return 0;
+  return ds->default_rate != 0 ? ds->default_rate : ds->last_rate;
+}
+
+void emit_reverse(const Template& t, const Values& v, FlowBatch& out) {
+  // RFC 5103: the reverse half shares the key with source and destination swapped.
+  FlowRecord r = out.records.back();
+  std::swap(r.src, r.dst);
+  std::swap(r.src_port, r.dst_port);
+  std::swap(r.in_if, r.out_if);
+  std::swap(r.src_as, r.dst_as);
+  std::swap(r.src_mask, r.dst_mask);
+  if (r.proto == 1 || r.proto == 58) r.src_port = r.dst_port = 0;
+  r.bytes = t.has(O::kRevBytes) ? v[O::kRevBytes] : 0;
+  r.packets = t.has(O::kRevPackets) ? v[O::kRevPackets] : 0;
+  r.tcp_flags = t.has(O::kRevTcpFlags) ? static_cast<uint8_t>(v[O::kRevTcpFlags]) : 0;
+  if (t.has(O::kRevStartMs)) r.start_ms = static_cast<int64_t>(v[O::kRevStartMs]);
+  if (t.has(O::kRevEndMs)) r.end_ms = static_cast<int64_t>(v[O::kRevEndMs]);
+  if (t.has(O::kRevDeltaMs)) {
+    r.start_ms += static_cast<int64_t>(v[O::kRevDeltaMs]);
+    if (r.end_ms < r.start_ms) r.end_ms = r.start_ms;
+  }
+  if (r.sampling_rate > 1) {
+    r.bytes *= r.sampling_rate;
+    r.packets *= r.sampling_rate;
+  }
+  r.flags = static_cast<uint8_t>((r.flags & ~flow_flags::kBiflowForward) |
+                                 flow_flags::kBiflowReverse);
+  out.records.back().flags |= flow_flags::kBiflowForward;
+  out.records.push_back(r);
+}
+
+void build_flow(const Template& t, const Values& v, const MessageContext& ctx, ExporterState& ex,
+                const DomainState* ds, FlowBatch& out) {
+  FlowRecord& r = out.add();
+  r.src = v.src;
+  r.dst = v.dst;
+  r.exporter = ex.addr();
+  r.obs_domain = ctx.domain;
+  r.source = ctx.kind == ExportKind::kIpfix ? FlowSource::kIpfix : FlowSource::kNetflow9;
+  auto get = [&](O op) -> uint64_t { return t.has(op) ? v[op] : 0; };
+  r.src_port = static_cast<uint16_t>(get(O::kSrcPort));
+  r.dst_port = static_cast<uint16_t>(get(O::kDstPort));
+  r.proto = static_cast<uint8_t>(get(O::kProto));
+  r.tcp_flags = static_cast<uint8_t>(get(O::kTcpFlags));  // low byte: the flags proper
+  r.tos = static_cast<uint8_t>(get(O::kTos));
+  r.bytes = t.has(O::kBytes) ? v[O::kBytes] : get(O::kBytesAlt);
+  r.packets = t.has(O::kPackets) ? v[O::kPackets] : get(O::kPacketsAlt);
+  r.in_if = static_cast<uint32_t>(get(O::kInIf));
+  r.out_if = static_cast<uint32_t>(get(O::kOutIf));
+  r.src_as = static_cast<uint32_t>(get(O::kSrcAs));
+  r.dst_as = static_cast<uint32_t>(get(O::kDstAs));
+  r.src_mask = static_cast<uint8_t>(get(O::kSrcMask));
+  r.dst_mask = static_cast<uint8_t>(get(O::kDstMask));
+  r.vlan = static_cast<uint16_t>(get(O::kVlan) & 0x0fff);
+  if (t.has(O::kDirection)) {
+    r.direction = v[O::kDirection] == 0 ? FlowDirection::kIngress : FlowDirection::kEgress;
+  }
+  if (t.has(O::kIcmpTypeCode) && (r.proto == 1 || r.proto == 58) && r.dst_port == 0) {
+    r.dst_port = static_cast<uint16_t>(v[O::kIcmpTypeCode]);
+  }
+  resolve_times(t, v, ctx, ds, r);
+  uint32_t rate = record_rate(t, v, ctx, ex, ds);
+  if (rate > 1) {
+    r.sampling_rate = rate;
+    r.bytes *= rate;
+    r.packets *= rate;
+    r.flags |= flow_flags::kSampled;
+  } else if (rate == 1) {
+    r.sampling_rate = 1;
+  }
+  if (v.name_len != 0) {
+    // Strings may be NUL-padded to their fixed length.
+    size_t n = 0;
+    while (n < v.name_len && v.name[n] != 0) ++n;
+    if (n != 0) r.name_ref = out.add_name({reinterpret_cast<const char*>(v.name), n});
+  }
+  bool reverse = (t.has(O::kRevBytes) && v[O::kRevBytes] != 0) ||
+                 (t.has(O::kRevPackets) && v[O::kRevPackets] != 0);
+  if (reverse) emit_reverse(t, v, out);
+}
+
+}  // namespace
+
+size_t decode_data_set(const Template& t, const uint8_t* body, size_t len,
+                       const MessageContext& ctx, ExporterState& ex, FlowBatch& out,
+                       DecodeStats& stats) {
+  DomainState* ds = ex.domain(ctx.kind, ctx.domain);
+  Values v{};
+  size_t pos = 0, read = 0;
+  const size_t before = out.records.size();
+  while (len - pos >= t.min_len) {
+    v.name_len = 0;
+    size_t used = read_record(t, body + pos, len - pos, v);
+    if (used == 0) {
+      // A variable-length field ran past the set. Padding is shorter than min_len, so this is
+      // a broken record: count it and keep what came before.
+      stats.fail(DecodeError::kBadRecord, ex.addr(), ctx.set_offset + pos, t.id);
+      break;
+    }
+    pos += used;
+    ++read;
+    if (t.options) {
+      consume_options(t, v, ctx, ex, ds);
+      ++stats.options_records;
+    } else {
+      build_flow(t, v, ctx, ex, ds, out);
+    }
+  }
+  stats.records += out.records.size() - before;
+  return read;
+}
+
+}  // namespace orbwatch::ingest

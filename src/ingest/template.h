@@ -1,0 +1,45 @@
+// NetFlow v9 / IPFIX templates, compiled at arrival into (length, op) lists so data records
+// decode without looking anything up (RFC 3954 5.2-5.3, RFC 7011 3.4).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "core/byte_reader.h"
+#include "ingest/field_op.h"
+
+namespace orbwatch::ingest {
+
+inline constexpr uint16_t kVarLen = 65535;  // RFC 7011 7: variable-length encoding
+inline constexpr size_t kMaxTemplateFields = 1024;
+
+enum class FieldKind : uint8_t { kSkip, kInt, kV4, kV6, kString };
+
+struct TemplateField {
+  uint16_t len = 0;  // kVarLen for variable-length fields
+  FieldOp op = FieldOp::kSkip;
+  FieldKind kind = FieldKind::kSkip;
+};
+
+struct Template {
+  uint16_t id = 0;
+  bool options = false;
+  uint16_t scope_count = 0;   // options templates: the first scope_count fields are scope
+  bool has_varlen = false;
+  uint32_t fixed_len = 0;     // sum of fixed field lengths
+  uint32_t min_len = 0;       // smallest possible record (fixed + 1 byte per varlen field)
+  uint64_t present = 0;       // bit per FieldOp the template carries
+  std::vector<TemplateField> fields;
+  uint64_t last_used = 0;     // LRU stamp (ExporterState::clock)
+
+  bool has(FieldOp op) const { return (present >> static_cast<unsigned>(op)) & 1; }
+};
+
+enum class TemplateParse : uint8_t { kOk, kWithdraw, kTruncated, kInvalid };
+
+// Parses one template record at `r` (consumed). `ipfix` selects the enterprise-bit and
+// options-template layouts; v9 field types >= 32768 are plain vendor types (e.g. nProbe).
+// A kWithdraw result (IPFIX field count 0) leaves only `out.id` set.
+TemplateParse parse_template(ByteReader& r, bool ipfix, bool options, Template& out);
+
+}  // namespace orbwatch::ingest
