@@ -201,6 +201,15 @@ int run_collect(const CollectOptions& o) {
   lo.sockets_per_listen = o.threads == 0 ? 1 : o.threads;
   lo.rcvbuf_bytes = o.rcvbuf;
 
+  // The handler only records the signal; the main loop below does the work.
+  // Installed before the port is announced, so a prompt SIGTERM still stops gracefully.
+  struct sigaction sa {};
+  sa.sa_handler = on_collect_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
   Output output;
   std::string err;
   if (!output.open(o.flows_out, err)) {
@@ -221,14 +230,6 @@ int run_collect(const CollectOptions& o) {
                bound.to_string(), lo.sockets_per_listen,
                listener.granted_rcvbuf(i * lo.sockets_per_listen));
   }
-
-  // The handler only records the signal; the main loop below does the work.
-  struct sigaction sa {};
-  sa.sa_handler = on_collect_signal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-  std::signal(SIGPIPE, SIG_IGN);
 
   Collector collector(listener.sockets(), output);
   listener.start(collector);

@@ -1,0 +1,192 @@
+#!/usr/bin/env bash
+# Highest loss-free ingest rate (flows/s) per receiver and protocol, on loopback.
+#
+# Receivers: orbwatch-null-receiver (the harness limit), nfdump's nfcapd, pmacct's nfacctd and
+# `orbwatch collect --flows-out /dev/null`. The sender (orbwatch-flowgen) runs pinned to one CPU,
+# the receiver to another; every receiver gets the same 8 MiB socket buffer. For each pair the
+# rate is searched: start at the sender's maximum, halve until a step loses nothing, then bisect.
+# A step is loss-free when the receiver counted every flow sent (zero loss allowed).
+#
+# usage: bench/ingest/run_ingest_bench.sh [BUILD_DIR]
+#   BUILD_DIR: a Release build with -DORBWATCH_BENCH=ON (default: build-bench)
+# environment: PROTOCOLS="v5 v9 ipfix"  RECEIVERS="null nfcapd nfacctd orbwatch"
+#   STEP_SECONDS=3  PORT=39600  SENDER_CPU=0  RECEIVER_CPU=1  PRECISION=1.15 (stop when hi/lo <)
+# Prints a markdown table on stdout; progress on stderr.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=${1:-$ROOT/build-bench}
+PROTOCOLS=${PROTOCOLS:-"v5 v9 ipfix"}
+RECEIVERS=${RECEIVERS:-"null nfcapd nfacctd orbwatch"}
+STEP_SECONDS=${STEP_SECONDS:-3}
+PORT=${PORT:-39600}
+SENDER_CPU=${SENDER_CPU:-0}
+RECEIVER_CPU=${RECEIVER_CPU:-1}
+PRECISION=${PRECISION:-1.15}
+RCVBUF=8388608
+
+FLOWGEN=$BUILD/orbwatch-flowgen
+NULLRECV=$BUILD/orbwatch-null-receiver
+ORBWATCH=$BUILD/orbwatch
+for b in "$FLOWGEN" "$NULLRECV"; do
+  [[ -x $b ]] || { echo "missing $b: build with -DORBWATCH_BENCH=ON" >&2; exit 2; }
+done
+
+WORK=$(mktemp -d /tmp/orbwatch-ingest-bench.XXXXXX)
+RECV_PID=""
+OLD_RMEM=""
+cleanup() {
+  if [[ -n $RECV_PID ]]; then kill -TERM "$RECV_PID" 2>/dev/null || true; wait "$RECV_PID" 2>/dev/null || true; fi
+  if [[ -n $OLD_RMEM ]]; then echo "$OLD_RMEM" > /proc/sys/net/core/rmem_max || true; fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+log() { echo "bench: $*" >&2; }
+
+# nfcapd and nfacctd ask with plain SO_RCVBUF, which net.core.rmem_max caps: raise it for the
+# run (restored on exit) so every receiver really gets 8 MiB.
+rmem=$(cat /proc/sys/net/core/rmem_max)
+if (( rmem < RCVBUF )); then
+  if echo "$RCVBUF" > /proc/sys/net/core/rmem_max 2>/dev/null; then
+    OLD_RMEM=$rmem
+    log "net.core.rmem_max raised from $rmem to $RCVBUF for this run"
+  else
+    log "warning: net.core.rmem_max is $rmem and cannot be raised: nfcapd/nfacctd get less than 8 MiB"
+  fi
+fi
+
+have_receiver() {
+  case $1 in
+    null) return 0 ;;
+    nfcapd) command -v nfcapd >/dev/null && command -v nfdump >/dev/null ;;
+    nfacctd) command -v nfacctd >/dev/null ;;
+    orbwatch) [[ -x $ORBWATCH ]] && "$ORBWATCH" collect --help >/dev/null 2>&1 ;;
+    *) return 1 ;;
+  esac
+}
+
+wait_bound() {  # until something listens on UDP $PORT (5 s at most)
+  for _ in $(seq 100); do
+    [[ -n $(ss -Hlun "sport = :$PORT") ]] && return 0
+    sleep 0.05
+  done
+  log "receiver did not bind port $PORT"; return 1
+}
+
+start_receiver() {  # $1 receiver; sets RECV_PID
+  local d=$WORK/step
+  rm -rf "$d"; mkdir -p "$d"
+  case $1 in
+    null)
+      taskset -c "$RECEIVER_CPU" "$NULLRECV" --port "$PORT" --rcvbuf $RCVBUF >"$d/out" 2>"$d/err" &
+      ;;
+    nfcapd)
+      mkdir -p "$d/flows"
+      taskset -c "$RECEIVER_CPU" nfcapd -w "$d/flows" -b 127.0.0.1 -p "$PORT" -B $RCVBUF \
+        >"$d/out" 2>&1 &
+      ;;
+    nfacctd)
+      cat >"$d/nfacctd.conf" <<EOF
+daemonize: false
+nfacctd_ip: 127.0.0.1
+nfacctd_port: $PORT
+nfacctd_pipe_size: $RCVBUF
+plugins: print[p]
+aggregate[p]: proto, flows
+print_output[p]: csv
+print_output_file[p]: $d/flows.csv
+print_output_file_append[p]: true
+print_refresh_time[p]: 1
+EOF
+      taskset -c "$RECEIVER_CPU" nfacctd -f "$d/nfacctd.conf" >"$d/out" 2>&1 &
+      ;;
+    orbwatch)
+      taskset -c "$RECEIVER_CPU" "$ORBWATCH" collect --listen "udp://127.0.0.1:$PORT" \
+        --flows-out /dev/null --rcvbuf $RCVBUF --stats-interval 0 >"$d/out" 2>"$d/err" &
+      ;;
+  esac
+  RECV_PID=$!
+  wait_bound
+}
+
+stop_receiver() {  # $1 receiver
+  # nfacctd purges its cache every second: give it two refreshes before stopping.
+  if [[ $1 == nfacctd ]]; then sleep 2.2; else sleep 0.3; fi
+  kill -TERM "$RECV_PID" 2>/dev/null || true
+  wait "$RECV_PID" 2>/dev/null || true
+  RECV_PID=""
+}
+
+counted() {  # $1 receiver; prints the flows it counted (after stop_receiver)
+  local d=$WORK/step
+  case $1 in
+    null) sed -n 's/.* flows=\([0-9]*\).*/\1/p' "$d/out" ;;
+    nfcapd) nfdump -R "$d/flows" -I 2>/dev/null | sed -n 's/^Flows: \([0-9]*\)$/\1/p' | head -1 ;;
+    nfacctd) awk -F, '$1 != "PROTOCOL" { s += $3 } END { print s + 0 }' "$d/flows.csv" 2>/dev/null ;;
+    orbwatch) sed -n 's/.*done in .* records=\([0-9]*\).*/\1/p' "$d/err" ;;
+  esac
+}
+
+# One step at `rate` (0 = as fast as possible). Sets SENT, GOT, ACHIEVED.
+step() {  # $1 receiver $2 proto $3 rate
+  start_receiver "$1"
+  local line
+  line=$(taskset -c "$SENDER_CPU" "$FLOWGEN" --proto "$2" --port "$PORT" --rate "$3" \
+    --duration "$STEP_SECONDS" --quiet)
+  SENT=$(sed -n 's/.* flows=\([0-9]*\).*/\1/p' <<<"$line")
+  ACHIEVED=$(sed -n 's/.* flows_per_s=\([0-9]*\).*/\1/p' <<<"$line")
+  stop_receiver "$1"
+  GOT=$(counted "$1")
+  GOT=${GOT:-0}
+  log "$1 $2 rate=${3:-max} sent=$SENT got=$GOT ($ACHIEVED flows/s) $([[ $GOT == "$SENT" ]] && echo ok || echo LOSS)"
+  [[ $GOT == "$SENT" ]]
+}
+
+# Sets RATE (highest loss-free flows/s) and SENDER_BOUND (1: lossless even at the sender's max).
+search() {  # $1 receiver $2 proto
+  local lo=0 hi
+  SENDER_BOUND=0
+  if step "$1" "$2" 0; then RATE=$ACHIEVED; SENDER_BOUND=1; return; fi
+  hi=$ACHIEVED
+  local r=$((hi / 2))
+  while (( r > 1000 )); do
+    if step "$1" "$2" "$r"; then lo=$r; break; fi
+    hi=$r; r=$((r / 2))
+  done
+  RATE=0
+  (( lo == 0 )) && return
+  while awk -v h="$hi" -v l="$lo" -v p="$PRECISION" 'BEGIN { exit !(h / l > p) }'; do
+    r=$(( (lo + hi) / 2 ))
+    if step "$1" "$2" "$r"; then lo=$r; else hi=$r; fi
+  done
+  RATE=$lo
+}
+
+declare -A RESULT BOUND
+start=$(date +%s)
+for proto in $PROTOCOLS; do
+  for recv in $RECEIVERS; do
+    if ! have_receiver "$recv"; then
+      log "skipping $recv: not available$([[ $recv == orbwatch ]] && echo " ($ORBWATCH collect --help fails)")"
+      continue
+    fi
+    search "$recv" "$proto"
+    RESULT[$recv/$proto]=$RATE
+    BOUND[$recv/$proto]=$SENDER_BOUND
+  done
+done
+
+echo "| receiver | protocol | max loss-free flows/s | % of null receiver |"
+echo "|---|---|---:|---:|"
+for proto in $PROTOCOLS; do
+  null=${RESULT[null/$proto]:-0}
+  for recv in $RECEIVERS; do
+    [[ -n ${RESULT[$recv/$proto]:-} ]] || continue
+    rate=${RESULT[$recv/$proto]}
+    shown=$(printf "%'d" "$rate" 2>/dev/null || echo "$rate")
+    [[ ${BOUND[$recv/$proto]} == 1 ]] && shown="≥ $shown (sender limit)"
+    pct=$( (( null > 0 )) && awk -v a="$rate" -v b="$null" 'BEGIN { printf "%.0f%%", 100 * a / b }' || echo "n/a")
+    echo "| $recv | $proto | $shown | $pct |"
+  done
+done
+log "done in $(( $(date +%s) - start )) s; $(nproc) CPUs, kernel $(uname -r), step ${STEP_SECONDS} s"
