@@ -150,6 +150,7 @@ class SflowDecoder {
     if (!r.u32(sub_agent_) || !r.u32(seq) || !r.u32(uptime) || !r.u32(num_samples)) {
       return fail(DecodeError::kTruncated, r);
     }
+    st_.last_header_ = {agent_, sub_agent_, seq, uptime, num_samples};
     bool created;
     auto& agent = st_.touch(st_.agents_, SflowAgentState::AgentKey{exporter_, sub_agent_},
                             st_.limits_.max_agents, st_.counts_.agents_evicted, created);

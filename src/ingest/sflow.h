@@ -60,6 +60,12 @@ class SflowAgentState {
     uint64_t counters_evicted = 0;
   };
 
+  // The last datagram header that decoded (diagnostics, tests).
+  struct DatagramHeader {
+    IpAddr agent;  // as sent (zero when the agent did not know its address)
+    uint32_t sub_agent = 0, sequence = 0, uptime_ms = 0, num_samples = 0;
+  };
+
   SflowAgentState() : SflowAgentState(Limits{}) {}
   explicit SflowAgentState(const Limits& limits);
 
@@ -74,6 +80,7 @@ class SflowAgentState {
     for (const auto& [k, v] : counters_) f(k.agent, v.value);
   }
   const Counts& counts() const { return counts_; }
+  const DatagramHeader& last_header() const { return last_header_; }
   const Limits& limits() const { return limits_; }
 
  private:
@@ -139,6 +146,7 @@ class SflowAgentState {
   Table<SourceKey, SourceEntry> sources_;
   Table<CounterKey, IfCounters> counters_;
   Counts counts_;
+  DatagramHeader last_header_;
   std::vector<uint64_t> scratch_;  // eviction pass workspace, reused
 };
 
