@@ -7,6 +7,7 @@ int main(int argc, char** argv) {
   CLI::App app{"orbwatch: network-flow security monitor for covert-network traffic"};
   app.require_subcommand(1);
   int exit_code = 0;
+  orbwatch::cli::add_analyze_command(app, exit_code);
   orbwatch::cli::add_collect_command(app, exit_code);
   CLI11_PARSE(app, argc, argv);
   return exit_code;

@@ -195,7 +195,9 @@ void emit_reverse(const Template& t, const Values& v, FlowBatch& out) {
   if (r.proto == 1 || r.proto == 58) r.src_port = r.dst_port = 0;
   r.bytes = t.has(O::kRevBytes) ? v[O::kRevBytes] : 0;
   r.packets = t.has(O::kRevPackets) ? v[O::kRevPackets] : 0;
-  r.tcp_flags = t.has(O::kRevTcpFlags) ? static_cast<uint8_t>(v[O::kRevTcpFlags]) : 0;
+  auto get = [&](O op) -> uint64_t { return t.has(op) ? v[op] : 0; };
+  r.tcp_flags = static_cast<uint8_t>(get(O::kRevTcpFlags) | get(O::kRevInitTcpFlags) |
+                                     get(O::kRevUnionTcpFlags));
   if (t.has(O::kRevStartMs)) r.start_ms = static_cast<int64_t>(v[O::kRevStartMs]);
   if (t.has(O::kRevEndMs)) r.end_ms = static_cast<int64_t>(v[O::kRevEndMs]);
   if (t.has(O::kRevDeltaMs)) {
@@ -224,7 +226,9 @@ void build_flow(const Template& t, const Values& v, const MessageContext& ctx, E
   r.src_port = static_cast<uint16_t>(get(O::kSrcPort));
   r.dst_port = static_cast<uint16_t>(get(O::kDstPort));
   r.proto = static_cast<uint8_t>(get(O::kProto));
-  r.tcp_flags = static_cast<uint8_t>(get(O::kTcpFlags));  // low byte: the flags proper
+  // Low byte: the flags proper. YAF splits them into the first packet's and the rest's.
+  r.tcp_flags = static_cast<uint8_t>(get(O::kTcpFlags) | get(O::kInitTcpFlags) |
+                                     get(O::kUnionTcpFlags));
   r.tos = static_cast<uint8_t>(get(O::kTos));
   r.bytes = t.has(O::kBytes) ? v[O::kBytes] : get(O::kBytesAlt);
   r.packets = t.has(O::kPackets) ? v[O::kPackets] : get(O::kPacketsAlt);

@@ -26,6 +26,7 @@ enum class FieldOp : uint8_t {
   kSamplingPacketInterval, kSamplingPacketSpace,
   // RFC 5103 reverse direction (PEN 29305) and NSEL responder counters.
   kRevBytes, kRevPackets, kRevTcpFlags, kRevStartMs, kRevEndMs, kRevDeltaMs,
+  kInitTcpFlags, kUnionTcpFlags, kRevInitTcpFlags, kRevUnionTcpFlags,  // YAF (PEN 6871)
   kServerName,                   // vendor IEs carrying SNI / HTTP host / DNS query name
   kCount
 };

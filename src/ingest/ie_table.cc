@@ -84,7 +84,11 @@ constexpr Entry kReverse[] = {
 };
 
 constexpr Entry kCert[] = {
-    {21, {O::kRevDeltaMs, 4}},  // YAF reverseFlowDeltaMilliseconds
+    {14, {O::kInitTcpFlags, 1}},         // initialTCPFlags
+    {15, {O::kUnionTcpFlags, 1}},        // unionTCPFlags
+    {21, {O::kRevDeltaMs, 4}},           // reverseFlowDeltaMilliseconds
+    {16398, {O::kRevInitTcpFlags, 1}},   // reverseInitialTCPFlags (0x4000 | 14)
+    {16399, {O::kRevUnionTcpFlags, 1}},  // reverseUnionTCPFlags
 };
 
 constexpr Entry kJuniper[] = {

@@ -1,0 +1,335 @@
+// `orbwatch analyze INPUT...`: offline. Packet captures are metered into flows (or, where they
+// hold NetFlow/IPFIX/sFlow export datagrams, decoded); IPFIX files and NetFlow v5 streams are
+// decoded. Flows go to --flows-out as JSON lines; a summary goes to stdout at the end (to
+// stderr when the flows themselves go to stdout).
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <fmt/core.h>
+
+#include "cli/commands.h"
+#include "cli/flow_summary.h"
+#include "cli/progress.h"
+#include "core/flow_json.h"
+#include "core/time.h"
+#include "ingest/capture_ingest.h"
+#include "ingest/export_decoder.h"
+#include "ingest/export_file.h"
+#include "sink/line_output.h"
+
+namespace orbwatch::cli {
+
+namespace {
+
+volatile std::sig_atomic_t g_stop = 0;
+extern "C" void on_analyze_signal(int) { g_stop = 1; }
+
+struct AnalyzeOptions {
+  std::vector<std::string> inputs;
+  std::string flows_out;
+  std::string interface;
+  std::string bpf;
+  double duration_s = 0;
+  bool meter_all = false;
+  std::vector<uint16_t> decode_ports;
+  double active_timeout_s = 1800;
+  double inactive_timeout_s = 15;
+  bool no_tcp_end = false;
+  uint32_t max_flows = 1u << 20;
+  bool no_names = false;
+  std::string file_exporter = "0.0.0.0";
+  size_t top = 5;
+  bool quiet = false;
+};
+
+enum class InputKind { kCapture, kExportFile, kUnknown };
+
+InputKind detect(const std::string& path, std::string& error) {
+  FILE* f = fopen(path.c_str(), "rb");
+  if (f == nullptr) {
+    error = fmt::format("{}: {}", path, std::strerror(errno));
+    return InputKind::kUnknown;
+  }
+  uint8_t head[4] = {};
+  size_t n = fread(head, 1, 4, f);
+  fclose(f);
+  uint32_t magic = uint32_t{head[0]} << 24 | uint32_t{head[1]} << 16 | uint32_t{head[2]} << 8 |
+                   head[3];
+  switch (magic) {
+    case 0xa1b2c3d4: case 0xd4c3b2a1:  // pcap, micro/nanosecond, either byte order
+    case 0xa1b23c4d: case 0x4d3cb2a1:
+    case 0x0a0d0d0a:                   // pcapng section header block
+      return InputKind::kCapture;
+    default: break;
+  }
+  if (ingest::ExportFileReader::detect({head, n}) != ingest::ExportKind::kNone) {
+    return InputKind::kExportFile;
+  }
+  error = fmt::format("{}: not a pcap, pcapng, IPFIX file or NetFlow v5 stream", path);
+  return InputKind::kUnknown;
+}
+
+uint64_t file_size(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+}
+
+// Everything one run shares across inputs: the decoder keeps templates from file to file
+// (template and data often come in separate captures).
+class Analyzer {
+ public:
+  Analyzer(const AnalyzeOptions& o, sink::LineOutput& out) : o_(o), out_(out) {
+    capture_opts_.force_meter = o.meter_all;
+    capture_opts_.decode_ports = o.decode_ports;
+    capture_opts_.meter.active_timeout_ms = static_cast<int64_t>(o.active_timeout_s * 1000);
+    capture_opts_.meter.inactive_timeout_ms = static_cast<int64_t>(o.inactive_timeout_s * 1000);
+    capture_opts_.meter.tcp_end_expiry = !o.no_tcp_end;
+    capture_opts_.meter.max_flows = o.max_flows;
+    capture_opts_.meter.extract_names = !o.no_names;
+  }
+
+  bool run_capture(ingest::PacketSource& src, Progress& progress, uint64_t& done_bytes) {
+    ingest::CaptureIngest ci(
+        capture_opts_, [this](const ingest::Datagram& dg) { decode(dg); },
+        [this](FlowBatch& b) { take(b); });
+    ingest::PacketView pkt;
+    bool ok = true;
+    const int64_t start_ms = wall_clock_ms();
+    while (g_stop == 0) {
+      auto r = src.next(pkt);
+      if (r == ingest::PacketSource::Next::kPacket) {
+        ci.on_packet(pkt, src.name());
+        done_bytes += pkt.caplen + 16;
+        progress.update(done_bytes, summary_.records() + batch_.size());
+        continue;
+      }
+      if (r == ingest::PacketSource::Next::kEnd) break;
+      if (r == ingest::PacketSource::Next::kTimeout) {
+        if (o_.duration_s > 0 && wall_clock_ms() - start_ms >= o_.duration_s * 1000) break;
+        continue;
+      }
+      // A read error or a file cut short: keep what came before, say where it stopped.
+      problems_.push_back(src.error());
+      ok = src.truncated();
+      break;
+    }
+    ci.finish();
+    flush_batch();
+    capture_stats_.push_back(ci.stats());
+    if (src.live() && src.dropped() != 0) {
+      problems_.push_back(fmt::format("{}: {} packets dropped by the kernel", src.name(),
+                                      src.dropped()));
+    }
+    return ok;
+  }
+
+  bool run_export_file(const std::string& path, Progress& progress, uint64_t& done_bytes) {
+    ingest::ExportFileReader reader;
+    std::string error;
+    if (!reader.open(path, error)) {
+      problems_.push_back(error);
+      return false;
+    }
+    auto exporter = IpAddr::parse(o_.file_exporter).value_or(IpAddr{});
+    std::span<const uint8_t> msg;
+    const uint64_t base = done_bytes;
+    while (g_stop == 0 && reader.next(msg)) {
+      // RFC 5655 files carry no receive time; the export time in each header is used instead.
+      decode(ingest::Datagram{msg, exporter, 0, 0, 0});
+      done_bytes = base + reader.offset();
+      progress.update(done_bytes, summary_.records() + batch_.size());
+    }
+    flush_batch();
+    if (!reader.error().empty()) problems_.push_back(reader.error());
+    return true;
+  }
+
+  void finish() {
+    flush_batch();
+    if (!text_.empty()) out_.write(text_);
+  }
+
+  void print_summary(FILE* f) const {
+    summary_.print(f, o_.top);
+    const auto& ds = decoder_.stats();
+    if (ds.datagrams != 0) {
+      fmt::print(f, "exports   {} datagrams (", ds.datagrams);
+      const char* sep = "";
+      const auto& kinds = decoder_.datagrams_by_kind();
+      for (size_t k = 1; k < kinds.size(); ++k) {
+        if (kinds[k] == 0) continue;
+        fmt::print(f, "{}{} {}", sep, ingest::export_kind_name(static_cast<ingest::ExportKind>(k)),
+                   kinds[k]);
+        sep = ", ";
+      }
+      fmt::print(f, "), {} templates, {} exporters", ds.templates, decoder_.exporters().size());
+      if (ds.seq_lost != 0) fmt::print(f, ", ~{} lost by the exporter (sequence gaps)", ds.seq_lost);
+      fmt::print(f, "\n");
+    }
+    for (const auto& cs : capture_stats_) {
+      if (cs.packets == 0) continue;
+      fmt::print(f, "capture   {} packets, {} metered, {} export datagrams, {} non-IP\n",
+                 cs.packets, cs.metered, cs.exports_total(), cs.non_ip);
+    }
+    std::string errors;
+    for (size_t e = 0; e < ds.errors.size(); ++e) {
+      if (ds.errors[e] == 0) continue;
+      errors += fmt::format("{}{} {}", errors.empty() ? "" : ", ",
+                            ingest::decode_error_name(static_cast<ingest::DecodeError>(e)),
+                            ds.errors[e]);
+    }
+    for (const auto& cs : capture_stats_) {
+      for (size_t e = 0; e < cs.errors.size(); ++e) {
+        if (cs.errors[e] == 0) continue;
+        errors += fmt::format("{}{} {}", errors.empty() ? "" : ", ",
+                              ingest::capture_error_name(static_cast<ingest::CaptureError>(e)),
+                              cs.errors[e]);
+      }
+    }
+    if (!errors.empty()) {
+      fmt::print(f, "errors    {}\n", errors);
+      if (ds.total_errors() != 0) fmt::print(f, "  last decode error: {}\n", ds.last_error_text());
+      for (const auto& cs : capture_stats_) {
+        if (cs.total_errors() != 0) fmt::print(f, "  last capture error: {}\n", cs.last_error_text());
+      }
+    }
+    for (const auto& p : problems_) fmt::print(f, "warning   {}\n", p);
+  }
+
+  uint64_t records() const { return summary_.records(); }
+
+ private:
+  void decode(const ingest::Datagram& dg) {
+    decoder_.decode(dg, batch_);
+    if (batch_.size() >= 4096) flush_batch();
+  }
+  void take(FlowBatch& b) {
+    summary_.add(b);
+    write(b);
+  }
+  void flush_batch() {
+    if (batch_.empty()) return;
+    take(batch_);
+    batch_.clear();
+  }
+  void write(const FlowBatch& b) {
+    if (!out_.enabled()) return;
+    for (size_t i = 0; i < b.size(); ++i) append_flow_json(text_, b, i);
+    if (text_.size() >= (1u << 20)) out_.write(text_);
+  }
+
+  const AnalyzeOptions& o_;
+  sink::LineOutput& out_;
+  ingest::CaptureOptions capture_opts_;
+  ingest::ExportDecoder decoder_;
+  FlowBatch batch_;
+  std::string text_;
+  FlowSummary summary_;
+  std::vector<ingest::CaptureStats> capture_stats_;
+  std::vector<std::string> problems_;
+};
+
+int run_analyze(const AnalyzeOptions& o) {
+  if (o.inputs.empty() && o.interface.empty()) {
+    fmt::print(stderr, "orbwatch analyze: no input (give files or --interface)\n");
+    return 2;
+  }
+  std::vector<InputKind> kinds;
+  uint64_t total = 0;
+  for (const auto& path : o.inputs) {
+    std::string error;
+    kinds.push_back(detect(path, error));
+    if (kinds.back() == InputKind::kUnknown) {
+      fmt::print(stderr, "orbwatch analyze: {}\n", error);
+      return 1;
+    }
+    total += file_size(path);
+  }
+  sink::LineOutput out;
+  std::string error;
+  if (!out.open(o.flows_out, error)) {
+    fmt::print(stderr, "orbwatch analyze: --flows-out: {}\n", error);
+    return 1;
+  }
+  std::signal(SIGINT, on_analyze_signal);
+  std::signal(SIGTERM, on_analyze_signal);
+
+  Analyzer an(o, out);
+  Progress progress(total, o.quiet);
+  uint64_t done = 0;
+  for (size_t i = 0; i < o.inputs.size() && g_stop == 0; ++i) {
+    if (kinds[i] == InputKind::kExportFile) {
+      if (!an.run_export_file(o.inputs[i], progress, done)) {
+        progress.done();
+        an.print_summary(stderr);
+        return 1;
+      }
+      continue;
+    }
+    auto opened = ingest::PacketSource::open_file(o.inputs[i]);
+    if (!opened.source) {
+      progress.done();
+      fmt::print(stderr, "orbwatch analyze: {}\n", opened.error);
+      return 1;
+    }
+    an.run_capture(*opened.source, progress, done);
+  }
+  if (!o.interface.empty() && g_stop == 0) {
+    ingest::LiveOptions lo;
+    lo.filter = o.bpf;
+    auto opened = ingest::PacketSource::open_live(o.interface, lo);
+    if (!opened.source) {
+      fmt::print(stderr, "orbwatch analyze: {}\n", opened.error);
+      return 1;
+    }
+    an.run_capture(*opened.source, progress, done);
+  }
+  progress.done();
+  an.finish();
+  if (out.failed()) {
+    fmt::print(stderr, "orbwatch analyze: --flows-out: {}\n", out.error());
+    return 1;
+  }
+  an.print_summary(out.is_stdout() ? stderr : stdout);
+  return 0;
+}
+
+}  // namespace
+
+void add_analyze_command(CLI::App& app, int& exit_code) {
+  auto o = std::make_shared<AnalyzeOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "analyze",
+      "Analyse captures offline: pcap/pcapng of raw traffic (metered into flows) or of "
+      "NetFlow/IPFIX/sFlow exports (decoded), IPFIX files (RFC 5655) and NetFlow v5 streams");
+  cmd->add_option("inputs", o->inputs, "input files; the format is read from the file header");
+  cmd->add_option("--flows-out", o->flows_out, "write flows as JSON lines to FILE ('-': stdout)");
+  cmd->add_option("--interface,-i", o->interface, "also capture live from this interface");
+  cmd->add_option("--bpf", o->bpf, "BPF filter for --interface");
+  cmd->add_option("--duration", o->duration_s, "stop live capture after SECONDS (default: Ctrl-C)");
+  cmd->add_flag("--meter", o->meter_all, "meter every packet, even NetFlow/IPFIX/sFlow exports");
+  cmd->add_option("--decode-ports", o->decode_ports,
+                  "UDP ports whose datagrams are decoded as exports, besides the well-known ones")
+      ->delimiter(',');
+  cmd->add_option("--active-timeout", o->active_timeout_s,
+                  "meter: end long flows after SECONDS (default 1800)");
+  cmd->add_option("--inactive-timeout", o->inactive_timeout_s,
+                  "meter: end idle flows after SECONDS (default 15)");
+  cmd->add_flag("--no-tcp-end", o->no_tcp_end, "meter: do not end TCP flows on FIN/RST");
+  cmd->add_option("--max-flows", o->max_flows, "meter: most flows held at once (default 1048576)");
+  cmd->add_flag("--no-names", o->no_names, "meter: do not record TLS SNI, HTTP Host, DNS names");
+  cmd->add_option("--file-exporter", o->file_exporter,
+                  "exporter address for IPFIX files and v5 streams (they carry none)");
+  cmd->add_option("--top", o->top, "rows per top list in the summary (default 5)");
+  cmd->add_flag("--quiet,-q", o->quiet, "no progress bar");
+  cmd->callback([o, &exit_code] { exit_code = run_analyze(*o); });
+}
+
+}  // namespace orbwatch::cli
