@@ -109,9 +109,13 @@ PacketSource::Next PacketSource::next(PacketView& out) {
   int rc = pcap_next_ex(handle_, &hdr, &data);
   if (rc == 1) {
     ++packets_;
-    int64_t sub = hdr->ts.tv_usec;
-    if (!nano_) sub *= 1000;
-    out.ts_ns = static_cast<int64_t>(hdr->ts.tv_sec) * 1000000000 + sub;
+    // Hostile files carry any 64-bit time (pcapng): saturate instead of overflowing.
+    int64_t sub = hdr->ts.tv_usec, sec = hdr->ts.tv_sec, ns = 0;
+    if ((!nano_ && __builtin_mul_overflow(sub, 1000, &sub)) ||
+        __builtin_mul_overflow(sec, 1000000000, &ns) || __builtin_add_overflow(ns, sub, &ns)) {
+      ns = sec < 0 ? INT64_MIN : INT64_MAX;
+    }
+    out.ts_ns = ns;
     out.caplen = hdr->caplen;
     out.wire_len = hdr->len;
     out.data = data;

@@ -29,7 +29,11 @@ struct PacketView {
   const uint8_t* data = nullptr;  // valid until the next call to next()
   LinkType link = LinkType::kEthernet;
 
-  int64_t ts_ms() const { return ts_ns >= 0 ? ts_ns / 1000000 : -((-ts_ns + 999999) / 1000000); }
+  // Floor division, so times before 1970 round down like positive ones.
+  int64_t ts_ms() const {
+    int64_t q = ts_ns / 1000000;
+    return ts_ns % 1000000 < 0 ? q - 1 : q;
+  }
 };
 
 struct LiveOptions {

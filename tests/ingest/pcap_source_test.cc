@@ -179,6 +179,52 @@ TEST_F(PcapFiles, FileCutMidPacketKeepsEarlierPackets) {
   }
 }
 
+// Regression (fuzz_pcap): a pcapng timestamp near 2^64 overflowed the nanosecond conversion.
+TEST_F(PcapFiles, HugeTimestampsSaturate) {
+  auto bytes = pcapng(two_packets(true), false, true);
+  for (size_t i = 72; i < 80; ++i) bytes[i] = 0xff;  // first EPB: timestamp high and low
+  std::string path = write("future.pcapng", bytes);
+  auto o = PacketSource::open_file(path);
+  ASSERT_TRUE(o.source) << o.error;
+  PacketView v;
+  ASSERT_EQ(o.source->next(v), PacketSource::Next::kPacket);
+  EXPECT_EQ(v.ts_ns, INT64_MAX);
+  EXPECT_EQ(v.ts_ms(), INT64_MAX / 1000000);
+  CaptureIngest ingest({}, nullptr, nullptr);
+  auto again = PacketSource::open_file(path);
+  ASSERT_TRUE(again.source);
+  EXPECT_TRUE(ingest.run(*again.source));
+  ingest.finish();
+  EXPECT_EQ(ingest.stats().flows, 2u);
+}
+
+// Fuzz crash inputs, replayed through the whole capture path.
+TEST(PcapFuzzRegressions, CrashInputsRunThrough) {
+  std::filesystem::path dir = std::filesystem::path(__FILE__).parent_path() / "data";
+  for (const char* name : {"fuzz_pcap_huge_timestamp.pcapng"}) {
+    SCOPED_TRACE(name);
+    auto o = PacketSource::open_file((dir / name).string());
+    ASSERT_TRUE(o.source) << o.error;
+    CaptureIngest ingest(
+        {}, [](const Datagram&) {}, [](FlowBatch&) {});
+    (void)ingest.run(*o.source);
+    ingest.finish();
+    EXPECT_GT(ingest.stats().packets, 0u);
+  }
+}
+
+TEST(PacketViewTime, FloorsToMilliseconds) {
+  PacketView v;
+  v.ts_ns = -1;
+  EXPECT_EQ(v.ts_ms(), -1);
+  v.ts_ns = -1000000;
+  EXPECT_EQ(v.ts_ms(), -1);
+  v.ts_ns = 1999999;
+  EXPECT_EQ(v.ts_ms(), 1);
+  v.ts_ns = INT64_MIN;
+  EXPECT_EQ(v.ts_ms(), INT64_MIN / 1000000 - 1);
+}
+
 TEST_F(PcapFiles, UnknownLinkTypeNamesFileAndDlt) {
   std::string path = write("usb.pcap", classic_pcap(two_packets(false), false, false, 189));
   auto o = PacketSource::open_file(path);
