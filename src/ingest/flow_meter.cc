@@ -12,7 +12,8 @@ namespace {
 
 constexpr uint8_t kTcpFin = 0x01;
 constexpr uint8_t kTcpRst = 0x04;
-constexpr int64_t kTickMs = 1000;  // expiry scan at most once per second of capture time
+constexpr int64_t kTickMs = 1000;          // expiry scan at most once per second of capture time
+constexpr uint64_t kNameScanPackets = 32;  // TCP packets per flow tried for SNI / HTTP Host
 
 inline uint64_t mix(uint64_t h, uint64_t w) {
   h = (h ^ w) * 0x9E3779B97F4A7C15ull;
@@ -342,6 +343,7 @@ void FlowMeter::attach_names(uint32_t idx, const PacketInfo& pkt) {
   std::span<const uint8_t> payload(pkt.payload, pkt.payload_len);
   bool dns = (pkt.proto == 17 || pkt.proto == 6) && (pkt.src_port == 53 || pkt.dst_port == 53);
   if (dns) {
+    if (named && extras_[f.extra - 1].answers.size() >= config_.max_dns_answers) return;
     std::optional<DnsInfo> info = parse_dns(payload, pkt.proto == 6);
     if (!info) return;
     if (!info->has_query && info->answer_count == 0) return;
@@ -365,7 +367,8 @@ void FlowMeter::attach_names(uint32_t idx, const PacketInfo& pkt) {
     }
     return;
   }
-  if (named || pkt.proto != 6) return;
+  // A ClientHello or request comes in the first packets; later ones are bulk data.
+  if (named || pkt.proto != 6 || f.packets > kNameScanPackets) return;
   // Cheap first-byte tests keep the parsers off bulk data packets.
   std::optional<HostName> name;
   uint8_t first = pkt.payload[0];

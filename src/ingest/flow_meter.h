@@ -22,7 +22,8 @@
 // seen (or was forgotten) count on a flow with ports 0.
 //
 // Names: a payload that yields a TLS SNI, an HTTP Host or a DNS question sets the flow's
-// server_name (first one wins); DNS responses add up to `max_dns_answers` A/AAAA answers.
+// server_name (first one wins; SNI/Host are looked for in a flow's first 32 packets only);
+// DNS responses (port 53) add up to `max_dns_answers` A/AAAA answers.
 // Names live in a bounded side pool (`max_named_flows`); past it names are dropped and counted.
 //
 // Not thread-safe: one meter per capture thread. process() does not allocate except when the
