@@ -1,7 +1,7 @@
 // Fuzzes a whole capture: the input is a pcap/pcapng file read through libpcap from memory,
 // then parsed, split between export datagrams and the flow meter, and flushed.
-#include <cstdio>
 #include <cstdint>
+#include <cstdio>
 #include <vector>
 
 #include "ingest/capture_ingest.h"
