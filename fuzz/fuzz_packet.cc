@@ -9,9 +9,9 @@ using orbwatch::ingest::LinkType;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
-  static constexpr LinkType kLinks[] = {LinkType::kEthernet, LinkType::kRaw,      LinkType::kNull,
-                                        LinkType::kLoop,     LinkType::kLinuxSll, LinkType::kLinuxSll2,
-                                        LinkType::kIpv4,     LinkType::kIpv6};
+  static constexpr LinkType kLinks[] = {
+      LinkType::kEthernet, LinkType::kRaw,       LinkType::kNull, LinkType::kLoop,
+      LinkType::kLinuxSll, LinkType::kLinuxSll2, LinkType::kIpv4, LinkType::kIpv6};
   LinkType link = kLinks[data[0] % (sizeof(kLinks) / sizeof(kLinks[0]))];
   orbwatch::ingest::PacketInfo info;
   orbwatch::ingest::parse_packet(data + 1, size - 1, link, info);

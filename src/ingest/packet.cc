@@ -14,7 +14,7 @@ namespace orbwatch::ingest {
 namespace {
 
 constexpr int kMaxVlanTags = 8;
-constexpr int kMaxMplsLabels = 16;  // deepest real stacks are ~5; past this it is garbage
+constexpr int kMaxMplsLabels = 16;      // deepest real stacks are ~5; past this it is garbage
 constexpr int kMaxEthernetNesting = 4;  // EoMPLS inside EoMPLS ...
 constexpr int kMaxIpv6ExtHeaders = 16;
 
@@ -33,10 +33,14 @@ class Parser {
 
   PacketStatus link(LinkType link, size_t off) {
     switch (link) {
-      case LinkType::kEthernet: return ethernet(off, 0);
-      case LinkType::kRaw: return raw_ip(off);
-      case LinkType::kIpv4: return ipv4(off);
-      case LinkType::kIpv6: return ipv6(off);
+      case LinkType::kEthernet:
+        return ethernet(off, 0);
+      case LinkType::kRaw:
+        return raw_ip(off);
+      case LinkType::kIpv4:
+        return ipv4(off);
+      case LinkType::kIpv6:
+        return ipv6(off);
       case LinkType::kNull: {
         // BSD loopback: AF in the writer's host order, so accept either order (the value is
         // small; a swapped one has its low 16 bits zero).
@@ -65,18 +69,26 @@ class Parser {
 
   PacketStatus loopback_af(uint32_t af, size_t off) {
     switch (af) {
-      case 2: return ipv4(off);                         // AF_INET everywhere
-      case 24: case 28: case 30: return ipv6(off);      // AF_INET6: NetBSD/OpenBSD, FreeBSD, macOS
-      default: return PacketStatus::kNotIp;
+      case 2:
+        return ipv4(off);  // AF_INET everywhere
+      case 24:
+      case 28:
+      case 30:
+        return ipv6(off);  // AF_INET6: NetBSD/OpenBSD, FreeBSD, macOS
+      default:
+        return PacketStatus::kNotIp;
     }
   }
 
   PacketStatus raw_ip(size_t off) {
     if (!has(off, 1)) return PacketStatus::kTruncated;
     switch (p_[off] >> 4) {
-      case 4: return ipv4(off);
-      case 6: return ipv6(off);
-      default: return PacketStatus::kMalformed;
+      case 4:
+        return ipv4(off);
+      case 6:
+        return ipv6(off);
+      default:
+        return PacketStatus::kMalformed;
     }
   }
 
@@ -93,8 +105,10 @@ class Parser {
   PacketStatus ethertype(uint16_t type, size_t off, int nesting) {
     for (int tags = 0;; ++tags) {
       switch (type) {
-        case kEthIpv4: return ipv4(off);
-        case kEthIpv6: return ipv6(off);
+        case kEthIpv4:
+          return ipv4(off);
+        case kEthIpv6:
+          return ipv6(off);
         case kEthVlan:
         case kEthQinq:
         case kEthQinqOld: {
@@ -109,7 +123,8 @@ class Parser {
           continue;
         }
         case kEthMplsUc:
-        case kEthMplsMc: return mpls(off, nesting);
+        case kEthMplsMc:
+          return mpls(off, nesting);
         case kEthPppoeSession: {
           // RFC 2516: ver/type, code, session id, length, then the 2-byte PPP protocol.
           if (!has(off, 8)) return PacketStatus::kTruncated;
@@ -118,7 +133,8 @@ class Parser {
           if (ppp == 0x0057) return ipv6(off + 8);
           return PacketStatus::kNotIp;
         }
-        default: return PacketStatus::kNotIp;
+        default:
+          return PacketStatus::kNotIp;
       }
     }
   }
@@ -133,13 +149,16 @@ class Parser {
       if (!bottom) continue;
       if (!has(off, 1)) return PacketStatus::kTruncated;
       switch (p_[off] >> 4) {
-        case 4: return ipv4(off);
-        case 6: return ipv6(off);
+        case 4:
+          return ipv4(off);
+        case 6:
+          return ipv6(off);
         case 0:
           // Ethernet pseudowire with its 4-byte control word (RFC 4448 4.6).
           if (!has(off, 4)) return PacketStatus::kTruncated;
           return ethernet(off + 4, nesting + 1);
-        default: return PacketStatus::kMalformed;
+        default:
+          return PacketStatus::kMalformed;
       }
     }
     return PacketStatus::kMalformed;  // no bottom-of-stack within a sane depth
@@ -261,7 +280,7 @@ class Parser {
         if (doff <= len) set_payload(h + doff, len - doff);
         return;
       }
-      case 17:    // UDP (RFC 768)
+      case 17:     // UDP (RFC 768)
       case 136: {  // UDP-Lite (RFC 3828): same header, length field is the checksum coverage
         if (len >= 4) {
           out_.src_port = load_be16(h);
@@ -284,14 +303,15 @@ class Parser {
         out_.l4_valid = true;
         set_payload(h + 12, len - 12);
         return;
-      case 1:     // ICMP
-      case 58:    // ICMPv6
+      case 1:   // ICMP
+      case 58:  // ICMPv6
         if (len >= 2) out_.dst_port = static_cast<uint16_t>((h[0] << 8) | h[1]);
         if (len < 8) return;
         out_.l4_valid = true;
         set_payload(h + 8, len - 8);
         return;
-      default: return;  // GRE, IP-in-IP, ESP, ...: not followed (see top of file)
+      default:
+        return;  // GRE, IP-in-IP, ESP, ...: not followed (see top of file)
     }
   }
 

@@ -43,7 +43,9 @@ constexpr size_t kGenericCountersLen = 88;
 // Interface encoding (5.1 "interface"): value 0x3FFFFFFF means the agent itself.
 constexpr uint32_t kIfLocal = 0x3fffffff;
 
-constexpr size_t pad4(size_t n) { return (n + 3) & ~size_t{3}; }
+constexpr size_t pad4(size_t n) {
+  return (n + 3) & ~size_t{3};
+}
 
 // Reads an `address` union (5.1): type 1 = IPv4, 2 = IPv6, 0 = unknown (no bytes).
 bool read_address(ByteReader& r, IpAddr& a, bool& known_type) {
@@ -52,7 +54,9 @@ bool read_address(ByteReader& r, IpAddr& a, bool& known_type) {
   const uint8_t* p;
   known_type = true;
   switch (type) {
-    case 0: a = IpAddr{}; return true;
+    case 0:
+      a = IpAddr{};
+      return true;
     case 1:
       if (!r.bytes(4, p)) return false;
       a = IpAddr::v4_bytes(p);
@@ -61,7 +65,9 @@ bool read_address(ByteReader& r, IpAddr& a, bool& known_type) {
       if (!r.bytes(16, p)) return false;
       a = IpAddr::v6_bytes(p);
       return true;
-    default: known_type = false; return false;
+    default:
+      known_type = false;
+      return false;
   }
 }
 
@@ -173,7 +179,9 @@ class SflowDecoder {
   }
 
  private:
-  size_t offset(const ByteReader& r) const { return static_cast<size_t>(r.data() - dg_.data.data()); }
+  size_t offset(const ByteReader& r) const {
+    return static_cast<size_t>(r.data() - dg_.data.data());
+  }
   void fail(DecodeError e, const ByteReader& r, uint32_t id = 0) { fail(e, offset(r), id); }
   void fail(DecodeError e, size_t at, uint32_t id = 0) { stats_.fail(e, exporter_, at, id); }
 
@@ -194,7 +202,9 @@ class SflowDecoder {
       case kDiscardSample:
         ++st_.counts_.discard_samples;
         return discard_sample(s, at);
-      default: ++st_.counts_.unknown_samples; return;  // already skipped by length
+      default:
+        ++st_.counts_.unknown_samples;
+        return;  // already skipped by length
     }
   }
 
@@ -224,9 +234,9 @@ class SflowDecoder {
     if (!ok) return fail(DecodeError::kBadSample, at, expanded ? kFlowSampleExpanded : kFlowSample);
 
     bool created;
-    auto& src = st_.touch(st_.sources_,
-                          SflowAgentState::SourceKey{exporter_, sub_agent_, source_type, source_index},
-                          st_.limits_.max_sources, st_.counts_.sources_evicted, created);
+    auto& src = st_.touch(
+        st_.sources_, SflowAgentState::SourceKey{exporter_, sub_agent_, source_type, source_index},
+        st_.limits_.max_sources, st_.counts_.sources_evicted, created);
     auto res = src.seq.observe(seq, 1);
     st_.counts_.samples_lost += res.lost;
     st_.counts_.sample_seq_resets += res.reset ? 1 : 0;
@@ -289,13 +299,27 @@ class SflowDecoder {
       if (rec == nullptr) continue;  // discard sample: records are not used
       bool ok = true;
       switch (format) {
-        case kRecSampledHeader: ok = sampled_header(d, *header, rat); break;
-        case kRecSampledIpv4: ok = sampled_ip(d, false, *ip_record); break;
-        case kRecSampledIpv6: ok = sampled_ip(d, true, *ip_record); break;
-        case kRecExtSwitch: ok = ext_switch(d, *rec); break;
-        case kRecExtRouter: ok = ext_router(d, *rec); break;
-        case kRecExtGateway: ok = ext_gateway(d, *rec); break;
-        default: ++st_.counts_.unknown_records; break;
+        case kRecSampledHeader:
+          ok = sampled_header(d, *header, rat);
+          break;
+        case kRecSampledIpv4:
+          ok = sampled_ip(d, false, *ip_record);
+          break;
+        case kRecSampledIpv6:
+          ok = sampled_ip(d, true, *ip_record);
+          break;
+        case kRecExtSwitch:
+          ok = ext_switch(d, *rec);
+          break;
+        case kRecExtRouter:
+          ok = ext_router(d, *rec);
+          break;
+        case kRecExtGateway:
+          ok = ext_gateway(d, *rec);
+          break;
+        default:
+          ++st_.counts_.unknown_records;
+          break;
       }
       if (!ok) fail(DecodeError::kBadSample, rat, format);  // this record only; go on
     }
@@ -313,10 +337,18 @@ class SflowDecoder {
     }
     LinkType link;
     switch (protocol) {
-      case 1: link = LinkType::kEthernet; break;  // ETHERNET-ISO88023
-      case 11: link = LinkType::kIpv4; break;
-      case 12: link = LinkType::kIpv6; break;
-      default: ++st_.counts_.non_ip_samples; return true;  // token ring, FDDI, MPLS, ...
+      case 1:
+        link = LinkType::kEthernet;
+        break;  // ETHERNET-ISO88023
+      case 11:
+        link = LinkType::kIpv4;
+        break;
+      case 12:
+        link = LinkType::kIpv6;
+        break;
+      default:
+        ++st_.counts_.non_ip_samples;
+        return true;  // token ring, FDDI, MPLS, ...
     }
     PacketInfo pkt;
     PacketStatus status = parse_packet(hdr, header_length, link, pkt);
@@ -390,8 +422,8 @@ class SflowDecoder {
     IpAddr next_hop;
     bool known;
     uint32_t as, src_as, src_peer_as, segments;
-    if (!read_address(d, next_hop, known) || !d.u32(as) || !d.u32(src_as) ||
-        !d.u32(src_peer_as) || !d.u32(segments)) {
+    if (!read_address(d, next_hop, known) || !d.u32(as) || !d.u32(src_as) || !d.u32(src_peer_as) ||
+        !d.u32(segments)) {
       return false;
     }
     if (segments > d.remaining() / 8) return false;  // each segment: type + count at least
@@ -473,8 +505,8 @@ class SflowDecoder {
   // Drops extension: discarded_packet. Counted, never turned into a flow.
   void discard_sample(ByteReader& s, size_t at) {
     uint32_t seq, source_type, source_index, drops, in, out, reason, num_records;
-    if (!s.u32(seq) || !s.u32(source_type) || !s.u32(source_index) || !s.u32(drops) ||
-        !s.u32(in) || !s.u32(out) || !s.u32(reason) || !s.u32(num_records)) {
+    if (!s.u32(seq) || !s.u32(source_type) || !s.u32(source_index) || !s.u32(drops) || !s.u32(in) ||
+        !s.u32(out) || !s.u32(reason) || !s.u32(num_records)) {
       return fail(DecodeError::kBadSample, at, kDiscardSample);
     }
     ++stats_.discarded_packets;

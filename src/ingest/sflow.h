@@ -24,9 +24,9 @@ struct IfCounters {
   uint32_t if_index = 0, if_type = 0;
   uint64_t if_speed = 0;
   uint32_t direction = 0, status = 0;
-  uint64_t in_octets = 0, in_ucast = 0, in_mcast = 0, in_bcast = 0, in_discards = 0,
-           in_errors = 0, in_unknown = 0, out_octets = 0, out_ucast = 0, out_mcast = 0,
-           out_bcast = 0, out_discards = 0, out_errors = 0;
+  uint64_t in_octets = 0, in_ucast = 0, in_mcast = 0, in_bcast = 0, in_discards = 0, in_errors = 0,
+           in_unknown = 0, out_octets = 0, out_ucast = 0, out_mcast = 0, out_bcast = 0,
+           out_discards = 0, out_errors = 0;
   uint32_t promisc = 0;
   int64_t updated_ms = 0;  // receive time of the datagram that carried them
 };
@@ -37,23 +37,23 @@ struct IfCounters {
 class SflowAgentState {
  public:
   struct Limits {
-    size_t max_agents = 16384;     // (agent address, sub-agent) pairs
-    size_t max_sources = 65536;    // (agent, sub-agent, data source) flow-sample sources
-    size_t max_counters = 4096;    // (agent, ifIndex) interface counter entries
+    size_t max_agents = 16384;   // (agent address, sub-agent) pairs
+    size_t max_sources = 65536;  // (agent, sub-agent, data source) flow-sample sources
+    size_t max_counters = 4096;  // (agent, ifIndex) interface counter entries
   };
 
   // What the decoder saw, by kind (cumulative; tests and metrics read deltas).
   struct Counts {
     uint64_t datagrams = 0;
-    uint64_t flow_samples = 0;           // format 1
-    uint64_t expanded_flow_samples = 0;  // format 3
-    uint64_t counter_samples = 0;        // format 2
+    uint64_t flow_samples = 0;              // format 1
+    uint64_t expanded_flow_samples = 0;     // format 3
+    uint64_t counter_samples = 0;           // format 2
     uint64_t expanded_counter_samples = 0;  // format 4
-    uint64_t discard_samples = 0;        // format 5 (drops extension)
-    uint64_t unknown_samples = 0;        // other enterprise/format, skipped by length
-    uint64_t unknown_records = 0;        // flow/counter records skipped by length
-    uint64_t non_ip_samples = 0;         // flow samples whose packet is not IP (ARP, LLDP, ...)
-    uint64_t samples_lost = 0;           // flow samples missing by per-source sequence numbers
+    uint64_t discard_samples = 0;           // format 5 (drops extension)
+    uint64_t unknown_samples = 0;           // other enterprise/format, skipped by length
+    uint64_t unknown_records = 0;           // flow/counter records skipped by length
+    uint64_t non_ip_samples = 0;            // flow samples whose packet is not IP (ARP, LLDP, ...)
+    uint64_t samples_lost = 0;              // flow samples missing by per-source sequence numbers
     uint64_t sample_seq_resets = 0;
     uint64_t agents_evicted = 0;
     uint64_t sources_evicted = 0;

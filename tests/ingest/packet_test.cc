@@ -13,7 +13,9 @@ namespace {
 using test::WireBuilder;
 namespace et = test::ethertype;
 
-IpAddr ip(const char* s) { return *IpAddr::parse(s); }
+IpAddr ip(const char* s) {
+  return *IpAddr::parse(s);
+}
 
 // Parses from an exactly-sized heap copy so AddressSanitizer catches any read past caplen. The
 // copy lives until the next call (PacketInfo::payload points into it).

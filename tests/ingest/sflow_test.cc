@@ -14,7 +14,9 @@ namespace {
 using test::WireBuilder;
 namespace sf = test::sflow;
 
-IpAddr ip(const char* s) { return *IpAddr::parse(s); }
+IpAddr ip(const char* s) {
+  return *IpAddr::parse(s);
+}
 
 struct Decoded {
   FlowBatch batch;
@@ -47,8 +49,8 @@ TEST(SflowTest, FlowSampleWithSampledHeader) {
   f.rate = 512;
   WireBuilder dg = sf::datagram(
       "10.0.0.1", 7, 100,
-      {sf::flow_sample(f, {sf::header_record(1, static_cast<uint32_t>(frame.size() + 4), 4,
-                                             frame)})});
+      {sf::flow_sample(f,
+                       {sf::header_record(1, static_cast<uint32_t>(frame.size() + 4), 4, frame)})});
   SflowAgentState st;
   Decoded d;
   decode(dg, st, d);
@@ -161,14 +163,13 @@ TEST(SflowTest, ExtendedSwitchRouterGateway) {
   WireBuilder frame = tcp_frame();
   SflowAgentState st;
   Decoded d;
-  decode(sf::datagram("10.0.0.1", 0, 1,
-                      {sf::flow_sample({}, {sf::header_record(1, 100, 4, frame),
-                                            sf::ext_switch(300, 301),
-                                            sf::ext_router("192.0.2.254", 24, 16),
-                                            sf::ext_gateway(65000, 64500, 64501,
-                                                            {64501, 3356, 15169})}),
-                       sf::flow_sample({}, {sf::ext_gateway(65000, 0, 0, {}),
-                                            sf::header_record(1, 100, 4, frame)})}),
+  decode(sf::datagram(
+             "10.0.0.1", 0, 1,
+             {sf::flow_sample({}, {sf::header_record(1, 100, 4, frame), sf::ext_switch(300, 301),
+                                   sf::ext_router("192.0.2.254", 24, 16),
+                                   sf::ext_gateway(65000, 64500, 64501, {64501, 3356, 15169})}),
+              sf::flow_sample(
+                  {}, {sf::ext_gateway(65000, 0, 0, {}), sf::header_record(1, 100, 4, frame)})}),
          st, d);
   EXPECT_EQ(d.stats.total_errors(), 0u) << d.stats.last_error_text();
   ASSERT_EQ(d.batch.size(), 2u);
@@ -191,8 +192,9 @@ TEST(SflowTest, VlanFromFrameWhenNoSwitchRecord) {
   test::udp(frame, 1, 2, 0);
   SflowAgentState st;
   Decoded d;
-  decode(sf::datagram("10.0.0.1", 0, 1, {sf::flow_sample({}, {sf::header_record(1, 50, 4, frame)})}),
-         st, d);
+  decode(
+      sf::datagram("10.0.0.1", 0, 1, {sf::flow_sample({}, {sf::header_record(1, 50, 4, frame)})}),
+      st, d);
   ASSERT_EQ(d.batch.size(), 1u);
   EXPECT_EQ(d.batch.records[0].vlan, 42);
 }
@@ -203,14 +205,16 @@ TEST(SflowTest, SampledIpRecords) {
   sf::FlowSampleFields f;
   f.rate = 100;
   WireBuilder frame = tcp_frame();
-  decode(sf::datagram(
-             "10.0.0.1", 0, 1,
-             {sf::flow_sample(f, {sf::ipv4_record(1500, 6, "10.5.5.5", "10.6.6.6", 80, 1234, 0x11, 8)}),
-              sf::flow_sample(f, {sf::ipv6_record(1280, 17, "2001:db8::a", "2001:db8::b", 443, 5000)}),
-              // Header and IPv4 record: the header wins.
-              sf::flow_sample(f, {sf::ipv4_record(1500, 6, "10.5.5.5", "10.6.6.6", 80, 1234),
-                                  sf::header_record(1, 88, 4, frame)})}),
-         st, d);
+  decode(
+      sf::datagram(
+          "10.0.0.1", 0, 1,
+          {sf::flow_sample(f,
+                           {sf::ipv4_record(1500, 6, "10.5.5.5", "10.6.6.6", 80, 1234, 0x11, 8)}),
+           sf::flow_sample(f, {sf::ipv6_record(1280, 17, "2001:db8::a", "2001:db8::b", 443, 5000)}),
+           // Header and IPv4 record: the header wins.
+           sf::flow_sample(f, {sf::ipv4_record(1500, 6, "10.5.5.5", "10.6.6.6", 80, 1234),
+                               sf::header_record(1, 88, 4, frame)})}),
+      st, d);
   EXPECT_EQ(d.stats.total_errors(), 0u) << d.stats.last_error_text();
   ASSERT_EQ(d.batch.size(), 3u);
   EXPECT_EQ(d.batch.records[0].src, ip("10.5.5.5"));
@@ -248,13 +252,13 @@ TEST(SflowTest, NonIpAndUnknownAreSkipped) {
 TEST(SflowTest, CounterSamples) {
   SflowAgentState st;
   Decoded d;
-  decode(sf::datagram("10.0.0.1", 0, 1,
-                      {sf::counter_sample(1, 5, {sf::generic_counters(5, 1000, 2000),
-                                                 sf::ethernet_counters()}),
-                       sf::counter_sample_expanded(1, 0, 70000,
-                                                   {sf::ethernet_counters(),
-                                                    sf::generic_counters(70000, 3, 4)})}),
-         st, d);
+  decode(
+      sf::datagram(
+          "10.0.0.1", 0, 1,
+          {sf::counter_sample(1, 5, {sf::generic_counters(5, 1000, 2000), sf::ethernet_counters()}),
+           sf::counter_sample_expanded(
+               1, 0, 70000, {sf::ethernet_counters(), sf::generic_counters(70000, 3, 4)})}),
+      st, d);
   EXPECT_EQ(d.stats.total_errors(), 0u) << d.stats.last_error_text();
   EXPECT_EQ(d.batch.size(), 0u);
   EXPECT_EQ(d.stats.counter_samples, 2u);
@@ -296,8 +300,9 @@ TEST(SflowTest, CounterTableIsCapped) {
   SflowAgentState st(lim);
   for (uint32_t i = 1; i <= 500; ++i) {
     Decoded d;
-    decode(sf::datagram("10.0.0.1", 0, i, {sf::counter_sample(i, i, {sf::generic_counters(i, i, i)})}),
-           st, d);
+    decode(
+        sf::datagram("10.0.0.1", 0, i, {sf::counter_sample(i, i, {sf::generic_counters(i, i, i)})}),
+        st, d);
   }
   EXPECT_LE(st.counters_size(), 32u);
   EXPECT_GE(st.counts().counters_evicted, 468u);
@@ -315,8 +320,9 @@ TEST(SflowTest, SourceAndAgentTablesAreCapped) {
     sf::FlowSampleFields f;
     f.source_index = i;
     Decoded d;
-    decode(sf::datagram("10.0.0.1", i, 1, {sf::flow_sample(f, {sf::header_record(1, 100, 4, frame)})}),
-           st, d);
+    decode(
+        sf::datagram("10.0.0.1", i, 1, {sf::flow_sample(f, {sf::header_record(1, 100, 4, frame)})}),
+        st, d);
     ASSERT_EQ(d.batch.size(), 1u);
   }
   EXPECT_LE(st.agents_size(), 8u);
@@ -362,7 +368,7 @@ TEST(SflowTest, SequenceGaps) {
   f.seq = 11;
   decode(sf::datagram("10.0.0.1", 0, 2, {sf::flow_sample(f, {rec})}), st, d);
   EXPECT_EQ(d.stats.seq_lost, 0u);
-  f.seq = 20;  // 8 samples missing
+  f.seq = 20;                                                                  // 8 samples missing
   decode(sf::datagram("10.0.0.1", 0, 5, {sf::flow_sample(f, {rec})}), st, d);  // 2 datagrams
   EXPECT_EQ(d.stats.seq_lost, 2u);
   EXPECT_EQ(st.counts().samples_lost, 8u);
@@ -396,7 +402,8 @@ TEST(SflowTest, AbsurdCounts) {
   WireBuilder frame = tcp_frame();
   {
     Decoded d;  // num_samples = 2^32-1 with one real sample
-    WireBuilder w = sf::datagram("10.0.0.1", 0, 1, {sf::flow_sample({}, {sf::header_record(1, 100, 4, frame)})});
+    WireBuilder w = sf::datagram("10.0.0.1", 0, 1,
+                                 {sf::flow_sample({}, {sf::header_record(1, 100, 4, frame)})});
     w.patch_be32(24, 0xffffffff);
     decode(w, st, d);
     EXPECT_EQ(d.stats.error(DecodeError::kBadLength), 1u);
@@ -404,7 +411,8 @@ TEST(SflowTest, AbsurdCounts) {
   }
   {
     Decoded d;  // num_records = 2^32-1
-    WireBuilder w = sf::datagram("10.0.0.1", 0, 2, {sf::flow_sample({}, {sf::header_record(1, 100, 4, frame)})});
+    WireBuilder w = sf::datagram("10.0.0.1", 0, 2,
+                                 {sf::flow_sample({}, {sf::header_record(1, 100, 4, frame)})});
     w.patch_be32(28 + 8 + 28, 0xffffffff);
     decode(w, st, d);
     EXPECT_EQ(d.stats.error(DecodeError::kBadSample), 1u);
@@ -412,7 +420,8 @@ TEST(SflowTest, AbsurdCounts) {
   }
   {
     Decoded d;  // header_length larger than the record
-    WireBuilder w = sf::datagram("10.0.0.1", 0, 3, {sf::flow_sample({}, {sf::header_record(1, 100, 4, frame)})});
+    WireBuilder w = sf::datagram("10.0.0.1", 0, 3,
+                                 {sf::flow_sample({}, {sf::header_record(1, 100, 4, frame)})});
     w.patch_be32(28 + 8 + 32 + 8 + 12, 0x7fffffff);
     decode(w, st, d);
     EXPECT_EQ(d.stats.error(DecodeError::kBadSample), 1u);
@@ -420,8 +429,8 @@ TEST(SflowTest, AbsurdCounts) {
   }
   {
     Decoded d;  // AS path with 2^32-1 segments, and a segment with 2^32-1 ASes
-    WireBuilder w = sf::datagram("10.0.0.1", 0, 4,
-                                 {sf::flow_sample({}, {sf::ext_gateway(1, 2, 3, {4, 5})})});
+    WireBuilder w =
+        sf::datagram("10.0.0.1", 0, 4, {sf::flow_sample({}, {sf::ext_gateway(1, 2, 3, {4, 5})})});
     // gateway body: nh type+addr (8), as, src_as, peer (12), segments at +20
     size_t gw = 28 + 8 + 32 + 8;
     WireBuilder w2 = w;
@@ -446,9 +455,9 @@ TEST(SflowTest, TruncationAtEveryOffset) {
   sf::FlowSampleFields f;
   WireBuilder dg = sf::datagram(
       "10.0.0.1", 3, 1,
-      {sf::flow_sample(f, {sf::header_record(1, 100, 4, frame), sf::ext_switch(5, 6),
-                           sf::ext_router("10.0.0.254", 8, 9),
-                           sf::ext_gateway(1, 2, 3, {4, 5, 6})}),
+      {sf::flow_sample(f,
+                       {sf::header_record(1, 100, 4, frame), sf::ext_switch(5, 6),
+                        sf::ext_router("10.0.0.254", 8, 9), sf::ext_gateway(1, 2, 3, {4, 5, 6})}),
        sf::counter_sample(1, 3, {sf::generic_counters(3, 1, 2), sf::ethernet_counters()}),
        sf::flow_sample_expanded(f, {sf::ipv6_record(100, 6, "2001:db8::1", "2001:db8::2", 1, 2)}),
        sf::discard_sample(1, 0, 1, {sf::header_record(1, 100, 4, frame)}),

@@ -22,15 +22,19 @@ namespace {
 
 namespace fs = std::filesystem;
 
-fs::path testdata() { return fs::path(ORBWATCH_SHARED_DIR) / "testdata"; }
+fs::path testdata() {
+  return fs::path(ORBWATCH_SHARED_DIR) / "testdata";
+}
 
-#define SKIP_WITHOUT_TESTDATA()                                                            \
-  if (!fs::is_directory(testdata())) {                                                     \
-    GTEST_SKIP() << "shared test data not found at " << testdata()                         \
-                 << " (ORBWATCH_SHARED_DIR); interop tests need the curated captures";    \
+#define SKIP_WITHOUT_TESTDATA()                                                        \
+  if (!fs::is_directory(testdata())) {                                                 \
+    GTEST_SKIP() << "shared test data not found at " << testdata()                     \
+                 << " (ORBWATCH_SHARED_DIR); interop tests need the curated captures"; \
   }
 
-bool have_tshark() { return std::system("command -v tshark >/dev/null 2>&1") == 0; }
+bool have_tshark() {
+  return std::system("command -v tshark >/dev/null 2>&1") == 0;
+}
 
 // One UDP payload from a capture.
 struct Udp {
@@ -43,15 +47,22 @@ struct Udp {
 
 std::optional<LinkType> link_of(int dlt) {
   switch (dlt) {
-    case DLT_EN10MB: return LinkType::kEthernet;
-    case DLT_NULL: return LinkType::kNull;
-    case DLT_LOOP: return LinkType::kLoop;
-    case DLT_RAW: return LinkType::kRaw;
-    case DLT_LINUX_SLL: return LinkType::kLinuxSll;
+    case DLT_EN10MB:
+      return LinkType::kEthernet;
+    case DLT_NULL:
+      return LinkType::kNull;
+    case DLT_LOOP:
+      return LinkType::kLoop;
+    case DLT_RAW:
+      return LinkType::kRaw;
+    case DLT_LINUX_SLL:
+      return LinkType::kLinuxSll;
 #ifdef DLT_LINUX_SLL2
-    case DLT_LINUX_SLL2: return LinkType::kLinuxSll2;
+    case DLT_LINUX_SLL2:
+      return LinkType::kLinuxSll2;
 #endif
-    default: return std::nullopt;
+    default:
+      return std::nullopt;
   }
 }
 
@@ -148,8 +159,8 @@ std::map<uint32_t, TsharkFrame> run_tshark(const fs::path& path) {
 }
 
 uint64_t total_samples(const SflowAgentState::Counts& c) {
-  return c.flow_samples + c.expanded_flow_samples + c.counter_samples +
-         c.expanded_counter_samples + c.discard_samples + c.unknown_samples;
+  return c.flow_samples + c.expanded_flow_samples + c.counter_samples + c.expanded_counter_samples +
+         c.discard_samples + c.unknown_samples;
 }
 
 // Decodes every sFlow datagram of a pcap and compares with tshark frame by frame.
@@ -227,7 +238,8 @@ FileResult compare_pcap(const std::string& rel) {
       EXPECT_LE(batch.size(), t.rates.size());
     }
     if (t.ifindex.size() == t.ifinoct.size()) {
-      for (size_t i = 0; i < t.ifindex.size(); ++i) last_inoct[{t.agent, t.ifindex[i]}] = t.ifinoct[i];
+      for (size_t i = 0; i < t.ifindex.size(); ++i)
+        last_inoct[{t.agent, t.ifindex[i]}] = t.ifinoct[i];
     }
   }
   for (const auto& [key, inoct] : last_inoct) {
@@ -251,10 +263,11 @@ TEST_P(SflowPcapInterop, MatchesTshark) {
   if (std::string(GetParam()).find("segv") == std::string::npos) {
     EXPECT_GT(r.compared, 0u);
   }
-  std::printf("%s: %zu datagrams, %zu compared with tshark, %zu flow samples, %zu records, "
-              "%zu counter samples, %llu errors\n",
-              GetParam(), r.datagrams, r.compared, r.flow_samples, r.records, r.counter_samples,
-              static_cast<unsigned long long>(r.stats.total_errors()));
+  std::printf(
+      "%s: %zu datagrams, %zu compared with tshark, %zu flow samples, %zu records, "
+      "%zu counter samples, %llu errors\n",
+      GetParam(), r.datagrams, r.compared, r.flow_samples, r.records, r.counter_samples,
+      static_cast<unsigned long long>(r.stats.total_errors()));
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -326,7 +339,8 @@ TEST(SflowInterop, TcpdumpExpandedGolden) {
   std::smatch m;
   ASSERT_TRUE(std::regex_search(
       text, m,
-      std::regex(R"(agent ([0-9.]+), agent-id (\d+), seqnum (\d+).*\n.*rate (\d+), pool \d+, drops \d+, input (\d+) \(0\), output (\d+) \(0\))")));
+      std::regex(
+          R"(agent ([0-9.]+), agent-id (\d+), seqnum (\d+).*\n.*rate (\d+), pool \d+, drops \d+, input (\d+) \(0\), output (\d+) \(0\))")));
   std::string agent = m[1];
   uint32_t rate = static_cast<uint32_t>(std::stoul(m[4]));
   uint32_t input = static_cast<uint32_t>(std::stoul(m[5]));
@@ -359,10 +373,12 @@ void check_counter_golden(const std::string& pcap, const std::string& golden) {
   };
   std::vector<Header> headers;
   std::map<std::pair<std::string, uint32_t>, std::array<uint64_t, 8>> last;  // golden
-  std::regex hdr(R"(sFlowv5, IPv[46] agent ([0-9a-f.:]+), agent-id (\d+), seqnum (\d+), uptime \d+, samples (\d+))");
+  std::regex hdr(
+      R"(sFlowv5, IPv[46] agent ([0-9a-f.:]+), agent-id (\d+), seqnum (\d+), uptime \d+, samples (\d+))");
   std::regex unsupported(R"(sFlow version \d+ packet not supported)");
   std::regex ifl(R"(ifindex (\d+), iftype (\d+), ifspeed (\d+))");
-  std::regex inl(R"(In octets (\d+), unicast pkts (\d+), multicast pkts (\d+), broadcast pkts (\d+))");
+  std::regex inl(
+      R"(In octets (\d+), unicast pkts (\d+), multicast pkts (\d+), broadcast pkts (\d+))");
   std::regex outl(R"(Out octets (\d+), unicast pkts (\d+), multicast pkts (\d+))");
   std::string line, agent;
   uint32_t ifindex = 0;
@@ -449,14 +465,15 @@ TEST(SflowInterop, CisternDumps) {
     const char* file;
     uint64_t flow, counter, discard;
   };
-  for (const Case& c : {Case{"flow_sample.dump", 1, 0, 0}, Case{"flow_sample_3.dump", 3, 0, 0},
-                        Case{"flow_samples_2.dump", 2, 0, 0}, Case{"counter_sample.dump", 0, 1, 0},
-                        Case{"event_discarded_packet.dump", 0, 0, 1},
-                        Case{"host_sample.dump", 0, 1, 0}}) {
+  for (const Case& c :
+       {Case{"flow_sample.dump", 1, 0, 0}, Case{"flow_sample_3.dump", 3, 0, 0},
+        Case{"flow_samples_2.dump", 2, 0, 0}, Case{"counter_sample.dump", 0, 1, 0},
+        Case{"event_discarded_packet.dump", 0, 0, 1}, Case{"host_sample.dump", 0, 1, 0}}) {
     SCOPED_TRACE(c.file);
     std::ifstream in(testdata() / "cistern-sflow" / c.file, std::ios::binary);
     ASSERT_TRUE(in);
-    std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
+                               std::istreambuf_iterator<char>());
     SflowAgentState st;
     FlowBatch batch;
     DecodeStats stats;

@@ -38,9 +38,9 @@ struct Ipv4Opts {
   uint8_t tos = 0;
   uint8_t ttl = 64;
   uint16_t id = 0;
-  uint16_t frag = 0;          // flags (MF 0x2000, DF 0x4000) | offset in 8-byte units
-  size_t option_words = 0;    // IHL - 5, filled with NOPs
-  int total_len = -1;         // -1: computed from payload_len
+  uint16_t frag = 0;        // flags (MF 0x2000, DF 0x4000) | offset in 8-byte units
+  size_t option_words = 0;  // IHL - 5, filled with NOPs
+  int total_len = -1;       // -1: computed from payload_len
 };
 
 // IPv4 header; total length = header + payload_len unless overridden.
@@ -71,8 +71,8 @@ inline WireBuilder& ipv6_frag(WireBuilder& w, uint8_t next, uint16_t offset8, bo
   return w.u8(next).u8(0).be16(static_cast<uint16_t>((offset8 << 3) | (more ? 1 : 0))).be32(id);
 }
 
-inline WireBuilder& tcp(WireBuilder& w, uint16_t sport, uint16_t dport, uint32_t seq,
-                        uint8_t flags, uint8_t data_offset_words = 5) {
+inline WireBuilder& tcp(WireBuilder& w, uint16_t sport, uint16_t dport, uint32_t seq, uint8_t flags,
+                        uint8_t data_offset_words = 5) {
   w.be16(sport).be16(dport).be32(seq).be32(0);
   w.u8(static_cast<uint8_t>(data_offset_words << 4)).u8(flags).be16(65535).be16(0).be16(0);
   for (int i = 5; i < data_offset_words; ++i) w.be32(0x01010101);  // NOP options

@@ -24,7 +24,7 @@ struct FlowSampleFields {
   uint32_t rate = 1000;
   uint32_t pool = 5000;
   uint32_t drops = 0;
-  uint32_t input = 3;        // compact encoding: format in the top 2 bits
+  uint32_t input = 3;  // compact encoding: format in the top 2 bits
   uint32_t output = 7;
   // Expanded samples: separate format words.
   uint32_t in_format = 0, out_format = 0;

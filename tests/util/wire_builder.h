@@ -24,14 +24,18 @@ class WireBuilder {
     buf_.push_back(v);
     return *this;
   }
-  WireBuilder& be16(uint16_t v) { return u8(static_cast<uint8_t>(v >> 8)).u8(static_cast<uint8_t>(v)); }
+  WireBuilder& be16(uint16_t v) {
+    return u8(static_cast<uint8_t>(v >> 8)).u8(static_cast<uint8_t>(v));
+  }
   WireBuilder& be32(uint32_t v) {
     return be16(static_cast<uint16_t>(v >> 16)).be16(static_cast<uint16_t>(v));
   }
   WireBuilder& be64(uint64_t v) {
     return be32(static_cast<uint32_t>(v >> 32)).be32(static_cast<uint32_t>(v));
   }
-  WireBuilder& le16(uint16_t v) { return u8(static_cast<uint8_t>(v)).u8(static_cast<uint8_t>(v >> 8)); }
+  WireBuilder& le16(uint16_t v) {
+    return u8(static_cast<uint8_t>(v)).u8(static_cast<uint8_t>(v >> 8));
+  }
   WireBuilder& le32(uint32_t v) {
     return le16(static_cast<uint16_t>(v)).le16(static_cast<uint16_t>(v >> 16));
   }
