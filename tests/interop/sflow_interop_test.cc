@@ -493,5 +493,47 @@ TEST(SflowInterop, CisternDumps) {
   }
 }
 
+// parse_packet (which reads every sFlow sampled header) on akvorado's encapsulation captures.
+TEST(PacketInterop, AkvoradoEncapsulations) {
+  SKIP_WITHOUT_TESTDATA();
+  struct Case {
+    const char* file;
+    PacketStatus status;
+    uint8_t proto;  // outer upper-layer protocol: tunnels are not followed
+  };
+  for (const Case& c :
+       {Case{"gre-v4-key.pcap", PacketStatus::kOk, 47},
+        Case{"gre-v4-plain.pcap", PacketStatus::kOk, 47},
+        Case{"gre-v6-plain.pcap", PacketStatus::kOk, 47},
+        Case{"ipv4-ipv4.pcap", PacketStatus::kOk, 4}, Case{"ipv4-ipv6.pcap", PacketStatus::kOk, 41},
+        Case{"mpls-eompls-cw.pcap", PacketStatus::kOk, 6},
+        Case{"mpls-explicit-null-ipv4.pcap", PacketStatus::kOk, 0},
+        Case{"mpls-explicit-null-ipv6.pcap", PacketStatus::kOk, 0},
+        Case{"mpls-ipv4.pcap", PacketStatus::kOk, 0}, Case{"mpls-ipv6.pcap", PacketStatus::kOk, 0},
+        Case{"mpls-invalid-nibble.pcap", PacketStatus::kMalformed, 0},
+        Case{"vlan-ipv6.pcap", PacketStatus::kOk, 0}}) {
+    SCOPED_TRACE(c.file);
+    char err[PCAP_ERRBUF_SIZE];
+    pcap_t* p = pcap_open_offline((testdata() / "akvorado/decoder-encap" / c.file).c_str(), err);
+    ASSERT_NE(p, nullptr) << err;
+    pcap_pkthdr* h;
+    const u_char* data;
+    ASSERT_EQ(pcap_next_ex(p, &h, &data), 1);
+    PacketInfo info;
+    PacketStatus st = parse_packet(data, h->caplen, LinkType::kEthernet, info);
+    EXPECT_EQ(st, c.status);
+    if (c.status == PacketStatus::kOk) {
+      EXPECT_NE(info.ip_version, 0);
+      if (c.proto != 0) {
+        EXPECT_EQ(info.proto, c.proto);
+      }
+    }
+    std::printf("%s: status %d v%d proto %d %s -> %s vlan %d\n", c.file, static_cast<int>(st),
+                info.ip_version, info.proto, info.src.to_string().c_str(),
+                info.dst.to_string().c_str(), info.vlan);
+    pcap_close(p);
+  }
+}
+
 }  // namespace
 }  // namespace orbwatch::ingest
