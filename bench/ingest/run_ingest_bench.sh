@@ -36,7 +36,7 @@ WORK=$(mktemp -d /tmp/orbwatch-ingest-bench.XXXXXX)
 RECV_PID=""
 OLD_RMEM=""
 cleanup() {
-  if [[ -n $RECV_PID ]]; then kill -TERM "$RECV_PID" 2>/dev/null || true; wait "$RECV_PID" 2>/dev/null || true; fi
+  if [[ -n $RECV_PID ]]; then kill -KILL -- "-$RECV_PID" 2>/dev/null || true; wait "$RECV_PID" 2>/dev/null || true; fi
   if [[ -n $OLD_RMEM ]]; then echo "$OLD_RMEM" > /proc/sys/net/core/rmem_max || true; fi
   rm -rf "$WORK"
 }
@@ -78,11 +78,11 @@ start_receiver() {  # $1 receiver; sets RECV_PID
   rm -rf "$d"; mkdir -p "$d"
   case $1 in
     null)
-      taskset -c "$RECEIVER_CPU" "$NULLRECV" --port "$PORT" --rcvbuf $RCVBUF >"$d/out" 2>"$d/err" &
+      setsid taskset -c "$RECEIVER_CPU" "$NULLRECV" --port "$PORT" --rcvbuf $RCVBUF >"$d/out" 2>"$d/err" &
       ;;
     nfcapd)
       mkdir -p "$d/flows"
-      taskset -c "$RECEIVER_CPU" nfcapd -w "$d/flows" -b 127.0.0.1 -p "$PORT" -B $RCVBUF \
+      setsid taskset -c "$RECEIVER_CPU" nfcapd -w "$d/flows" -b 127.0.0.1 -p "$PORT" -B $RCVBUF \
         >"$d/out" 2>&1 &
       ;;
     nfacctd)
@@ -98,10 +98,10 @@ print_output_file[p]: $d/flows.csv
 print_output_file_append[p]: true
 print_refresh_time[p]: 1
 EOF
-      taskset -c "$RECEIVER_CPU" nfacctd -f "$d/nfacctd.conf" >"$d/out" 2>&1 &
+      setsid taskset -c "$RECEIVER_CPU" nfacctd -f "$d/nfacctd.conf" >"$d/out" 2>&1 &
       ;;
     orbwatch)
-      taskset -c "$RECEIVER_CPU" "$ORBWATCH" collect --listen "udp://127.0.0.1:$PORT" \
+      setsid taskset -c "$RECEIVER_CPU" "$ORBWATCH" collect --listen "udp://127.0.0.1:$PORT" \
         --flows-out /dev/null --rcvbuf $RCVBUF --stats-interval 0 >"$d/out" 2>"$d/err" &
       ;;
   esac
@@ -109,10 +109,23 @@ EOF
   wait_bound
 }
 
+alive() {  # running, not a zombie waiting to be reaped
+  [[ -r /proc/$1/stat ]] && [[ $(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1) != Z ]]
+}
+
 stop_receiver() {  # $1 receiver
-  # nfacctd purges its cache every second: give it two refreshes before stopping.
-  if [[ $1 == nfacctd ]]; then sleep 2.2; else sleep 0.3; fi
-  kill -TERM "$RECV_PID" 2>/dev/null || true
+  # nfacctd's core process does not reliably exit on SIGTERM (pmacct 1.7.7): it is counted from
+  # its periodically purged file before it is stopped (see step).
+  if [[ $1 != nfacctd ]]; then
+    sleep 0.3
+    kill -TERM -- "-$RECV_PID" 2>/dev/null || true
+    for _ in $(seq 50); do
+      alive "$RECV_PID" || break
+      sleep 0.1
+    done
+  fi
+  # The whole process group (nfacctd's plugins included): a leftover would share the port.
+  kill -KILL -- "-$RECV_PID" 2>/dev/null || true
   wait "$RECV_PID" 2>/dev/null || true
   RECV_PID=""
 }
@@ -135,8 +148,14 @@ step() {  # $1 receiver $2 proto $3 rate
     --duration "$STEP_SECONDS" --quiet)
   SENT=$(sed -n 's/.* flows=\([0-9]*\).*/\1/p' <<<"$line")
   ACHIEVED=$(sed -n 's/.* flows_per_s=\([0-9]*\).*/\1/p' <<<"$line")
-  stop_receiver "$1"
-  GOT=$(counted "$1")
+  if [[ $1 == nfacctd ]]; then
+    sleep 2.2
+    GOT=$(counted "$1")
+    stop_receiver "$1"
+  else
+    stop_receiver "$1"
+    GOT=$(counted "$1")
+  fi
   GOT=${GOT:-0}
   log "$1 $2 rate=${3:-max} sent=$SENT got=$GOT ($ACHIEVED flows/s) $([[ $GOT == "$SENT" ]] && echo ok || echo LOSS)"
   [[ $GOT == "$SENT" ]]
@@ -144,22 +163,27 @@ step() {  # $1 receiver $2 proto $3 rate
 
 # Sets RATE (highest loss-free flows/s) and SENDER_BOUND (1: lossless even at the sender's max).
 search() {  # $1 receiver $2 proto
-  local lo=0 hi
+  local lo=0 hi best=0
   SENDER_BOUND=0
   if step "$1" "$2" 0; then RATE=$ACHIEVED; SENDER_BOUND=1; return; fi
   hi=$ACHIEVED
   local r=$((hi / 2))
   while (( r > 1000 )); do
-    if step "$1" "$2" "$r"; then lo=$r; break; fi
+    if step "$1" "$2" "$r"; then lo=$r; best=$ACHIEVED; break; fi
     hi=$r; r=$((r / 2))
   done
   RATE=0
   (( lo == 0 )) && return
   while awk -v h="$hi" -v l="$lo" -v p="$PRECISION" 'BEGIN { exit !(h / l > p) }'; do
     r=$(( (lo + hi) / 2 ))
-    if step "$1" "$2" "$r"; then lo=$r; else hi=$r; fi
+    if step "$1" "$2" "$r"; then
+      lo=$r
+      (( ACHIEVED > best )) && best=$ACHIEVED
+    else
+      hi=$r
+    fi
   done
-  RATE=$lo
+  RATE=$best  # the achieved rate of the best loss-free step (a busy sender can fall short)
 }
 
 declare -A RESULT BOUND
