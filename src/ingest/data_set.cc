@@ -26,27 +26,41 @@ struct Values {
   uint64_t operator[](O op) const { return v[static_cast<size_t>(op)]; }
 };
 
+// Templates that carry both IPv4 and IPv6 addresses (Procera, Cisco, FS.com, Swisscom routers)
+// leave the family not in use all zeros: an all-zero address never replaces one already read.
+void set_addr(IpAddr& slot, FieldKind kind, const uint8_t* p) {
+  const size_t n = kind == FieldKind::kV4 ? 4 : 16;
+  bool zero = true;
+  for (size_t i = 0; i < n; ++i) zero &= p[i] == 0;
+  if (zero && !slot.is_zero()) return;
+  slot = kind == FieldKind::kV4 ? IpAddr::v4_bytes(p) : IpAddr::v6_bytes(p);
+}
+
+inline void read_field(FieldKind kind, FieldOp op, const uint8_t* p, size_t len, Values& val) {
+  auto& slot = val.v[static_cast<size_t>(op)];
+  switch (kind) {
+    case FieldKind::kU8: slot = p[0]; break;
+    case FieldKind::kU16: slot = load_be16(p); break;
+    case FieldKind::kU32: slot = load_be32(p); break;
+    case FieldKind::kU64: slot = load_be64(p); break;
+    case FieldKind::kUInt: slot = load_be_n(p, len); break;
+    case FieldKind::kV4: set_addr(op == O::kSrcV4 ? val.src : val.dst, kind, p); break;
+    case FieldKind::kV6: set_addr(op == O::kSrcV6 ? val.src : val.dst, kind, p); break;
+    case FieldKind::kString:
+      val.name = p;
+      val.name_len = len;
+      break;
+    case FieldKind::kSkip: break;
+  }
+}
+
 // Reads one record at p (at most `avail` bytes). Returns bytes consumed, 0 when it does not fit.
 size_t read_record(const Template& t, const uint8_t* p, size_t avail, Values& val) {
+  val.src = val.dst = IpAddr{};  // set_addr keeps non-zero values: start each record clean
   if (!t.has_varlen) {
+    // Hot path: offsets are known, skipped fields cost nothing.
     if (avail < t.fixed_len) return 0;
-    for (const TemplateField& f : t.fields) {
-      switch (f.kind) {
-        case FieldKind::kInt: val.v[static_cast<size_t>(f.op)] = load_be_n(p, f.len); break;
-        case FieldKind::kV4:
-          (f.op == O::kSrcV4 ? val.src : val.dst) = IpAddr::v4_bytes(p);
-          break;
-        case FieldKind::kV6:
-          (f.op == O::kSrcV6 ? val.src : val.dst) = IpAddr::v6_bytes(p);
-          break;
-        case FieldKind::kString:
-          val.name = p;
-          val.name_len = f.len;
-          break;
-        case FieldKind::kSkip: break;
-      }
-      p += f.len;
-    }
+    for (const TemplateField& f : t.used) read_field(f.kind, f.op, p + f.offset, f.len, val);
     return t.fixed_len;
   }
   const uint8_t* start = p;
@@ -64,16 +78,7 @@ size_t read_record(const Template& t, const uint8_t* p, size_t avail, Values& va
       }
     }
     if (static_cast<size_t>(end - p) < len) return 0;
-    switch (f.kind) {
-      case FieldKind::kInt: val.v[static_cast<size_t>(f.op)] = load_be_n(p, len); break;
-      case FieldKind::kV4: (f.op == O::kSrcV4 ? val.src : val.dst) = IpAddr::v4_bytes(p); break;
-      case FieldKind::kV6: (f.op == O::kSrcV6 ? val.src : val.dst) = IpAddr::v6_bytes(p); break;
-      case FieldKind::kString:
-        val.name = p;
-        val.name_len = len;
-        break;
-      case FieldKind::kSkip: break;
-    }
+    read_field(f.kind, f.op, p, len, val);
     p += len;
   }
   return static_cast<size_t>(p - start);
@@ -277,6 +282,7 @@ size_t decode_data_set(const Template& t, const uint8_t* body, size_t len,
   const size_t before = out.records.size();
   while (len - pos >= t.min_len) {
     v.name_len = 0;
+    v.src = v.dst = IpAddr{};  // set_addr keeps a non-zero address: start each record empty
     size_t used = read_record(t, body + pos, len - pos, v);
     if (used == 0) {
       // A variable-length field ran past the set. Padding is shorter than min_len, so this is

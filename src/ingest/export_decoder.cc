@@ -20,7 +20,7 @@ ExportKind ExportDecoder::decode(const Datagram& dg, FlowBatch& out) {
     case ExportKind::kNetflow5: decode_netflow5(dg, ex, out, stats_); break;
     case ExportKind::kNetflow9: decode_netflow9(dg, ex, out, stats_); break;
     case ExportKind::kIpfix: decode_ipfix(dg, ex, out, stats_); break;
-    case ExportKind::kSflow5:
+    case ExportKind::kSflow5: decode_sflow(dg, sflow_, out, stats_); break;
     case ExportKind::kNone: break;
   }
   ExporterCounters& c = ex.counters;

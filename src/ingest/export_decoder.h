@@ -10,6 +10,7 @@
 #include "ingest/datagram.h"
 #include "ingest/decode_stats.h"
 #include "ingest/exporter_state.h"
+#include "ingest/sflow.h"
 
 namespace orbwatch::ingest {
 
@@ -23,11 +24,13 @@ class ExportDecoder {
 
   const DecodeStats& stats() const { return stats_; }
   const ExporterTable& exporters() const { return exporters_; }
+  const SflowAgentState& sflow() const { return sflow_; }
   // Datagrams per protocol, indexed by ExportKind.
   const std::array<uint64_t, 5>& datagrams_by_kind() const { return by_kind_; }
 
  private:
   ExporterTable exporters_;
+  SflowAgentState sflow_;  // sFlow state is keyed by agent address, inside the datagram
   DecodeStats stats_;
   std::array<uint64_t, 5> by_kind_{};
 };

@@ -15,12 +15,19 @@ FieldKind kind_for(const IeInfo& ie, uint16_t len) {
     default: break;
   }
   // Integers: reduced-size encoding allowed (RFC 7011 6.2); anything else is not a number.
-  return len >= 1 && len <= 8 ? FieldKind::kInt : FieldKind::kSkip;
+  switch (len) {
+    case 1: return FieldKind::kU8;
+    case 2: return FieldKind::kU16;
+    case 4: return FieldKind::kU32;
+    case 8: return FieldKind::kU64;
+    default: return len >= 1 && len <= 8 ? FieldKind::kUInt : FieldKind::kSkip;
+  }
 }
 
 bool add_field(Template& t, uint32_t pen, uint16_t id, uint16_t len, bool scope) {
   TemplateField f;
   f.len = len;
+  f.offset = static_cast<uint16_t>(t.fixed_len);
   // Scope fields describe what an options record is about; only sampler ids matter there.
   IeInfo ie = lookup_ie(pen, id);
   if (scope && ie.op != FieldOp::kSamplerId) ie = {};
@@ -89,6 +96,11 @@ TemplateParse parse_template(ByteReader& r, bool ipfix, bool options, Template& 
   }
   // A record that can be empty would make a data set loop forever.
   if (out.min_len == 0) return TemplateParse::kInvalid;
+  if (!out.has_varlen) {
+    for (const auto& f : out.fields) {
+      if (f.kind != FieldKind::kSkip) out.used.push_back(f);
+    }
+  }
   return TemplateParse::kOk;
 }
 

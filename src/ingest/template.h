@@ -13,10 +13,12 @@ namespace orbwatch::ingest {
 inline constexpr uint16_t kVarLen = 65535;  // RFC 7011 7: variable-length encoding
 inline constexpr size_t kMaxTemplateFields = 1024;
 
-enum class FieldKind : uint8_t { kSkip, kInt, kV4, kV6, kString };
+// How a field is read; integer widths are separate kinds so one switch does the whole read.
+enum class FieldKind : uint8_t { kSkip, kU8, kU16, kU32, kU64, kUInt, kV4, kV6, kString };
 
 struct TemplateField {
-  uint16_t len = 0;  // kVarLen for variable-length fields
+  uint16_t len = 0;     // kVarLen for variable-length fields
+  uint16_t offset = 0;  // within the record (fixed-length templates only)
   FieldOp op = FieldOp::kSkip;
   FieldKind kind = FieldKind::kSkip;
 };
@@ -30,6 +32,7 @@ struct Template {
   uint32_t min_len = 0;       // smallest possible record (fixed + 1 byte per varlen field)
   uint64_t present = 0;       // bit per FieldOp the template carries
   std::vector<TemplateField> fields;
+  std::vector<TemplateField> used;  // fixed-length templates: the non-skipped fields only
   uint64_t last_used = 0;     // LRU stamp (ExporterState::clock)
 
   bool has(FieldOp op) const { return (present >> static_cast<unsigned>(op)) & 1; }
