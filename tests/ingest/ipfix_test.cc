@@ -285,5 +285,26 @@ TEST(Ipfix, ServerNameFromVendorStringElement) {
   EXPECT_EQ(t.out.name(t.out.records[0].name_ref), "w8510.com");
 }
 
+// Found by the interop suite (Procera, FS.com, Swisscom exports): a template with both IPv4 and
+// IPv6 addresses leaves the family not in use all zeros, which must not hide the other one.
+TEST(Ipfix, DualFamilyTemplateKeepsTheAddressInUse) {
+  IpfixBuilder b(kExport, 0, 1);
+  b.begin_set(2).template_record(256, {{8, 4}, {27, 16}, {12, 4}, {28, 16}, {4, 1}}).end_set();
+  b.begin_set(256);
+  b.w.ipv4("198.51.100.7").ipv6("::").ipv4("203.0.113.9").ipv6("::").u8(6);  // IPv4 flow
+  b.w.ipv4("0.0.0.0").ipv6("2001:db8::1").ipv4("0.0.0.0").ipv6("2001:db8::2").u8(17);
+  b.w.ipv4("0.0.0.0").ipv6("::").ipv4("0.0.0.0").ipv6("::").u8(1);  // nothing: 0.0.0.0 stays
+  b.end_set();
+  Decoded t;
+  t.feed(b.finish());
+  ASSERT_EQ(t.out.size(), 3u);
+  EXPECT_EQ(t.out.records[0].src.to_string(), "198.51.100.7");
+  EXPECT_EQ(t.out.records[0].dst.to_string(), "203.0.113.9");
+  EXPECT_EQ(t.out.records[1].src.to_string(), "2001:db8::1");
+  EXPECT_EQ(t.out.records[1].dst.to_string(), "2001:db8::2");
+  EXPECT_EQ(t.out.records[2].src.to_string(), "0.0.0.0");
+  EXPECT_EQ(t.out.records[2].dst.to_string(), "0.0.0.0");
+}
+
 }  // namespace
 }  // namespace orbwatch::ingest
