@@ -30,7 +30,12 @@ struct FlowBatch {
     names.clear();
     dns.clear();
   }
-  FlowRecord& add() { return records.emplace_back(); }
+  // Appends a zeroed record. Copying a zero record compiles to vector moves; value-initialising
+  // in place became `rep stos`, a quarter of the v9/IPFIX decode time.
+  FlowRecord& add() {
+    static const FlowRecord kZero{};
+    return records.emplace_back(kZero);
+  }
 
   // Interns a string and returns its 1-based reference (for name_ref / DnsAnswer::name).
   uint32_t add_name(std::string_view s) {

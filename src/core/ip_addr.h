@@ -41,6 +41,19 @@ struct IpAddr {
   }
   static std::optional<IpAddr> parse(std::string_view text);
 
+  // In-place writes as two 8-byte stores: hot decoders read the record back as a whole soon
+  // after, and narrow stores followed by a wide load stall store forwarding.
+  void assign_v4(const uint8_t* p) {
+    uint32_t a;
+    std::memcpy(&a, p, 4);
+    uint64_t hi = uint64_t{a} << 32 | 0xffff0000u;  // bytes 8..15: 00 00 ff ff a b c d (LE)
+    uint64_t lo = 0;
+    static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "assign_v4 assumes little endian");
+    std::memcpy(b.data(), &lo, 8);
+    std::memcpy(b.data() + 8, &hi, 8);
+  }
+  void assign_v6(const uint8_t* p) { std::memcpy(b.data(), p, 16); }
+
   bool is_v4() const {
     static constexpr uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
     return std::memcmp(b.data(), kMapped, 12) == 0;

@@ -20,7 +20,10 @@ int64_t ntp_to_ms(uint64_t v) {
 // `present` mask are read, so nothing is cleared between records.
 struct Values {
   std::array<uint64_t, static_cast<size_t>(O::kCount)> v;
-  IpAddr src, dst;
+  // Where the addresses are in the record (4 or 16 bytes); copied into the FlowRecord in place.
+  const uint8_t* src = nullptr;
+  const uint8_t* dst = nullptr;
+  uint8_t src_len = 0, dst_len = 0;
   const uint8_t* name = nullptr;
   size_t name_len = 0;
   uint64_t operator[](O op) const { return v[static_cast<size_t>(op)]; }
@@ -28,12 +31,20 @@ struct Values {
 
 // Templates that carry both IPv4 and IPv6 addresses (Procera, Cisco, FS.com, Swisscom routers)
 // leave the family not in use all zeros: an all-zero address never replaces one already read.
-void set_addr(IpAddr& slot, FieldKind kind, const uint8_t* p) {
-  const size_t n = kind == FieldKind::kV4 ? 4 : 16;
-  bool zero = true;
-  for (size_t i = 0; i < n; ++i) zero &= p[i] == 0;
-  if (zero && !slot.is_zero()) return;
-  slot = kind == FieldKind::kV4 ? IpAddr::v4_bytes(p) : IpAddr::v6_bytes(p);
+void set_addr(const uint8_t*& slot, uint8_t& slot_len, FieldKind kind, const uint8_t* p) {
+  const uint8_t n = kind == FieldKind::kV4 ? 4 : 16;
+  bool zero = n == 4 ? load_be32(p) == 0 : (load_be64(p) | load_be64(p + 8)) == 0;
+  if (zero && slot != nullptr) return;
+  slot = p;
+  slot_len = n;
+}
+
+void copy_addr(IpAddr& a, const uint8_t* p, uint8_t len) {
+  if (len == 4) {
+    a.assign_v4(p);
+  } else if (len == 16) {
+    a.assign_v6(p);
+  }
 }
 
 inline void read_field(FieldKind kind, FieldOp op, const uint8_t* p, size_t len, Values& val) {
@@ -44,8 +55,14 @@ inline void read_field(FieldKind kind, FieldOp op, const uint8_t* p, size_t len,
     case FieldKind::kU32: slot = load_be32(p); break;
     case FieldKind::kU64: slot = load_be64(p); break;
     case FieldKind::kUInt: slot = load_be_n(p, len); break;
-    case FieldKind::kV4: set_addr(op == O::kSrcV4 ? val.src : val.dst, kind, p); break;
-    case FieldKind::kV6: set_addr(op == O::kSrcV6 ? val.src : val.dst, kind, p); break;
+    case FieldKind::kV4:
+    case FieldKind::kV6:
+      if (op == O::kSrcV4 || op == O::kSrcV6) {
+        set_addr(val.src, val.src_len, kind, p);
+      } else {
+        set_addr(val.dst, val.dst_len, kind, p);
+      }
+      break;
     case FieldKind::kString:
       val.name = p;
       val.name_len = len;
@@ -56,11 +73,31 @@ inline void read_field(FieldKind kind, FieldOp op, const uint8_t* p, size_t len,
 
 // Reads one record at p (at most `avail` bytes). Returns bytes consumed, 0 when it does not fit.
 size_t read_record(const Template& t, const uint8_t* p, size_t avail, Values& val) {
-  val.src = val.dst = IpAddr{};  // set_addr keeps non-zero values: start each record clean
+  val.src = val.dst = nullptr;  // set_addr keeps the first address: start each record clean
+  val.src_len = val.dst_len = 0;
   if (!t.has_varlen) {
-    // Hot path: offsets are known, skipped fields cost nothing.
+    // Hot path: offsets are known, skipped fields cost nothing, and one loop per kind avoids an
+    // unpredictable indirect jump per field.
     if (avail < t.fixed_len) return 0;
-    for (const TemplateField& f : t.used) read_field(f.kind, f.op, p + f.offset, f.len, val);
+    const TemplateField* f = t.used.data();
+    auto range = [&](FieldKind k) {
+      auto i = static_cast<size_t>(k);
+      return std::pair{f + t.kind_begin[i], f + t.kind_begin[i + 1]};
+    };
+    auto slot = [&](const TemplateField* x) -> uint64_t& {
+      return val.v[static_cast<size_t>(x->op)];
+    };
+    for (auto [a, b] = range(FieldKind::kU8); a != b; ++a) slot(a) = p[a->offset];
+    for (auto [a, b] = range(FieldKind::kU16); a != b; ++a) slot(a) = load_be16(p + a->offset);
+    for (auto [a, b] = range(FieldKind::kU32); a != b; ++a) slot(a) = load_be32(p + a->offset);
+    for (auto [a, b] = range(FieldKind::kU64); a != b; ++a) slot(a) = load_be64(p + a->offset);
+    for (auto [a, b] = range(FieldKind::kUInt); a != b; ++a) {
+      slot(a) = load_be_n(p + a->offset, a->len);
+    }
+    for (const TemplateField* a = f + t.kind_begin[static_cast<size_t>(FieldKind::kV4)];
+         a != f + t.used.size(); ++a) {
+      read_field(a->kind, a->op, p + a->offset, a->len, val);
+    }
     return t.fixed_len;
   }
   const uint8_t* start = p;
@@ -222,8 +259,8 @@ void emit_reverse(const Template& t, const Values& v, FlowBatch& out) {
 void build_flow(const Template& t, const Values& v, const MessageContext& ctx, ExporterState& ex,
                 const DomainState* ds, FlowBatch& out) {
   FlowRecord& r = out.add();
-  r.src = v.src;
-  r.dst = v.dst;
+  copy_addr(r.src, v.src, v.src_len);
+  copy_addr(r.dst, v.dst, v.dst_len);
   r.exporter = ex.addr();
   r.obs_domain = ctx.domain;
   r.source = ctx.kind == ExportKind::kIpfix ? FlowSource::kIpfix : FlowSource::kNetflow9;
@@ -282,7 +319,6 @@ size_t decode_data_set(const Template& t, const uint8_t* body, size_t len,
   const size_t before = out.records.size();
   while (len - pos >= t.min_len) {
     v.name_len = 0;
-    v.src = v.dst = IpAddr{};  // set_addr keeps a non-zero address: start each record empty
     size_t used = read_record(t, body + pos, len - pos, v);
     if (used == 0) {
       // A variable-length field ran past the set. Padding is shorter than min_len, so this is

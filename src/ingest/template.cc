@@ -1,5 +1,7 @@
 #include "ingest/template.h"
 
+#include <algorithm>
+
 namespace orbwatch::ingest {
 
 namespace {
@@ -99,6 +101,13 @@ TemplateParse parse_template(ByteReader& r, bool ipfix, bool options, Template& 
   if (!out.has_varlen) {
     for (const auto& f : out.fields) {
       if (f.kind != FieldKind::kSkip) out.used.push_back(f);
+    }
+    std::stable_sort(out.used.begin(), out.used.end(),
+                     [](const auto& a, const auto& b) { return a.kind < b.kind; });
+    size_t i = 0;
+    for (size_t k = 0; k < out.kind_begin.size(); ++k) {
+      out.kind_begin[k] = static_cast<uint16_t>(i);
+      while (i < out.used.size() && static_cast<size_t>(out.used[i].kind) == k) ++i;
     }
   }
   return TemplateParse::kOk;

@@ -2,6 +2,7 @@
 // decode without looking anything up (RFC 3954 5.2-5.3, RFC 7011 3.4).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -32,7 +33,10 @@ struct Template {
   uint32_t min_len = 0;       // smallest possible record (fixed + 1 byte per varlen field)
   uint64_t present = 0;       // bit per FieldOp the template carries
   std::vector<TemplateField> fields;
-  std::vector<TemplateField> used;  // fixed-length templates: the non-skipped fields only
+  // Fixed-length templates: the non-skipped fields, sorted by kind; used[kind_begin[k] ..
+  // kind_begin[k + 1]) are the fields of kind k, so each kind is read by its own loop.
+  std::vector<TemplateField> used;
+  std::array<uint16_t, 10> kind_begin{};
   uint64_t last_used = 0;     // LRU stamp (ExporterState::clock)
 
   bool has(FieldOp op) const { return (present >> static_cast<unsigned>(op)) & 1; }
