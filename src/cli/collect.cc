@@ -4,10 +4,6 @@
 // ExportDecoder, FlowBatch and output buffer, so the data path shares nothing mutable. Full
 // buffers go to the output under one mutex, whole lines at a time. The main thread only waits
 // for a signal or --duration and prints statistics from snapshots each worker publishes.
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -25,6 +21,7 @@
 #include "core/flow_json.h"
 #include "ingest/export_decoder.h"
 #include "ingest/udp_listener.h"
+#include "sink/line_output.h"
 
 namespace orbwatch::cli {
 
@@ -47,67 +44,6 @@ struct CollectOptions {
 
 constexpr size_t kFlushBytes = 1 << 20;
 
-// The output file, shared by the workers; each write is a run of whole lines.
-class Output {
- public:
-  bool open(const std::string& path, std::string& error) {
-    if (path.empty()) return true;
-    if (path == "-") {
-      fd_ = STDOUT_FILENO;
-    } else {
-      fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-      if (fd_ < 0) {
-        error = fmt::format("cannot open --flows-out {}: {}", path, std::strerror(errno));
-        return false;
-      }
-      owned_ = true;
-    }
-    // Writing to /dev/null must cost nothing: skip formatting altogether.
-    struct stat st {};
-    struct stat null_st {};
-    if (fstat(fd_, &st) == 0 && S_ISCHR(st.st_mode) && ::stat("/dev/null", &null_st) == 0 &&
-        st.st_rdev == null_st.st_rdev) {
-      if (owned_) ::close(fd_);
-      fd_ = -1;
-      owned_ = false;
-    }
-    return true;
-  }
-  bool enabled() const { return fd_ >= 0; }
-  void write(std::string& buf) {
-    if (buf.empty()) return;
-    std::lock_guard lock(mu_);
-    const char* p = buf.data();
-    size_t n = buf.size();
-    while (n > 0 && !failed_) {
-      ssize_t w = ::write(fd_, p, n);
-      if (w < 0) {
-        if (errno == EINTR) continue;
-        error_ = std::strerror(errno);
-        failed_ = true;
-        break;
-      }
-      p += w;
-      n -= static_cast<size_t>(w);
-    }
-    buf.clear();
-  }
-  void close() {
-    if (owned_) ::close(fd_);
-    owned_ = false;
-    fd_ = -1;
-  }
-  bool failed() const { return failed_; }
-  const std::string& error() const { return error_; }
-
- private:
-  int fd_ = -1;
-  bool owned_ = false;
-  std::mutex mu_;
-  bool failed_ = false;
-  std::string error_;
-};
-
 // Per receive thread: decoder, batch and output buffer (thread-owned) plus a published copy of
 // the statistics for the main thread.
 struct Worker {
@@ -127,7 +63,7 @@ struct Worker {
 
 class Collector : public ingest::DatagramConsumer {
  public:
-  Collector(size_t n, Output& output) : output_(output) {
+  Collector(size_t n, sink::LineOutput& output) : output_(output) {
     for (size_t i = 0; i < n; ++i) workers_.push_back(std::make_unique<Worker>());
   }
 
@@ -160,7 +96,7 @@ class Collector : public ingest::DatagramConsumer {
   }
 
  private:
-  Output& output_;
+  sink::LineOutput& output_;
   std::vector<std::unique_ptr<Worker>> workers_;
 };
 
@@ -210,10 +146,10 @@ int run_collect(const CollectOptions& o) {
   sigaction(SIGTERM, &sa, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
-  Output output;
+  sink::LineOutput output;
   std::string err;
   if (!output.open(o.flows_out, err)) {
-    fmt::print(stderr, "orbwatch collect: {}\n", err);
+    fmt::print(stderr, "orbwatch collect: --flows-out: {}\n", err);
     return 1;
   }
   ingest::UdpListener listener(lo);
