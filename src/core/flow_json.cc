@@ -1,6 +1,8 @@
 #include "core/flow_json.h"
 
 #include <algorithm>
+#include <charconv>
+#include <cstring>
 
 #include "core/json.h"
 #include "core/time.h"
@@ -30,65 +32,93 @@ const char* flow_direction_name(FlowDirection d) {
 
 namespace {
 
-void key(std::string& out, const char* k) {
-  out += ",\"";
-  out += k;
-  out += "\":";
-}
-
-void addr(std::string& out, const char* k, const IpAddr& a) {
-  key(out, k);
-  char buf[IpAddr::kMaxText];
-  out.push_back('"');
-  out.append(buf, a.format(buf));
-  out.push_back('"');
-}
-
-template <class Int>
-void num(std::string& out, const char* k, Int v) {
-  key(out, k);
-  json::append_int(out, v);
-}
+// The fixed part of a line is written into a stack buffer through a cursor: appending field by
+// field to the std::string spent most of its time in memmove/strlen.
+struct Cursor {
+  char* p;
+  template <size_t N>
+  void lit(const char (&s)[N]) {
+    std::memcpy(p, s, N - 1);
+    p += N - 1;
+  }
+  void num(uint64_t v) { p = std::to_chars(p, p + 20, v).ptr; }
+  void time(int64_t ms) { p += format_rfc3339_ms(ms, p); }
+  void addr(const IpAddr& a) {
+    *p++ = '"';
+    p += a.format(p);
+    *p++ = '"';
+  }
+};
 
 }  // namespace
 
 void append_flow_json(std::string& out, const FlowBatch& batch, size_t i) {
   const FlowRecord& r = batch.records[i];
-  char ts[32];
-  out += "{\"ts_start\":\"";
-  out.append(ts, format_rfc3339_ms(r.start_ms, ts));
-  out += "\",\"ts_end\":\"";
-  out.append(ts, format_rfc3339_ms(r.end_ms, ts));
-  out.push_back('"');
-  addr(out, "src_ip", r.src);
-  addr(out, "dst_ip", r.dst);
-  num(out, "src_port", r.src_port);
-  num(out, "dst_port", r.dst_port);
-  num(out, "proto", r.proto);
-  num(out, "tcp_flags", r.tcp_flags);
-  num(out, "bytes", r.bytes);
-  num(out, "packets", r.packets);
-  addr(out, "exporter", r.exporter);
-  num(out, "in_if", r.in_if);
-  num(out, "out_if", r.out_if);
-  num(out, "src_as", r.src_as);
-  num(out, "dst_as", r.dst_as);
-  num(out, "sampling_rate", r.sampling_rate);
-  num(out, "obs_domain", r.obs_domain);
-  key(out, "flow_source");
-  json::append_string(out, flow_source_name(r.source));
-  key(out, "direction");
-  json::append_string(out, flow_direction_name(r.direction));
-  num(out, "vlan", r.vlan);
-  num(out, "tos", r.tos);
-  num(out, "src_mask", r.src_mask);
-  num(out, "dst_mask", r.dst_mask);
+  // Longest case: 4 IPv6 addresses (45 each), 2 times (24), 14 numbers (20) and the keys.
+  char buf[1024];
+  Cursor c{buf};
+  c.lit("{\"ts_start\":\"");
+  c.time(r.start_ms);
+  c.lit("\",\"ts_end\":\"");
+  c.time(r.end_ms);
+  c.lit("\",\"src_ip\":");
+  c.addr(r.src);
+  c.lit(",\"dst_ip\":");
+  c.addr(r.dst);
+  c.lit(",\"src_port\":");
+  c.num(r.src_port);
+  c.lit(",\"dst_port\":");
+  c.num(r.dst_port);
+  c.lit(",\"proto\":");
+  c.num(r.proto);
+  c.lit(",\"tcp_flags\":");
+  c.num(r.tcp_flags);
+  c.lit(",\"bytes\":");
+  c.num(r.bytes);
+  c.lit(",\"packets\":");
+  c.num(r.packets);
+  c.lit(",\"exporter\":");
+  c.addr(r.exporter);
+  c.lit(",\"in_if\":");
+  c.num(r.in_if);
+  c.lit(",\"out_if\":");
+  c.num(r.out_if);
+  c.lit(",\"src_as\":");
+  c.num(r.src_as);
+  c.lit(",\"dst_as\":");
+  c.num(r.dst_as);
+  c.lit(",\"sampling_rate\":");
+  c.num(r.sampling_rate);
+  c.lit(",\"obs_domain\":");
+  c.num(r.obs_domain);
+  c.lit(",\"flow_source\":\"");
+  const char* src = flow_source_name(r.source);
+  size_t n = std::strlen(src);
+  std::memcpy(c.p, src, n);
+  c.p += n;
+  c.lit("\",\"direction\":\"");
+  const char* dir = flow_direction_name(r.direction);
+  n = std::strlen(dir);
+  std::memcpy(c.p, dir, n);
+  c.p += n;
+  c.lit("\",\"vlan\":");
+  c.num(r.vlan);
+  c.lit(",\"tos\":");
+  c.num(r.tos);
+  c.lit(",\"src_mask\":");
+  c.num(r.src_mask);
+  c.lit(",\"dst_mask\":");
+  c.num(r.dst_mask);
   if (r.flags & (flow_flags::kBiflowForward | flow_flags::kBiflowReverse)) {
-    key(out, "biflow");
-    json::append_string(out, r.flags & flow_flags::kBiflowReverse ? "reverse" : "forward");
+    if (r.flags & flow_flags::kBiflowReverse) {
+      c.lit(",\"biflow\":\"reverse\"");
+    } else {
+      c.lit(",\"biflow\":\"forward\"");
+    }
   }
+  out.append(buf, c.p);
   if (r.name_ref != 0) {
-    key(out, "server_name");
+    out += ",\"server_name\":";
     json::append_string(out, batch.name(r.name_ref));
   }
   bool first = true;
@@ -96,21 +126,17 @@ void append_flow_json(std::string& out, const FlowBatch& batch, size_t i) {
                              [](const DnsAnswer& d, size_t idx) { return d.record < idx; });
   for (; it != batch.dns.end() && it->record == i; ++it) {
     const DnsAnswer& d = *it;
-    if (first) {
-      key(out, "dns_answers");
-      out.push_back('[');
-      first = false;
-    } else {
-      out.push_back(',');
-    }
-    out += "{\"name\":";
+    out += first ? ",\"dns_answers\":[{\"name\":" : ",{\"name\":";
+    first = false;
     json::append_string(out, batch.name(d.name));
-    out += ",\"ip\":\"";
-    char buf[IpAddr::kMaxText];
-    out.append(buf, d.addr.format(buf));
-    out += "\",\"ttl\":";
-    json::append_int(out, d.ttl);
-    out.push_back('}');
+    char abuf[IpAddr::kMaxText + 40];
+    Cursor ac{abuf};
+    ac.lit(",\"ip\":");
+    ac.addr(d.addr);
+    ac.lit(",\"ttl\":");
+    ac.num(d.ttl);
+    *ac.p++ = '}';
+    out.append(abuf, ac.p);
   }
   if (!first) out.push_back(']');
   out += "}\n";
