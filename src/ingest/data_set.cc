@@ -94,8 +94,15 @@ size_t read_record(const Template& t, const uint8_t* p, size_t avail, Values& va
     for (auto [a, b] = range(FieldKind::kUInt); a != b; ++a) {
       slot(a) = load_be_n(p + a->offset, a->len);
     }
-    for (const TemplateField* a = f + t.kind_begin[static_cast<size_t>(FieldKind::kV4)];
-         a != f + t.used.size(); ++a) {
+    // Addresses in template order (merged by offset): Huawei records carry the outer tunnel
+    // header first and the inner flow later; the later wins, as in the varlen path and nfacctd.
+    auto [a4, e4] = range(FieldKind::kV4);
+    auto [a6, e6] = range(FieldKind::kV6);
+    while (a4 != e4 || a6 != e6) {
+      const TemplateField* x = a6 == e6 || (a4 != e4 && a4->offset < a6->offset) ? a4++ : a6++;
+      read_field(x->kind, x->op, p + x->offset, x->len, val);
+    }
+    for (auto [a, b] = range(FieldKind::kString); a != b; ++a) {
       read_field(a->kind, a->op, p + a->offset, a->len, val);
     }
     return t.fixed_len;

@@ -306,5 +306,29 @@ TEST(Ipfix, DualFamilyTemplateKeepsTheAddressInUse) {
   EXPECT_EQ(t.out.records[2].dst.to_string(), "0.0.0.0");
 }
 
+// Huawei/Swisscom routers (pmacct test 106, traffic-reproducer captures) put the outer tunnel
+// header's addresses and protocol first and the inner flow's later in the same record. The
+// later field wins, in template order, as in nfacctd (whose expected output shows the inner flow).
+TEST(Ipfix, RepeatedElementsLaterFieldWinsInTemplateOrder) {
+  IpfixBuilder b(kExport, 0, 1);
+  b.begin_set(2)
+      .template_record(256, {{27, 16}, {28, 16}, {4, 1}, {7, 2}, {8, 4}, {12, 4}, {7, 2},
+                             {11, 2}, {4, 1}, {1, 8}})
+      .end_set();
+  b.begin_set(256);
+  b.w.ipv6("2001:db8:53::1").ipv6("2001:db8:9::1").u8(4).be16(0);  // outer: IP-in-IP
+  b.w.ipv4("192.0.2.110").ipv4("192.0.2.14").be16(2222).be16(1111).u8(17).be64(1000);
+  b.end_set();
+  Decoded t;
+  t.feed(b.finish());
+  ASSERT_EQ(t.out.size(), 1u);
+  const FlowRecord& r = t.out.records[0];
+  EXPECT_EQ(r.src.to_string(), "192.0.2.110");
+  EXPECT_EQ(r.dst.to_string(), "192.0.2.14");
+  EXPECT_EQ(r.src_port, 2222);
+  EXPECT_EQ(r.dst_port, 1111);
+  EXPECT_EQ(r.proto, 17);
+}
+
 }  // namespace
 }  // namespace orbwatch::ingest

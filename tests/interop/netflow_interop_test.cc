@@ -886,5 +886,69 @@ TEST(NetflowGolden, RecordsMatchElasticBeatsFieldByField) {
   }
 }
 
+// ---- 4. pmacct nfacctd expected outputs: totals ---------------------------------------------
+
+// nfacctd aggregates (per test config), so only packet/byte totals are comparable.
+TEST(NetflowPmacct, TotalsMatchNfacctdOutput) {
+  REQUIRE_TESTDATA();
+  struct Case {
+    std::string_view dir;
+    std::string_view why;  // when our totals are not nfacctd's
+  };
+  const Case cases[] = {
+      {"100-IPFIXv10-CISCO", ""},
+      {"101-NFv9-CISCO-cust_primitives", ""},
+      {"102-NFv9-CISCO-f2rd-pretag-sampling-reload", ""},
+      {"103-IPFIXv10-CISCO-pretag-JSON_encoding", ""},
+      // KNOWN BUG (reported, not fixed here: needs new FieldOps in field_op.h): the options
+      // record announces random n-out-of-N sampling as samplingSize (IE 309) = 1 and
+      // samplingPopulation (IE 310) = 256, with samplingPacketInterval (IE 305) = 1. We map
+      // only 305 (rate 1) and so do not scale; nfacctd renormalises by 256.
+      {"104-IPFIXv10-IPv6-CISCO-sampling_option", "IE 309/310 sampling not mapped"},
+      {"106-IPFIXv10-HUAWEI-vrf_name", ""},
+      {"111-IPFIXv10-NFv9-IPv6-IPv4-mix_sources", ""},
+      {"112-IPFIXv10-CISCO-options-map-reassignment", ""},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(std::string(c.dir));
+    const fs::path dir = testdata() / "pmacct" / c.dir;
+    uint64_t want_bytes = 0, want_packets = 0;
+    size_t lines = 0;
+    std::ifstream in(dir / "output-flow-00.json");
+    std::string line;
+    simdjson::dom::parser parser;
+    while (std::getline(in, line)) {
+      element doc;
+      ASSERT_EQ(parser.parse(line).get(doc), simdjson::SUCCESS) << line;
+      want_bytes += num(doc, {"bytes"}).value_or(0);
+      want_packets += num(doc, {"packets"}).value_or(0);
+      ++lines;
+    }
+    std::vector<fs::path> pcaps;
+    for (const auto& e : fs::directory_iterator(dir)) {
+      if (e.path().extension() == ".pcap") pcaps.push_back(e.path());
+    }
+    std::sort(pcaps.begin(), pcaps.end());
+    uint64_t bytes = 0, packets = 0;
+    for (const fs::path& p : pcaps) {  // each pcap is its own exporter stream
+      Decoded d = decode_captures({p});
+      for (const FlowRecord& r : d.batch.records) bytes += r.bytes, packets += r.packets;
+    }
+    std::printf(
+        "[pmacct] %-48s nfacctd lines=%zu packets=%llu bytes=%llu | ours packets=%llu "
+        "bytes=%llu\n",
+        std::string(c.dir).c_str(), lines, static_cast<unsigned long long>(want_packets),
+        static_cast<unsigned long long>(want_bytes), static_cast<unsigned long long>(packets),
+        static_cast<unsigned long long>(bytes));
+    if (c.why.empty()) {
+      EXPECT_EQ(packets, want_packets);
+      EXPECT_EQ(bytes, want_bytes);
+    } else {  // the known 1:256 scaling gap, exactly; fails (so gets updated) once fixed
+      EXPECT_EQ(packets * 256, want_packets) << c.why;
+      EXPECT_EQ(bytes * 256, want_bytes) << c.why;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace orbwatch::ingest
