@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "ingest/packet.h"
+
 namespace orbwatch::ingest {
 
 namespace {
@@ -26,6 +28,8 @@ struct Values {
   uint8_t src_len = 0, dst_len = 0;
   const uint8_t* name = nullptr;
   size_t name_len = 0;
+  const uint8_t* frame = nullptr;  // RFC 7133 dataLinkFrameSection
+  size_t frame_len = 0;
   uint64_t operator[](O op) const { return v[static_cast<size_t>(op)]; }
 };
 
@@ -64,8 +68,13 @@ inline void read_field(FieldKind kind, FieldOp op, const uint8_t* p, size_t len,
       }
       break;
     case FieldKind::kString:
-      val.name = p;
-      val.name_len = len;
+      if (op == O::kFrameSection) {
+        val.frame = p;
+        val.frame_len = len;
+      } else {
+        val.name = p;
+        val.name_len = len;
+      }
       break;
     case FieldKind::kSkip: break;
   }
@@ -94,15 +103,9 @@ size_t read_record(const Template& t, const uint8_t* p, size_t avail, Values& va
     for (auto [a, b] = range(FieldKind::kUInt); a != b; ++a) {
       slot(a) = load_be_n(p + a->offset, a->len);
     }
-    // Addresses in template order (merged by offset): Huawei records carry the outer tunnel
-    // header first and the inner flow later; the later wins, as in the varlen path and nfacctd.
-    auto [a4, e4] = range(FieldKind::kV4);
-    auto [a6, e6] = range(FieldKind::kV6);
-    while (a4 != e4 || a6 != e6) {
-      const TemplateField* x = a6 == e6 || (a4 != e4 && a4->offset < a6->offset) ? a4++ : a6++;
-      read_field(x->kind, x->op, p + x->offset, x->len, val);
-    }
-    for (auto [a, b] = range(FieldKind::kString); a != b; ++a) {
+    // Addresses (in template order, see parse_template) and strings.
+    for (const TemplateField* a = f + t.kind_begin[static_cast<size_t>(FieldKind::kV4)];
+         a != f + t.used.size(); ++a) {
       read_field(a->kind, a->op, p + a->offset, a->len, val);
     }
     return t.fixed_len;
@@ -199,6 +202,11 @@ uint32_t options_rate(const Template& t, const Values& v) {
   if (t.has(O::kSamplerRandomInterval) && v[O::kSamplerRandomInterval] > 0) {
     return clamp_rate(v[O::kSamplerRandomInterval]);
   }
+  if (t.has(O::kSamplingSize) && t.has(O::kSamplingPopulation) && v[O::kSamplingSize] > 0 &&
+      v[O::kSamplingPopulation] > v[O::kSamplingSize]) {
+    // n-out-of-N: Cisco sends IE 305 = 1 beside these, so they come first.
+    return clamp_rate(v[O::kSamplingPopulation] / v[O::kSamplingSize]);
+  }
   if (t.has(O::kSamplingPacketInterval) && v[O::kSamplingPacketInterval] > 0) {
     uint64_t interval = v[O::kSamplingPacketInterval];
     uint64_t space = t.has(O::kSamplingPacketSpace) ? v[O::kSamplingPacketSpace] : 0;
@@ -263,6 +271,25 @@ void emit_reverse(const Template& t, const Values& v, FlowBatch& out) {
   out.records.push_back(r);
 }
 
+// RFC 7133: a record describing one sampled frame by its first bytes (sFlow-like IPFIX, as
+// Juniper and akvorado's tests send). Fields the template states directly take precedence.
+void apply_frame(const Template& t, const Values& v, FlowRecord& r) {
+  PacketInfo pi;
+  if (parse_packet(v.frame, v.frame_len, LinkType::kEthernet, pi) != PacketStatus::kOk) return;
+  if (v.src == nullptr) r.src = pi.src;
+  if (v.dst == nullptr) r.dst = pi.dst;
+  if (!t.has(O::kProto)) r.proto = pi.proto;
+  if (!t.has(O::kSrcPort)) r.src_port = pi.src_port;
+  if (!t.has(O::kDstPort)) r.dst_port = pi.dst_port;
+  if (!t.has(O::kTcpFlags)) r.tcp_flags = pi.tcp_flags;
+  if (!t.has(O::kTos)) r.tos = pi.tos;
+  if (!t.has(O::kVlan)) r.vlan = pi.vlan;
+  if (!t.has(O::kBytes) && !t.has(O::kBytesAlt)) {
+    r.bytes = t.has(O::kFrameSize) ? v[O::kFrameSize] : pi.ip_len;
+  }
+  if (!t.has(O::kPackets) && !t.has(O::kPacketsAlt)) r.packets = 1;
+}
+
 void build_flow(const Template& t, const Values& v, const MessageContext& ctx, ExporterState& ex,
                 const DomainState* ds, FlowBatch& out) {
   FlowRecord& r = out.add();
@@ -294,6 +321,7 @@ void build_flow(const Template& t, const Values& v, const MessageContext& ctx, E
   if (t.has(O::kIcmpTypeCode) && (r.proto == 1 || r.proto == 58) && r.dst_port == 0) {
     r.dst_port = static_cast<uint16_t>(v[O::kIcmpTypeCode]);
   }
+  if (v.frame_len != 0) apply_frame(t, v, r);
   resolve_times(t, v, ctx, ds, r);
   uint32_t rate = record_rate(t, v, ctx, ex, ds);
   if (rate > 1) {
@@ -326,6 +354,7 @@ size_t decode_data_set(const Template& t, const uint8_t* body, size_t len,
   const size_t before = out.records.size();
   while (len - pos >= t.min_len) {
     v.name_len = 0;
+    v.frame_len = 0;
     size_t used = read_record(t, body + pos, len - pos, v);
     if (used == 0) {
       // A variable-length field ran past the set. Padding is shorter than min_len, so this is

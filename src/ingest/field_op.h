@@ -24,6 +24,8 @@ enum class FieldOp : uint8_t {
   // Sampling (RFC 3954 8 options; RFC 7011/7270 for IPFIX).
   kSamplerId, kSamplingInterval, kSamplingAlgorithm, kSamplerRandomInterval,
   kSamplingPacketInterval, kSamplingPacketSpace,
+  kSamplingSize, kSamplingPopulation,  // RFC 5477 random n-out-of-N (IE 309 / 310)
+  kFrameSize, kFrameSection,           // RFC 7133 sampled frame (IE 312 / 315)
   // RFC 5103 reverse direction (PEN 29305) and NSEL responder counters.
   kRevBytes, kRevPackets, kRevTcpFlags, kRevStartMs, kRevEndMs, kRevDeltaMs,
   kInitTcpFlags, kUnionTcpFlags, kRevInitTcpFlags, kRevUnionTcpFlags,  // YAF (PEN 6871)

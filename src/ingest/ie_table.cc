@@ -74,6 +74,10 @@ constexpr Entry kIana[] = {
     {302, {O::kSamplerId}},      // selectorId
     {305, {O::kSamplingPacketInterval}},
     {306, {O::kSamplingPacketSpace}},
+    {309, {O::kSamplingSize}},
+    {310, {O::kSamplingPopulation}},
+    {312, {O::kFrameSize}},                  // dataLinkFrameSize
+    {315, {O::kFrameSection, 0, true}},      // dataLinkFrameSection: the frame's first bytes
 };
 
 // RFC 5103: the same ids under PEN 29305 mean "in the reverse direction".

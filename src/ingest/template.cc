@@ -102,12 +102,15 @@ TemplateParse parse_template(ByteReader& r, bool ipfix, bool options, Template& 
     for (const auto& f : out.fields) {
       if (f.kind != FieldKind::kSkip) out.used.push_back(f);
     }
+    // Grouped by kind, except that IPv4 and IPv6 addresses stay in template order: when a
+    // record carries several (Huawei: outer tunnel header, then the flow), the later one wins.
+    auto rank = [](FieldKind k) { return k == FieldKind::kV6 ? FieldKind::kV4 : k; };
     std::stable_sort(out.used.begin(), out.used.end(),
-                     [](const auto& a, const auto& b) { return a.kind < b.kind; });
+                     [&](const auto& a, const auto& b) { return rank(a.kind) < rank(b.kind); });
     size_t i = 0;
     for (size_t k = 0; k < out.kind_begin.size(); ++k) {
       out.kind_begin[k] = static_cast<uint16_t>(i);
-      while (i < out.used.size() && static_cast<size_t>(out.used[i].kind) == k) ++i;
+      while (i < out.used.size() && static_cast<size_t>(rank(out.used[i].kind)) == k) ++i;
     }
   }
   return TemplateParse::kOk;

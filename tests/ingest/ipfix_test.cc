@@ -330,5 +330,50 @@ TEST(Ipfix, RepeatedElementsLaterFieldWinsInTemplateOrder) {
   EXPECT_EQ(r.proto, 17);
 }
 
+TEST(Ipfix, RandomNOutOfNSamplingFromSizeAndPopulation) {
+  // Cisco: samplingPacketInterval 1 beside samplingSize 1 / samplingPopulation 256 (RFC 5477).
+  IpfixBuilder b(kExport, 0, 1);
+  b.begin_set(3).options_template(600, 1, {{302, 4}, {305, 4}, {309, 4}, {310, 4}}).end_set();
+  b.begin_set(600);
+  b.w.be32(1).be32(1).be32(1).be32(256);
+  b.end_set();
+  b.begin_set(2).template_record(601, {{8, 4}, {1, 4}, {2, 4}, {302, 4}}).end_set();
+  b.begin_set(601);
+  b.w.ipv4("10.0.0.1").be32(100).be32(1).be32(1);
+  b.end_set();
+  Decoded t;
+  t.feed(b.finish());
+  ASSERT_EQ(t.out.size(), 1u);
+  EXPECT_EQ(t.out.records[0].sampling_rate, 256u);
+  EXPECT_EQ(t.out.records[0].bytes, 25600u);
+}
+
+TEST(Ipfix, DataLinkFrameSectionGivesTheFlowKey) {
+  // RFC 7133: only interfaces, the frame size and the frame's first bytes.
+  test::WireBuilder frame;
+  frame.mac({2, 0, 0, 0, 0, 1}).mac({2, 0, 0, 0, 0, 2}).be16(0x0800);
+  frame.u8(0x45).u8(0).be16(40).be16(0).be16(0).u8(64).u8(6).be16(0).ipv4("192.0.2.10")
+      .ipv4("198.51.100.20");
+  frame.be16(51000).be16(443).be32(1).be32(0).u8(0x50).u8(0x12).be16(0).be16(0).be16(0);
+  IpfixBuilder b(kExport, 0, 0);
+  b.begin_set(2).template_record(700, {{10, 4}, {14, 4}, {312, 2}, {315, 65535}}).end_set();
+  b.begin_set(700);
+  b.w.be32(5).be32(6).be16(1514).u8(static_cast<uint8_t>(frame.size())).bytes(frame.view());
+  b.end_set();
+  Decoded t;
+  t.feed(b.finish());
+  ASSERT_EQ(t.out.size(), 1u);
+  const FlowRecord& r = t.out.records[0];
+  EXPECT_EQ(r.src.to_string(), "192.0.2.10");
+  EXPECT_EQ(r.dst.to_string(), "198.51.100.20");
+  EXPECT_EQ(r.src_port, 51000);
+  EXPECT_EQ(r.dst_port, 443);
+  EXPECT_EQ(r.proto, 6);
+  EXPECT_EQ(r.tcp_flags, 0x12);
+  EXPECT_EQ(r.bytes, 1514u);  // dataLinkFrameSize
+  EXPECT_EQ(r.packets, 1u);
+  EXPECT_EQ(r.in_if, 5u);
+}
+
 }  // namespace
 }  // namespace orbwatch::ingest

@@ -657,13 +657,11 @@ constexpr KnownDiff kPcapDiffs[] = {
     {"akvorado data+templates", 0, 0, 11,
      "A data set precedes its template in the same packet: tshark cannot decode it; we hold it "
      "and decode its 11 records when the template follows (RFC 7011 8 allows buffering)."},
-    // RFC 7133 dataLinkFrameSection (IE 315): records that carry only the sampled frame. tshark
-    // dissects the frame inside; we do not parse IE 315 yet, so these records have no 5-tuple
-    // (a gap, not a misread: the records are counted and their counters kept).
-    {"akvorado datalink", 0, 1, 0, "IE 315 only"},
-    {"akvorado ethernet-over-mpls-with-control-word", 0, 9, 0, "IE 315 only"},
-    {"akvorado ipfix-srv6", 0, 1, 0, "IE 315 only"},
-    {"akvorado juniper-cpid", 0, 1, 0, "IE 315 only"},
+    // RFC 7133 dataLinkFrameSection (IE 315) holding an SRv6 packet: tshark leaves the frame
+    // undissected (no 5-tuple); we parse it and report the outer IPv6 header (proto 4, IPv4
+    // inside), as parse_packet does not follow tunnels.
+    {"akvorado ipfix-srv6", 0, 1, 0, "tshark does not dissect the SRv6 frame section"},
+    {"akvorado juniper-cpid", 0, 1, 0, "tshark does not dissect the SRv6 frame section"},
     {"pmacct/112-IPFIXv10-CISCO-options-map-reassignment/traffic-00.pcap", 9, 0, 0,
      "The capture was rewritten upstream so the collector address changes after frame 10. "
      "tshark scopes templates by both endpoints and loses template 347; we (like nfacctd, whose "
@@ -900,11 +898,10 @@ TEST(NetflowPmacct, TotalsMatchNfacctdOutput) {
       {"101-NFv9-CISCO-cust_primitives", ""},
       {"102-NFv9-CISCO-f2rd-pretag-sampling-reload", ""},
       {"103-IPFIXv10-CISCO-pretag-JSON_encoding", ""},
-      // KNOWN BUG (reported, not fixed here: needs new FieldOps in field_op.h): the options
-      // record announces random n-out-of-N sampling as samplingSize (IE 309) = 1 and
-      // samplingPopulation (IE 310) = 256, with samplingPacketInterval (IE 305) = 1. We map
-      // only 305 (rate 1) and so do not scale; nfacctd renormalises by 256.
-      {"104-IPFIXv10-IPv6-CISCO-sampling_option", "IE 309/310 sampling not mapped"},
+      // The options record announces random n-out-of-N sampling as samplingSize (IE 309) = 1
+      // and samplingPopulation (IE 310) = 256 beside samplingPacketInterval (IE 305) = 1;
+      // 309/310 win, so both we and nfacctd scale by 256.
+      {"104-IPFIXv10-IPv6-CISCO-sampling_option", ""},
       {"106-IPFIXv10-HUAWEI-vrf_name", ""},
       {"111-IPFIXv10-NFv9-IPv6-IPv4-mix_sources", ""},
       {"112-IPFIXv10-CISCO-options-map-reassignment", ""},
