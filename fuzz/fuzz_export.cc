@@ -31,7 +31,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     uint8_t exporter = data[pos + 2] & 7;
     pos += 3;
     if (len > size - pos) len = size - pos;
-    Datagram dg{{data + pos, len}, IpAddr::v4(0xc0000200u + exporter), 2055, 2055,
+    Datagram dg{{data + pos, len},
+                IpAddr::v4(0xc0000200u + exporter),
+                2055,
+                2055,
                 1700000000000 + static_cast<int64_t>(pos)};
     ExporterState& ex = table.get(dg.exporter, stats);
     ++ex.clock;

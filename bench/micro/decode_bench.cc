@@ -16,21 +16,36 @@ using ingest::ExportDecoder;
 std::vector<uint8_t> v5_datagram() {
   test::V5Builder b(3600000, 1700000000, 0, 0);
   for (int i = 0; i < 30; ++i) {
-    b.record("10.0.0.1", "198.51.100.2", static_cast<uint16_t>(1024 + i), 443, 6, 10, 4000,
-             3500000, 3599000, 0x1b);
+    b.record("10.0.0.1", "198.51.100.2", static_cast<uint16_t>(1024 + i), 443, 6, 10, 4000, 3500000,
+             3599000, 0x1b);
   }
   return b.finish();
 }
 
 // The fields a Cisco IOS-XE / Juniper v4 template typically carries (18 fields, 53 bytes).
-const std::vector<test::FieldSpec> kFields = {
-    {8, 4},  {12, 4}, {15, 4}, {7, 2},  {11, 2}, {4, 1},  {6, 1},  {5, 1},  {10, 4},
-    {14, 4}, {1, 8},  {2, 8},  {16, 4}, {17, 4}, {9, 1},  {13, 1}, {22, 4}, {21, 4}};
+const std::vector<test::FieldSpec> kFields = {{8, 4},  {12, 4}, {15, 4}, {7, 2},  {11, 2}, {4, 1},
+                                              {6, 1},  {5, 1},  {10, 4}, {14, 4}, {1, 8},  {2, 8},
+                                              {16, 4}, {17, 4}, {9, 1},  {13, 1}, {22, 4}, {21, 4}};
 
 void write_record(test::WireBuilder& w, int i) {
-  w.ipv4("10.0.0.1").ipv4("198.51.100.2").ipv4("192.0.2.254").be16(static_cast<uint16_t>(1024 + i))
-      .be16(443).u8(6).u8(0x1b).u8(0).be32(3).be32(4).be64(4000).be64(10).be32(64500)
-      .be32(15169).u8(24).u8(16).be32(3500000).be32(3599000);
+  w.ipv4("10.0.0.1")
+      .ipv4("198.51.100.2")
+      .ipv4("192.0.2.254")
+      .be16(static_cast<uint16_t>(1024 + i))
+      .be16(443)
+      .u8(6)
+      .u8(0x1b)
+      .u8(0)
+      .be32(3)
+      .be32(4)
+      .be64(4000)
+      .be64(10)
+      .be32(64500)
+      .be32(15169)
+      .u8(24)
+      .u8(16)
+      .be32(3500000)
+      .be32(3599000);
 }
 
 constexpr int kRecordsPerDatagram = 25;  // 25 * 61 + headers ~ 1550 bytes, like a real MTU
@@ -65,7 +80,8 @@ std::pair<std::vector<uint8_t>, std::vector<uint8_t>> ipfix_datagrams() {
   return {t.finish(), d.finish()};
 }
 
-void run(benchmark::State& state, const std::vector<uint8_t>* tpl, const std::vector<uint8_t>& data) {
+void run(benchmark::State& state, const std::vector<uint8_t>* tpl,
+         const std::vector<uint8_t>& data) {
   ExportDecoder dec;
   FlowBatch batch;
   IpAddr exporter = *IpAddr::parse("192.0.2.1");
@@ -82,7 +98,9 @@ void run(benchmark::State& state, const std::vector<uint8_t>* tpl, const std::ve
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * data.size()));
 }
 
-void BM_DecodeNetflow5(benchmark::State& state) { run(state, nullptr, v5_datagram()); }
+void BM_DecodeNetflow5(benchmark::State& state) {
+  run(state, nullptr, v5_datagram());
+}
 void BM_DecodeNetflow9(benchmark::State& state) {
   auto [t, d] = v9_datagrams();
   run(state, &t, d);

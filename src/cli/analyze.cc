@@ -6,8 +6,8 @@
 
 #include <cerrno>
 #include <csignal>
-#include <cstring>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,7 +29,9 @@ namespace orbwatch::cli {
 namespace {
 
 volatile std::sig_atomic_t g_stop = 0;
-extern "C" void on_analyze_signal(int) { g_stop = 1; }
+extern "C" void on_analyze_signal(int) {
+  g_stop = 1;
+}
 
 struct AnalyzeOptions {
   std::vector<std::string> inputs;
@@ -60,14 +62,17 @@ InputKind detect(const std::string& path, std::string& error) {
   uint8_t head[4] = {};
   size_t n = fread(head, 1, 4, f);
   fclose(f);
-  uint32_t magic = uint32_t{head[0]} << 24 | uint32_t{head[1]} << 16 | uint32_t{head[2]} << 8 |
-                   head[3];
+  uint32_t magic =
+      uint32_t{head[0]} << 24 | uint32_t{head[1]} << 16 | uint32_t{head[2]} << 8 | head[3];
   switch (magic) {
-    case 0xa1b2c3d4: case 0xd4c3b2a1:  // pcap, micro/nanosecond, either byte order
-    case 0xa1b23c4d: case 0x4d3cb2a1:
-    case 0x0a0d0d0a:                   // pcapng section header block
+    case 0xa1b2c3d4:
+    case 0xd4c3b2a1:  // pcap, micro/nanosecond, either byte order
+    case 0xa1b23c4d:
+    case 0x4d3cb2a1:
+    case 0x0a0d0d0a:  // pcapng section header block
       return InputKind::kCapture;
-    default: break;
+    default:
+      break;
   }
   if (ingest::ExportFileReader::detect({head, n}) != ingest::ExportKind::kNone) {
     return InputKind::kExportFile;
@@ -124,8 +129,8 @@ class Analyzer {
     flush_batch();
     capture_stats_.push_back(ci.stats());
     if (src.live() && src.dropped() != 0) {
-      problems_.push_back(fmt::format("{}: {} packets dropped by the kernel", src.name(),
-                                      src.dropped()));
+      problems_.push_back(
+          fmt::format("{}: {} packets dropped by the kernel", src.name(), src.dropped()));
     }
     return ok;
   }
@@ -170,7 +175,8 @@ class Analyzer {
         sep = ", ";
       }
       fmt::print(f, "), {} templates, {} exporters", ds.templates, decoder_.exporters().size());
-      if (ds.seq_lost != 0) fmt::print(f, ", ~{} lost by the exporter (sequence gaps)", ds.seq_lost);
+      if (ds.seq_lost != 0)
+        fmt::print(f, ", ~{} lost by the exporter (sequence gaps)", ds.seq_lost);
       fmt::print(f, "\n");
     }
     for (const auto& cs : capture_stats_) {
@@ -181,9 +187,9 @@ class Analyzer {
     std::string errors;
     for (size_t e = 0; e < ds.errors.size(); ++e) {
       if (ds.errors[e] == 0) continue;
-      errors += fmt::format("{}{} {}", errors.empty() ? "" : ", ",
-                            ingest::decode_error_name(static_cast<ingest::DecodeError>(e)),
-                            ds.errors[e]);
+      errors +=
+          fmt::format("{}{} {}", errors.empty() ? "" : ", ",
+                      ingest::decode_error_name(static_cast<ingest::DecodeError>(e)), ds.errors[e]);
     }
     for (const auto& cs : capture_stats_) {
       for (size_t e = 0; e < cs.errors.size(); ++e) {
@@ -197,7 +203,8 @@ class Analyzer {
       fmt::print(f, "errors    {}\n", errors);
       if (ds.total_errors() != 0) fmt::print(f, "  last decode error: {}\n", ds.last_error_text());
       for (const auto& cs : capture_stats_) {
-        if (cs.total_errors() != 0) fmt::print(f, "  last capture error: {}\n", cs.last_error_text());
+        if (cs.total_errors() != 0)
+          fmt::print(f, "  last capture error: {}\n", cs.last_error_text());
       }
     }
     for (const auto& p : problems_) fmt::print(f, "warning   {}\n", p);

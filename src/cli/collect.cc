@@ -228,7 +228,8 @@ int run_collect(const CollectOptions& o) {
 void add_collect_command(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<CollectOptions>();
   CLI::App* cmd = app.add_subcommand(
-      "collect", "Receive NetFlow v5/v9, IPFIX and sFlow v5 exports over UDP and write flow JSON lines");
+      "collect",
+      "Receive NetFlow v5/v9, IPFIX and sFlow v5 exports over UDP and write flow JSON lines");
   cmd->add_option("--listen", o->listen,
                   "udp://IPV4:PORT or udp://[IPV6]:PORT (repeatable; [::] is dual-stack)")
       ->required();

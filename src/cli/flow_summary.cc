@@ -25,14 +25,22 @@ std::string human(uint64_t v) {
 
 const char* proto_name(uint8_t p) {
   switch (p) {
-    case 1: return "icmp";
-    case 6: return "tcp";
-    case 17: return "udp";
-    case 47: return "gre";
-    case 50: return "esp";
-    case 58: return "icmp6";
-    case 132: return "sctp";
-    default: return nullptr;
+    case 1:
+      return "icmp";
+    case 6:
+      return "tcp";
+    case 17:
+      return "udp";
+    case 47:
+      return "gre";
+    case 50:
+      return "esp";
+    case 58:
+      return "icmp6";
+    case 132:
+      return "sctp";
+    default:
+      return nullptr;
   }
 }
 
@@ -80,8 +88,8 @@ void FlowSummary::add(const FlowBatch& batch) {
 }
 
 void FlowSummary::print(FILE* out, size_t top_n) const {
-  fmt::print(out, "flows     {} records, {} packets, {} bytes\n", human(records_),
-             human(packets_), human(bytes_));
+  fmt::print(out, "flows     {} records, {} packets, {} bytes\n", human(records_), human(packets_),
+             human(bytes_));
   if (records_ == 0) return;
   fmt::print(out, "time      {} .. {} ({:.1f} s)\n", rfc3339_ms(first_ms_), rfc3339_ms(last_ms_),
              static_cast<double>(last_ms_ - first_ms_) / 1000.0);

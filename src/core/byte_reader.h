@@ -9,7 +9,9 @@
 
 namespace orbwatch {
 
-inline uint16_t load_be16(const uint8_t* p) { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
+inline uint16_t load_be16(const uint8_t* p) {
+  return static_cast<uint16_t>((p[0] << 8) | p[1]);
+}
 inline uint32_t load_be32(const uint8_t* p) {
   uint32_t v;
   std::memcpy(&v, p, 4);
@@ -23,10 +25,14 @@ inline uint64_t load_be64(const uint8_t* p) {
 // Unsigned big-endian integer of 1..8 bytes (IPFIX reduced-size encoding, RFC 7011 6.2).
 inline uint64_t load_be_n(const uint8_t* p, size_t n) {
   switch (n) {
-    case 1: return p[0];
-    case 2: return load_be16(p);
-    case 4: return load_be32(p);
-    case 8: return load_be64(p);
+    case 1:
+      return p[0];
+    case 2:
+      return load_be16(p);
+    case 4:
+      return load_be32(p);
+    case 8:
+      return load_be64(p);
     default: {
       uint64_t v = 0;
       for (size_t i = 0; i < n && i < 8; ++i) v = (v << 8) | p[i];
@@ -45,11 +51,21 @@ class ByteReader {
   const uint8_t* data() const { return p_; }
   bool has(size_t n) const { return remaining() >= n; }
 
-  bool u8(uint8_t& v) { return take(1, [&](const uint8_t* p) { v = p[0]; }); }
-  bool u16(uint16_t& v) { return take(2, [&](const uint8_t* p) { v = load_be16(p); }); }
-  bool u32(uint32_t& v) { return take(4, [&](const uint8_t* p) { v = load_be32(p); }); }
-  bool u64(uint64_t& v) { return take(8, [&](const uint8_t* p) { v = load_be64(p); }); }
-  bool skip(size_t n) { return take(n, [](const uint8_t*) {}); }
+  bool u8(uint8_t& v) {
+    return take(1, [&](const uint8_t* p) { v = p[0]; });
+  }
+  bool u16(uint16_t& v) {
+    return take(2, [&](const uint8_t* p) { v = load_be16(p); });
+  }
+  bool u32(uint32_t& v) {
+    return take(4, [&](const uint8_t* p) { v = load_be32(p); });
+  }
+  bool u64(uint64_t& v) {
+    return take(8, [&](const uint8_t* p) { v = load_be64(p); });
+  }
+  bool skip(size_t n) {
+    return take(n, [](const uint8_t*) {});
+  }
   // A sub-reader over the next n bytes, consumed from this one.
   bool sub(size_t n, ByteReader& out) {
     return take(n, [&](const uint8_t* p) { out = ByteReader(p, n); });

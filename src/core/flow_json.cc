@@ -11,21 +11,30 @@ namespace orbwatch {
 
 const char* flow_source_name(FlowSource s) {
   switch (s) {
-    case FlowSource::kNetflow5: return "netflow5";
-    case FlowSource::kNetflow9: return "netflow9";
-    case FlowSource::kIpfix: return "ipfix";
-    case FlowSource::kSflow: return "sflow";
-    case FlowSource::kMeter: return "meter";
-    case FlowSource::kUnknown: break;
+    case FlowSource::kNetflow5:
+      return "netflow5";
+    case FlowSource::kNetflow9:
+      return "netflow9";
+    case FlowSource::kIpfix:
+      return "ipfix";
+    case FlowSource::kSflow:
+      return "sflow";
+    case FlowSource::kMeter:
+      return "meter";
+    case FlowSource::kUnknown:
+      break;
   }
   return "unknown";
 }
 
 const char* flow_direction_name(FlowDirection d) {
   switch (d) {
-    case FlowDirection::kIngress: return "ingress";
-    case FlowDirection::kEgress: return "egress";
-    case FlowDirection::kUnknown: break;
+    case FlowDirection::kIngress:
+      return "ingress";
+    case FlowDirection::kEgress:
+      return "egress";
+    case FlowDirection::kUnknown:
+      break;
   }
   return "unknown";
 }

@@ -31,8 +31,8 @@ struct FlowRecord {
   IpAddr src;
   IpAddr dst;
   IpAddr exporter;
-  uint64_t bytes = 0;    // scaled by sampling_rate when one is known
-  uint64_t packets = 0;  // scaled by sampling_rate when one is known
+  uint64_t bytes = 0;       // scaled by sampling_rate when one is known
+  uint64_t packets = 0;     // scaled by sampling_rate when one is known
   uint32_t obs_domain = 0;  // v9 source id / IPFIX observation domain / sFlow sub-agent
   uint32_t in_if = 0;
   uint32_t out_if = 0;

@@ -90,11 +90,12 @@ struct IpAddrHash {
 // An address prefix. For IPv4 prefixes `len` counts in the 128-bit mapped space (96 + v4 len),
 // so containment is one masked comparison for both families.
 struct Prefix {
-  IpAddr addr;   // host bits are zero
+  IpAddr addr;      // host bits are zero
   uint8_t len = 0;  // 0..128
 
-  static std::optional<Prefix> parse(std::string_view text);  // "10.0.0.0/8", "2001:db8::/32", "1.2.3.4"
-  static Prefix make(const IpAddr& a, unsigned len);           // masks host bits
+  static std::optional<Prefix> parse(
+      std::string_view text);                         // "10.0.0.0/8", "2001:db8::/32", "1.2.3.4"
+  static Prefix make(const IpAddr& a, unsigned len);  // masks host bits
   bool contains(const IpAddr& a) const;
   // Length as the user writes it (IPv4: 0..32).
   unsigned display_len() const { return addr.is_v4() && len >= 96 ? len - 96 : len; }

@@ -54,11 +54,21 @@ void copy_addr(IpAddr& a, const uint8_t* p, uint8_t len) {
 inline void read_field(FieldKind kind, FieldOp op, const uint8_t* p, size_t len, Values& val) {
   auto& slot = val.v[static_cast<size_t>(op)];
   switch (kind) {
-    case FieldKind::kU8: slot = p[0]; break;
-    case FieldKind::kU16: slot = load_be16(p); break;
-    case FieldKind::kU32: slot = load_be32(p); break;
-    case FieldKind::kU64: slot = load_be64(p); break;
-    case FieldKind::kUInt: slot = load_be_n(p, len); break;
+    case FieldKind::kU8:
+      slot = p[0];
+      break;
+    case FieldKind::kU16:
+      slot = load_be16(p);
+      break;
+    case FieldKind::kU32:
+      slot = load_be32(p);
+      break;
+    case FieldKind::kU64:
+      slot = load_be64(p);
+      break;
+    case FieldKind::kUInt:
+      slot = load_be_n(p, len);
+      break;
     case FieldKind::kV4:
     case FieldKind::kV6:
       if (op == O::kSrcV4 || op == O::kSrcV6) {
@@ -76,7 +86,8 @@ inline void read_field(FieldKind kind, FieldOp op, const uint8_t* p, size_t len,
         val.name_len = len;
       }
       break;
-    case FieldKind::kSkip: break;
+    case FieldKind::kSkip:
+      break;
   }
 }
 
@@ -192,7 +203,9 @@ void resolve_times(const Template& t, const Values& v, const MessageContext& ctx
   r.end_ms = end;
 }
 
-uint32_t clamp_rate(uint64_t rate) { return rate > UINT32_MAX ? UINT32_MAX : uint32_t(rate); }
+uint32_t clamp_rate(uint64_t rate) {
+  return rate > UINT32_MAX ? UINT32_MAX : uint32_t(rate);
+}
 
 // The sampling rate an options record announces (RFC 3954 8, RFC 7270 for 305/306).
 uint32_t options_rate(const Template& t, const Values& v) {
@@ -265,8 +278,8 @@ void emit_reverse(const Template& t, const Values& v, FlowBatch& out) {
     r.bytes *= r.sampling_rate;
     r.packets *= r.sampling_rate;
   }
-  r.flags = static_cast<uint8_t>((r.flags & ~flow_flags::kBiflowForward) |
-                                 flow_flags::kBiflowReverse);
+  r.flags =
+      static_cast<uint8_t>((r.flags & ~flow_flags::kBiflowForward) | flow_flags::kBiflowReverse);
   out.records.back().flags |= flow_flags::kBiflowForward;
   out.records.push_back(r);
 }
@@ -303,8 +316,8 @@ void build_flow(const Template& t, const Values& v, const MessageContext& ctx, E
   r.dst_port = static_cast<uint16_t>(get(O::kDstPort));
   r.proto = static_cast<uint8_t>(get(O::kProto));
   // Low byte: the flags proper. YAF splits them into the first packet's and the rest's.
-  r.tcp_flags = static_cast<uint8_t>(get(O::kTcpFlags) | get(O::kInitTcpFlags) |
-                                     get(O::kUnionTcpFlags));
+  r.tcp_flags =
+      static_cast<uint8_t>(get(O::kTcpFlags) | get(O::kInitTcpFlags) | get(O::kUnionTcpFlags));
   r.tos = static_cast<uint8_t>(get(O::kTos));
   r.bytes = t.has(O::kBytes) ? v[O::kBytes] : get(O::kBytesAlt);
   r.packets = t.has(O::kPackets) ? v[O::kPackets] : get(O::kPacketsAlt);

@@ -13,11 +13,11 @@ namespace orbwatch::ingest {
 // What the message header says, needed to turn relative times into absolute ones.
 struct MessageContext {
   ExportKind kind = ExportKind::kNone;
-  uint32_t domain = 0;           // v9 source id / IPFIX observation domain id
-  int64_t export_ms = 0;         // header export time (unix secs * 1000)
-  uint32_t sys_uptime_ms = 0;    // v9 only: exporter uptime at export
+  uint32_t domain = 0;         // v9 source id / IPFIX observation domain id
+  int64_t export_ms = 0;       // header export time (unix secs * 1000)
+  uint32_t sys_uptime_ms = 0;  // v9 only: exporter uptime at export
   int64_t recv_ms = 0;
-  size_t set_offset = 0;         // byte offset of the set body in the datagram (for errors)
+  size_t set_offset = 0;  // byte offset of the set body in the datagram (for errors)
 };
 
 // Decodes every record in body[0..len). Trailing bytes shorter than a record are padding

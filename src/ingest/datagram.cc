@@ -36,26 +36,46 @@ ExportKind sniff_export(std::span<const uint8_t> p) {
       uint32_t at = load_be32(p.data() + 4);
       return at == 1 || at == 2 ? ExportKind::kSflow5 : ExportKind::kNone;
     }
-    default: return ExportKind::kNone;
+    default:
+      return ExportKind::kNone;
   }
 }
 
 bool is_export_port(uint16_t port) {
   switch (port) {
-    case 2055: case 2056: case 2057: case 2100: case 4739: case 4740: case 6343:
-    case 8096: case 9500: case 9555: case 9990: case 9991: case 9992: case 9995: case 9996:
+    case 2055:
+    case 2056:
+    case 2057:
+    case 2100:
+    case 4739:
+    case 4740:
+    case 6343:
+    case 8096:
+    case 9500:
+    case 9555:
+    case 9990:
+    case 9991:
+    case 9992:
+    case 9995:
+    case 9996:
       return true;
-    default: return false;
+    default:
+      return false;
   }
 }
 
 const char* export_kind_name(ExportKind k) {
   switch (k) {
-    case ExportKind::kNetflow5: return "netflow5";
-    case ExportKind::kNetflow9: return "netflow9";
-    case ExportKind::kIpfix: return "ipfix";
-    case ExportKind::kSflow5: return "sflow5";
-    case ExportKind::kNone: break;
+    case ExportKind::kNetflow5:
+      return "netflow5";
+    case ExportKind::kNetflow9:
+      return "netflow9";
+    case ExportKind::kIpfix:
+      return "ipfix";
+    case ExportKind::kSflow5:
+      return "sflow5";
+    case ExportKind::kNone:
+      break;
   }
   return "none";
 }

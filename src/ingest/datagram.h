@@ -12,8 +12,8 @@ struct Datagram {
   std::span<const uint8_t> data;  // UDP payload; valid only during the decode call
   IpAddr exporter;                // source address of the datagram
   uint16_t exporter_port = 0;
-  uint16_t local_port = 0;        // destination port it was sent to
-  int64_t recv_ms = 0;            // receive (or capture) time, Unix ms
+  uint16_t local_port = 0;  // destination port it was sent to
+  int64_t recv_ms = 0;      // receive (or capture) time, Unix ms
 };
 
 // What an export datagram looks like from its first bytes (RFC 3954 / 7011 / sFlow v5 headers).

@@ -4,20 +4,34 @@ namespace orbwatch::ingest {
 
 const char* decode_error_name(DecodeError e) {
   switch (e) {
-    case DecodeError::kTruncated: return "truncated";
-    case DecodeError::kBadVersion: return "bad_version";
-    case DecodeError::kBadLength: return "bad_length";
-    case DecodeError::kBadSetLength: return "bad_set_length";
-    case DecodeError::kBadTemplate: return "bad_template";
-    case DecodeError::kTemplateEvicted: return "template_evicted";
-    case DecodeError::kNoTemplate: return "no_template";
-    case DecodeError::kPendingDropped: return "pending_dropped";
-    case DecodeError::kBadRecord: return "bad_record";
-    case DecodeError::kBadSample: return "bad_sample";
-    case DecodeError::kBadPacket: return "bad_packet";
-    case DecodeError::kExporterEvicted: return "exporter_evicted";
-    case DecodeError::kExporterDenied: return "exporter_denied";
-    case DecodeError::kCount: break;
+    case DecodeError::kTruncated:
+      return "truncated";
+    case DecodeError::kBadVersion:
+      return "bad_version";
+    case DecodeError::kBadLength:
+      return "bad_length";
+    case DecodeError::kBadSetLength:
+      return "bad_set_length";
+    case DecodeError::kBadTemplate:
+      return "bad_template";
+    case DecodeError::kTemplateEvicted:
+      return "template_evicted";
+    case DecodeError::kNoTemplate:
+      return "no_template";
+    case DecodeError::kPendingDropped:
+      return "pending_dropped";
+    case DecodeError::kBadRecord:
+      return "bad_record";
+    case DecodeError::kBadSample:
+      return "bad_sample";
+    case DecodeError::kBadPacket:
+      return "bad_packet";
+    case DecodeError::kExporterEvicted:
+      return "exporter_evicted";
+    case DecodeError::kExporterDenied:
+      return "exporter_denied";
+    case DecodeError::kCount:
+      break;
   }
   return "none";
 }

@@ -39,15 +39,15 @@ struct ErrorPlace {
 
 struct DecodeStats {
   uint64_t datagrams = 0;
-  uint64_t records = 0;           // flow records produced
-  uint64_t templates = 0;         // (options) templates learned or refreshed
+  uint64_t records = 0;    // flow records produced
+  uint64_t templates = 0;  // (options) templates learned or refreshed
   uint64_t templates_withdrawn = 0;
-  uint64_t options_records = 0;   // options data records consumed (sampling, system init, ...)
-  uint64_t pending_decoded = 0;   // held data sets decoded once their template arrived
-  uint64_t counter_samples = 0;   // sFlow counter samples kept as interface statistics
-  uint64_t discarded_packets = 0; // sFlow discard (drops) reported by agents
-  uint64_t seq_lost = 0;          // export loss estimated from sequence gaps
-  uint64_t seq_resets = 0;        // sequence jumps too large to be loss (restarts, reordering)
+  uint64_t options_records = 0;    // options data records consumed (sampling, system init, ...)
+  uint64_t pending_decoded = 0;    // held data sets decoded once their template arrived
+  uint64_t counter_samples = 0;    // sFlow counter samples kept as interface statistics
+  uint64_t discarded_packets = 0;  // sFlow discard (drops) reported by agents
+  uint64_t seq_lost = 0;           // export loss estimated from sequence gaps
+  uint64_t seq_resets = 0;         // sequence jumps too large to be loss (restarts, reordering)
   std::array<uint64_t, static_cast<size_t>(DecodeError::kCount)> errors{};
   ErrorPlace last_error;
 

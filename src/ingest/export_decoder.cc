@@ -17,11 +17,20 @@ ExportKind ExportDecoder::decode(const Datagram& dg, FlowBatch& out) {
   const uint64_t records = stats_.records;
   const uint64_t errors = stats_.total_errors();
   switch (kind) {
-    case ExportKind::kNetflow5: decode_netflow5(dg, ex, out, stats_); break;
-    case ExportKind::kNetflow9: decode_netflow9(dg, ex, out, stats_); break;
-    case ExportKind::kIpfix: decode_ipfix(dg, ex, out, stats_); break;
-    case ExportKind::kSflow5: decode_sflow(dg, sflow_, out, stats_); break;
-    case ExportKind::kNone: break;
+    case ExportKind::kNetflow5:
+      decode_netflow5(dg, ex, out, stats_);
+      break;
+    case ExportKind::kNetflow9:
+      decode_netflow9(dg, ex, out, stats_);
+      break;
+    case ExportKind::kIpfix:
+      decode_ipfix(dg, ex, out, stats_);
+      break;
+    case ExportKind::kSflow5:
+      decode_sflow(dg, sflow_, out, stats_);
+      break;
+    case ExportKind::kNone:
+      break;
   }
   ExporterCounters& c = ex.counters;
   ++c.datagrams;

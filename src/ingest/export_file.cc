@@ -11,7 +11,7 @@ ExportKind ExportFileReader::detect(std::span<const uint8_t> head) {
   if (head.size() < 4) return ExportKind::kNone;
   uint16_t version = load_be16(head.data());
   uint16_t second = load_be16(head.data() + 2);
-  if (version == 10 && second >= 16) return ExportKind::kIpfix;  // message length
+  if (version == 10 && second >= 16) return ExportKind::kIpfix;                   // message length
   if (version == 5 && second >= 1 && second <= 30) return ExportKind::kNetflow5;  // count
   return ExportKind::kNone;
 }

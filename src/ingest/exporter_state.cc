@@ -4,7 +4,9 @@
 
 namespace orbwatch::ingest {
 
-ExporterState::~ExporterState() { *pending_total_ -= pending_bytes_; }
+ExporterState::~ExporterState() {
+  *pending_total_ -= pending_bytes_;
+}
 
 const Template* ExporterState::find_template(ExportKind kind, uint32_t domain, uint16_t id) {
   auto it = templates_.find(key(kind, domain, id));
@@ -13,8 +15,7 @@ const Template* ExporterState::find_template(ExportKind kind, uint32_t domain, u
   return &it->second;
 }
 
-void ExporterState::put_template(ExportKind kind, uint32_t domain, Template t,
-                                 DecodeStats& stats) {
+void ExporterState::put_template(ExportKind kind, uint32_t domain, Template t, DecodeStats& stats) {
   t.last_used = clock;
   uint64_t k = key(kind, domain, t.id);
   auto it = templates_.find(k);

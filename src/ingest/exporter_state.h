@@ -20,7 +20,7 @@ namespace orbwatch::ingest {
 struct IngestLimits {
   size_t max_exporters = 4096;
   size_t max_templates_per_exporter = 1024;
-  size_t max_domains_per_exporter = 256;   // observation domains / source ids / engines
+  size_t max_domains_per_exporter = 256;  // observation domains / source ids / engines
   size_t max_samplers_per_exporter = 1024;
   size_t max_pending_sets_per_exporter = 64;
   size_t max_pending_bytes_per_exporter = 256 * 1024;
@@ -30,9 +30,9 @@ struct IngestLimits {
 
 struct DomainState {
   SequenceTracker seq;
-  int64_t system_init_ms = -1;   // IPFIX systemInitTimeMilliseconds (IE 160), -1 = unknown
-  uint32_t default_rate = 0;     // sampling rate from options without a sampler id
-  uint32_t last_rate = 0;        // most recent sampler rate (used when data names no sampler)
+  int64_t system_init_ms = -1;  // IPFIX systemInitTimeMilliseconds (IE 160), -1 = unknown
+  uint32_t default_rate = 0;    // sampling rate from options without a sampler id
+  uint32_t last_rate = 0;       // most recent sampler rate (used when data names no sampler)
 };
 
 // A data set that arrived before its template (RFC 7011 8: collectors may buffer it).

@@ -9,8 +9,7 @@ void decode_ipfix(const Datagram& dg, ExporterState& ex, FlowBatch& out, DecodeS
   ByteReader r(dg.data);
   uint16_t version = 0, length = 0;
   uint32_t export_time = 0, seq = 0, domain = 0;
-  if (!r.u16(version) || !r.u16(length) || !r.u32(export_time) || !r.u32(seq) ||
-      !r.u32(domain)) {
+  if (!r.u16(version) || !r.u16(length) || !r.u32(export_time) || !r.u32(seq) || !r.u32(domain)) {
     stats.fail(DecodeError::kTruncated, ex.addr(), dg.data.size());
     return;
   }

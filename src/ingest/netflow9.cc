@@ -18,8 +18,7 @@ void decode_netflow9(const Datagram& dg, ExporterState& ex, FlowBatch& out, Deco
     stats.fail(DecodeError::kBadVersion, ex.addr(), 0);
     return;
   }
-  MessageContext ctx{ExportKind::kNetflow9, source_id, int64_t{secs} * 1000, uptime, dg.recv_ms,
-                     0};
+  MessageContext ctx{ExportKind::kNetflow9, source_id, int64_t{secs} * 1000, uptime, dg.recv_ms, 0};
   DomainState* ds = ex.domain(ExportKind::kNetflow9, source_id);
   if (ds != nullptr) {
     auto s = ds->seq.observe(seq, 1);  // v9 sequence counts export packets (RFC 3954 5.1)

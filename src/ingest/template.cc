@@ -11,18 +11,26 @@ FieldKind kind_for(const IeInfo& ie, uint16_t len) {
   if (ie.is_string) return FieldKind::kString;
   switch (ie.op) {
     case FieldOp::kSrcV4:
-    case FieldOp::kDstV4: return len == 4 ? FieldKind::kV4 : FieldKind::kSkip;
+    case FieldOp::kDstV4:
+      return len == 4 ? FieldKind::kV4 : FieldKind::kSkip;
     case FieldOp::kSrcV6:
-    case FieldOp::kDstV6: return len == 16 ? FieldKind::kV6 : FieldKind::kSkip;
-    default: break;
+    case FieldOp::kDstV6:
+      return len == 16 ? FieldKind::kV6 : FieldKind::kSkip;
+    default:
+      break;
   }
   // Integers: reduced-size encoding allowed (RFC 7011 6.2); anything else is not a number.
   switch (len) {
-    case 1: return FieldKind::kU8;
-    case 2: return FieldKind::kU16;
-    case 4: return FieldKind::kU32;
-    case 8: return FieldKind::kU64;
-    default: return len >= 1 && len <= 8 ? FieldKind::kUInt : FieldKind::kSkip;
+    case 1:
+      return FieldKind::kU8;
+    case 2:
+      return FieldKind::kU16;
+    case 4:
+      return FieldKind::kU32;
+    case 8:
+      return FieldKind::kU64;
+    default:
+      return len >= 1 && len <= 8 ? FieldKind::kUInt : FieldKind::kSkip;
   }
 }
 

@@ -27,17 +27,17 @@ struct TemplateField {
 struct Template {
   uint16_t id = 0;
   bool options = false;
-  uint16_t scope_count = 0;   // options templates: the first scope_count fields are scope
+  uint16_t scope_count = 0;  // options templates: the first scope_count fields are scope
   bool has_varlen = false;
-  uint32_t fixed_len = 0;     // sum of fixed field lengths
-  uint32_t min_len = 0;       // smallest possible record (fixed + 1 byte per varlen field)
-  uint64_t present = 0;       // bit per FieldOp the template carries
+  uint32_t fixed_len = 0;  // sum of fixed field lengths
+  uint32_t min_len = 0;    // smallest possible record (fixed + 1 byte per varlen field)
+  uint64_t present = 0;    // bit per FieldOp the template carries
   std::vector<TemplateField> fields;
   // Fixed-length templates: the non-skipped fields, sorted by kind; used[kind_begin[k] ..
   // kind_begin[k + 1]) are the fields of kind k, so each kind is read by its own loop.
   std::vector<TemplateField> used;
   std::array<uint16_t, 10> kind_begin{};
-  uint64_t last_used = 0;     // LRU stamp (ExporterState::clock)
+  uint64_t last_used = 0;  // LRU stamp (ExporterState::clock)
 
   bool has(FieldOp op) const { return (present >> static_cast<unsigned>(op)) & 1; }
 };

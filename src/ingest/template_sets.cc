@@ -61,8 +61,9 @@ void learn_templates(ByteReader body, bool options, const MessageContext& ctx, E
   }
 }
 
-std::optional<size_t> data_set(uint16_t template_id, std::span<const uint8_t> body, const MessageContext& ctx,
-              ExporterState& ex, FlowBatch& out, DecodeStats& stats) {
+std::optional<size_t> data_set(uint16_t template_id, std::span<const uint8_t> body,
+                               const MessageContext& ctx, ExporterState& ex, FlowBatch& out,
+                               DecodeStats& stats) {
   if (const Template* t = ex.find_template(ctx.kind, ctx.domain, template_id)) {
     return decode_data_set(*t, body.data(), body.size(), ctx, ex, out, stats);
   }

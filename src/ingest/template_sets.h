@@ -16,7 +16,8 @@ void learn_templates(ByteReader body, bool options, const MessageContext& ctx, E
 
 // Decodes a data set, or holds it until its template arrives. Returns the records read, or
 // std::nullopt when the set was held (its record count is unknown until then).
-std::optional<size_t> data_set(uint16_t template_id, std::span<const uint8_t> body, const MessageContext& ctx,
-              ExporterState& ex, FlowBatch& out, DecodeStats& stats);
+std::optional<size_t> data_set(uint16_t template_id, std::span<const uint8_t> body,
+                               const MessageContext& ctx, ExporterState& ex, FlowBatch& out,
+                               DecodeStats& stats);
 
 }  // namespace orbwatch::ingest

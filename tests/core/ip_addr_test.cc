@@ -29,8 +29,8 @@ TEST(IpAddr, ParsesAndPrintsV6) {
 }
 
 TEST(IpAddr, RejectsGarbage) {
-  for (const char* s : {"", "1.2.3", "1.2.3.4.5", "256.1.1.1", "hello", "1.2.3.4 ", "::g",
-                        "2001:db8:::1"}) {
+  for (const char* s :
+       {"", "1.2.3", "1.2.3.4.5", "256.1.1.1", "hello", "1.2.3.4 ", "::g", "2001:db8:::1"}) {
     EXPECT_FALSE(IpAddr::parse(s)) << s;
   }
   EXPECT_FALSE(IpAddr::parse(std::string(200, '1')));

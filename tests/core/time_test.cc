@@ -13,8 +13,8 @@ TEST(Time, FormatsRfc3339WithMilliseconds) {
 }
 
 TEST(Time, ParsesWhatItFormats) {
-  for (int64_t ms : {int64_t{0}, int64_t{1700000000123}, int64_t{951782400000},
-                     int64_t{4102444799999}}) {
+  for (int64_t ms :
+       {int64_t{0}, int64_t{1700000000123}, int64_t{951782400000}, int64_t{4102444799999}}) {
     EXPECT_EQ(parse_rfc3339_ms(rfc3339_ms(ms)), ms);
   }
   EXPECT_EQ(parse_rfc3339_ms("2023-11-14T22:13:20Z"), 1700000000000);

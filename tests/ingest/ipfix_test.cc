@@ -25,12 +25,35 @@ struct Decoded {
 TEST(Ipfix, FixedTemplateWithMillisecondTimesAndInterfaces) {
   IpfixBuilder b(kExport, 0, 7);
   b.begin_set(2)
-      .template_record(256, {{8, 4}, {12, 4}, {7, 2}, {11, 2}, {4, 1}, {6, 2}, {1, 8}, {2, 8},
-                             {152, 8}, {153, 8}, {10, 4}, {14, 4}, {61, 1}, {58, 2}})
+      .template_record(256, {{8, 4},
+                             {12, 4},
+                             {7, 2},
+                             {11, 2},
+                             {4, 1},
+                             {6, 2},
+                             {1, 8},
+                             {2, 8},
+                             {152, 8},
+                             {153, 8},
+                             {10, 4},
+                             {14, 4},
+                             {61, 1},
+                             {58, 2}})
       .end_set();
   b.begin_set(256);
-  b.w.ipv4("192.168.1.10").ipv4("203.0.113.5").be16(50000).be16(22).u8(6).be16(0x5018)
-      .be64(12345).be64(17).be64(1699999990123).be64(1699999999456).be32(11).be32(12).u8(1)
+  b.w.ipv4("192.168.1.10")
+      .ipv4("203.0.113.5")
+      .be16(50000)
+      .be16(22)
+      .u8(6)
+      .be16(0x5018)
+      .be64(12345)
+      .be64(17)
+      .be64(1699999990123)
+      .be64(1699999999456)
+      .be32(11)
+      .be32(12)
+      .u8(1)
       .be16(0x1064);
   b.end_set();
   Decoded t;
@@ -68,24 +91,42 @@ TEST(Ipfix, EveryTimeEncoding) {
     int64_t want_start, want_end;
   };
   std::vector<Case> cases = {
-      {"seconds", {{150, 4}, {151, 4}},
-       [&](auto& w) { w.be32(start / 1000).be32(end / 1000); }, start / 1000 * 1000,
+      {"seconds",
+       {{150, 4}, {151, 4}},
+       [&](auto& w) { w.be32(start / 1000).be32(end / 1000); },
+       start / 1000 * 1000,
        end / 1000 * 1000},
-      {"milliseconds", {{152, 8}, {153, 8}}, [&](auto& w) { w.be64(start).be64(end); }, start,
+      {"milliseconds", {{152, 8}, {153, 8}}, [&](auto& w) { w.be64(start).be64(end); }, start, end},
+      {"microseconds",
+       {{154, 8}, {155, 8}},
+       [&](auto& w) { w.be64(ntp(start)).be64(ntp(end)); },
+       start,
        end},
-      {"microseconds", {{154, 8}, {155, 8}}, [&](auto& w) { w.be64(ntp(start)).be64(ntp(end)); },
-       start, end},
-      {"nanoseconds", {{156, 8}, {157, 8}}, [&](auto& w) { w.be64(ntp(start)).be64(ntp(end)); },
-       start, end},
-      {"delta microseconds", {{158, 4}, {159, 4}},
-       [&](auto& w) { w.be32(9750000).be32(4250000); }, int64_t{kExport} * 1000 - 9750,
+      {"nanoseconds",
+       {{156, 8}, {157, 8}},
+       [&](auto& w) { w.be64(ntp(start)).be64(ntp(end)); },
+       start,
+       end},
+      {"delta microseconds",
+       {{158, 4}, {159, 4}},
+       [&](auto& w) { w.be32(9750000).be32(4250000); },
+       int64_t{kExport} * 1000 - 9750,
        int64_t{kExport} * 1000 - 4250},
-      {"start + duration ms", {{152, 8}, {161, 4}}, [&](auto& w) { w.be64(start).be32(5500); },
-       start, end},
-      {"end + duration us", {{153, 8}, {162, 4}}, [&](auto& w) { w.be64(end).be32(5500000); },
-       start, end},
-      {"sysuptime + systemInit in record", {{160, 8}, {22, 4}, {21, 4}},
-       [&](auto& w) { w.be64(start - 1000).be32(1000).be32(6500); }, start, end},
+      {"start + duration ms",
+       {{152, 8}, {161, 4}},
+       [&](auto& w) { w.be64(start).be32(5500); },
+       start,
+       end},
+      {"end + duration us",
+       {{153, 8}, {162, 4}},
+       [&](auto& w) { w.be64(end).be32(5500000); },
+       start,
+       end},
+      {"sysuptime + systemInit in record",
+       {{160, 8}, {22, 4}, {21, 4}},
+       [&](auto& w) { w.be64(start - 1000).be32(1000).be32(6500); },
+       start,
+       end},
   };
   for (const auto& c : cases) {
     IpfixBuilder b(kExport, 0, 0);
@@ -122,13 +163,21 @@ TEST(Ipfix, SysUpTimeUsesSystemInitTimeFromOptions) {
 TEST(Ipfix, VariableLengthAndUnknownEnterpriseFieldsAreSkippedByLength) {
   IpfixBuilder b(kExport, 0, 0);
   b.begin_set(2)
-      .template_record(256, {{8, 4}, {12, 4}, {999, 65535, 12345}, {82, 65535}, {7, 2},
-                             {100, 3, 9999}, {11, 2}})
+      .template_record(
+          256, {{8, 4}, {12, 4}, {999, 65535, 12345}, {82, 65535}, {7, 2}, {100, 3, 9999}, {11, 2}})
       .end_set();
   b.begin_set(256);
   // Short varlen (1-byte length) and long varlen (255 + 2-byte length).
-  b.w.ipv4("10.0.0.1").ipv4("10.0.0.2").u8(3).str("abc").u8(255).be16(300).zeros(300)
-      .be16(1234).zeros(3).be16(80);
+  b.w.ipv4("10.0.0.1")
+      .ipv4("10.0.0.2")
+      .u8(3)
+      .str("abc")
+      .u8(255)
+      .be16(300)
+      .zeros(300)
+      .be16(1234)
+      .zeros(3)
+      .be16(80);
   b.w.ipv4("10.0.0.3").ipv4("10.0.0.4").u8(0).u8(1).str("x").be16(4321).zeros(3).be16(443);
   b.end_set(1);
   Decoded t;
@@ -157,17 +206,54 @@ TEST(Ipfix, VariableLengthPastTheSetIsABadRecordAndEarlierRecordsSurvive) {
 TEST(Ipfix, Rfc5103BiflowBecomesTwoRecords) {
   IpfixBuilder b(kExport, 0, 0);
   b.begin_set(2)
-      .template_record(256, {{8, 4}, {12, 4}, {7, 2}, {11, 2}, {4, 1}, {1, 8}, {2, 8}, {6, 1},
-                             {1, 8, kPenReverse}, {2, 8, kPenReverse}, {6, 1, kPenReverse},
-                             {152, 8}, {153, 8}, {10, 4}, {14, 4}})
+      .template_record(256, {{8, 4},
+                             {12, 4},
+                             {7, 2},
+                             {11, 2},
+                             {4, 1},
+                             {1, 8},
+                             {2, 8},
+                             {6, 1},
+                             {1, 8, kPenReverse},
+                             {2, 8, kPenReverse},
+                             {6, 1, kPenReverse},
+                             {152, 8},
+                             {153, 8},
+                             {10, 4},
+                             {14, 4}})
       .end_set();
   b.begin_set(256);
-  b.w.ipv4("10.0.0.5").ipv4("203.0.113.80").be16(51000).be16(443).u8(6).be64(700).be64(7)
-      .u8(0x1a).be64(90000).be64(70).u8(0x12).be64(1699999990000).be64(1699999999000).be32(1)
+  b.w.ipv4("10.0.0.5")
+      .ipv4("203.0.113.80")
+      .be16(51000)
+      .be16(443)
+      .u8(6)
+      .be64(700)
+      .be64(7)
+      .u8(0x1a)
+      .be64(90000)
+      .be64(70)
+      .u8(0x12)
+      .be64(1699999990000)
+      .be64(1699999999000)
+      .be32(1)
       .be32(2);
   // A unidirectional record: no reverse traffic, no reverse half.
-  b.w.ipv4("10.0.0.6").ipv4("203.0.113.81").be16(51001).be16(443).u8(6).be64(60).be64(1)
-      .u8(0x02).be64(0).be64(0).u8(0).be64(1699999990000).be64(1699999990000).be32(1).be32(2);
+  b.w.ipv4("10.0.0.6")
+      .ipv4("203.0.113.81")
+      .be16(51001)
+      .be16(443)
+      .u8(6)
+      .be64(60)
+      .be64(1)
+      .u8(0x02)
+      .be64(0)
+      .be64(0)
+      .u8(0)
+      .be64(1699999990000)
+      .be64(1699999990000)
+      .be32(1)
+      .be32(2);
   b.end_set();
   Decoded t;
   t.feed(b.finish());
@@ -312,8 +398,9 @@ TEST(Ipfix, DualFamilyTemplateKeepsTheAddressInUse) {
 TEST(Ipfix, RepeatedElementsLaterFieldWinsInTemplateOrder) {
   IpfixBuilder b(kExport, 0, 1);
   b.begin_set(2)
-      .template_record(256, {{27, 16}, {28, 16}, {4, 1}, {7, 2}, {8, 4}, {12, 4}, {7, 2},
-                             {11, 2}, {4, 1}, {1, 8}})
+      .template_record(
+          256,
+          {{27, 16}, {28, 16}, {4, 1}, {7, 2}, {8, 4}, {12, 4}, {7, 2}, {11, 2}, {4, 1}, {1, 8}})
       .end_set();
   b.begin_set(256);
   b.w.ipv6("2001:db8:53::1").ipv6("2001:db8:9::1").u8(4).be16(0);  // outer: IP-in-IP
@@ -352,7 +439,15 @@ TEST(Ipfix, DataLinkFrameSectionGivesTheFlowKey) {
   // RFC 7133: only interfaces, the frame size and the frame's first bytes.
   test::WireBuilder frame;
   frame.mac({2, 0, 0, 0, 0, 1}).mac({2, 0, 0, 0, 0, 2}).be16(0x0800);
-  frame.u8(0x45).u8(0).be16(40).be16(0).be16(0).u8(64).u8(6).be16(0).ipv4("192.0.2.10")
+  frame.u8(0x45)
+      .u8(0)
+      .be16(40)
+      .be16(0)
+      .be16(0)
+      .u8(64)
+      .u8(6)
+      .be16(0)
+      .ipv4("192.0.2.10")
       .ipv4("198.51.100.20");
   frame.be16(51000).be16(443).be32(1).be32(0).u8(0x50).u8(0x12).be16(0).be16(0).be16(0);
   IpfixBuilder b(kExport, 0, 0);

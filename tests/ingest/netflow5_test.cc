@@ -16,8 +16,8 @@ Datagram dg(const std::vector<uint8_t>& b, const char* from = "192.0.2.1") {
 TEST(Netflow5, DecodesRecordsWithAbsoluteTimes) {
   // Export at 1700000000.5 s; exporter up 100000 ms; flow 90000..95000 ms of uptime.
   auto msg = V5Builder(100000, 1700000000, 500000000, 7, 0, 1, 2)
-                 .record("10.0.0.1", "198.51.100.7", 40000, 443, 6, 10, 1500, 90000, 95000, 0x1b,
-                         3, 4, 64500, 15169)
+                 .record("10.0.0.1", "198.51.100.7", 40000, 443, 6, 10, 1500, 90000, 95000, 0x1b, 3,
+                         4, 64500, 15169)
                  .record("10.0.0.2", "198.51.100.8", 53, 53, 17, 1, 80, 99999, 100001)
                  .finish();
   ExportDecoder d;

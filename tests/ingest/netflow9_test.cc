@@ -16,14 +16,38 @@ Datagram dg(const std::vector<uint8_t>& b, const char* from = "192.0.2.1") {
 // A typical IPv4 template: addresses, ports, proto, flags, counters, uptime times, interfaces.
 void ipv4_template(V9Builder& b, uint16_t id) {
   b.begin_set(0)
-      .template_record(id, {{8, 4}, {12, 4}, {7, 2}, {11, 2}, {4, 1}, {6, 1}, {1, 4}, {2, 4},
-                            {22, 4}, {21, 4}, {10, 2}, {14, 2}, {16, 4}, {17, 4}})
+      .template_record(id, {{8, 4},
+                            {12, 4},
+                            {7, 2},
+                            {11, 2},
+                            {4, 1},
+                            {6, 1},
+                            {1, 4},
+                            {2, 4},
+                            {22, 4},
+                            {21, 4},
+                            {10, 2},
+                            {14, 2},
+                            {16, 4},
+                            {17, 4}})
       .end_set();
 }
 
 void ipv4_record(V9Builder& b, const char* src, uint16_t sport, uint32_t bytes) {
-  b.w.ipv4(src).ipv4("198.51.100.9").be16(sport).be16(443).u8(6).u8(0x12).be32(bytes).be32(5)
-      .be32(50000).be32(59000).be16(7).be16(8).be32(64496).be32(64497);
+  b.w.ipv4(src)
+      .ipv4("198.51.100.9")
+      .be16(sport)
+      .be16(443)
+      .u8(6)
+      .u8(0x12)
+      .be32(bytes)
+      .be32(5)
+      .be32(50000)
+      .be32(59000)
+      .be16(7)
+      .be16(8)
+      .be32(64496)
+      .be32(64497);
 }
 
 TEST(Netflow9, TemplateThenDataInOneMessage) {
@@ -104,9 +128,7 @@ TEST(Netflow9, OptionsSamplerRatesScaleCounters) {
   b.w.be32(0).u8(3).u8(2).be32(512);  // sampler 3: 1 in 512
   b.w.be32(0).u8(4).u8(2).be32(64);   // sampler 4: 1 in 64
   b.end_set(2);
-  b.begin_set(0)
-      .template_record(258, {{8, 4}, {12, 4}, {1, 4}, {2, 4}, {48, 1}})
-      .end_set();
+  b.begin_set(0).template_record(258, {{8, 4}, {12, 4}, {1, 4}, {2, 4}, {48, 1}}).end_set();
   b.begin_set(258);
   b.w.ipv4("10.0.0.1").ipv4("10.0.0.2").be32(100).be32(2).u8(3);
   b.w.ipv4("10.0.0.3").ipv4("10.0.0.4").be32(100).be32(2).u8(4);
@@ -148,12 +170,18 @@ TEST(Netflow9, Ipv6AndIcmpAndZeroLengthFields) {
   V9Builder b(1000, 1700000000, 0, 0);
   // A zero-length field (logstash netflow9_test_0length_fields) and an IPv6 template.
   b.begin_set(0)
-      .template_record(260, {{27, 16}, {28, 16}, {4, 1}, {32, 2}, {1, 8}, {2, 8}, {89, 0},
-                             {29, 1}, {30, 1}})
+      .template_record(
+          260, {{27, 16}, {28, 16}, {4, 1}, {32, 2}, {1, 8}, {2, 8}, {89, 0}, {29, 1}, {30, 1}})
       .end_set();
   b.begin_set(260);
-  b.w.ipv6("2001:db8::1").ipv6("2001:db8::2").u8(58).be16(0x8000).be64(1ull << 33).be64(7)
-      .u8(64).u8(48);
+  b.w.ipv6("2001:db8::1")
+      .ipv6("2001:db8::2")
+      .u8(58)
+      .be16(0x8000)
+      .be64(1ull << 33)
+      .be64(7)
+      .u8(64)
+      .u8(48);
   b.end_set();
   d.decode(dg(b.finish()), out);
   ASSERT_EQ(out.size(), 1u);
@@ -179,7 +207,7 @@ TEST(Netflow9, HostileTemplatesAreCountedNotTrusted) {
   b.w.be16(401).be16(65535).be16(8).be16(4);  // 65535 fields, one present
   b.end_set();
   b.begin_set(0).template_record(402, {{89, 0}, {90, 0}}).end_set();  // zero-length record
-  b.begin_set(0).template_record(12, {{8, 4}}).end_set();            // id below 256
+  b.begin_set(0).template_record(12, {{8, 4}}).end_set();             // id below 256
   d.decode(dg(b.finish()), out);
   EXPECT_EQ(d.stats().templates, 0u);
   EXPECT_EQ(d.stats().error(DecodeError::kBadTemplate), 4u);

@@ -58,8 +58,9 @@ class V9Builder : public SetMessageBuilder<V9Builder> {
   }
   V9Builder& options_template(uint16_t id, std::initializer_list<FieldSpec> scope,
                               std::initializer_list<FieldSpec> options) {
-    w.be16(id).be16(static_cast<uint16_t>(scope.size() * 4)).be16(
-        static_cast<uint16_t>(options.size() * 4));
+    w.be16(id)
+        .be16(static_cast<uint16_t>(scope.size() * 4))
+        .be16(static_cast<uint16_t>(options.size() * 4));
     for (const auto& f : scope) field(f);
     for (const auto& f : options) field(f);
     ++records_;
@@ -97,18 +98,42 @@ class IpfixBuilder : public SetMessageBuilder<IpfixBuilder> {
 class V5Builder {
  public:
   WireBuilder w;
-  V5Builder(uint32_t uptime_ms, uint32_t secs, uint32_t nsecs, uint32_t seq,
-            uint16_t sampling = 0, uint8_t engine_type = 0, uint8_t engine_id = 0) {
-    w.be16(5).be16(0).be32(uptime_ms).be32(secs).be32(nsecs).be32(seq).u8(engine_type)
-        .u8(engine_id).be16(sampling);
+  V5Builder(uint32_t uptime_ms, uint32_t secs, uint32_t nsecs, uint32_t seq, uint16_t sampling = 0,
+            uint8_t engine_type = 0, uint8_t engine_id = 0) {
+    w.be16(5)
+        .be16(0)
+        .be32(uptime_ms)
+        .be32(secs)
+        .be32(nsecs)
+        .be32(seq)
+        .u8(engine_type)
+        .u8(engine_id)
+        .be16(sampling);
   }
   V5Builder& record(std::string_view src, std::string_view dst, uint16_t sport, uint16_t dport,
-                    uint8_t proto, uint32_t packets, uint32_t bytes, uint32_t first,
-                    uint32_t last, uint8_t flags = 0, uint16_t in_if = 1, uint16_t out_if = 2,
-                    uint16_t src_as = 0, uint16_t dst_as = 0) {
-    w.ipv4(src).ipv4(dst).ipv4("0.0.0.0").be16(in_if).be16(out_if).be32(packets).be32(bytes)
-        .be32(first).be32(last).be16(sport).be16(dport).u8(0).u8(flags).u8(proto).u8(0)
-        .be16(src_as).be16(dst_as).u8(24).u8(16).be16(0);
+                    uint8_t proto, uint32_t packets, uint32_t bytes, uint32_t first, uint32_t last,
+                    uint8_t flags = 0, uint16_t in_if = 1, uint16_t out_if = 2, uint16_t src_as = 0,
+                    uint16_t dst_as = 0) {
+    w.ipv4(src)
+        .ipv4(dst)
+        .ipv4("0.0.0.0")
+        .be16(in_if)
+        .be16(out_if)
+        .be32(packets)
+        .be32(bytes)
+        .be32(first)
+        .be32(last)
+        .be16(sport)
+        .be16(dport)
+        .u8(0)
+        .u8(flags)
+        .u8(proto)
+        .u8(0)
+        .be16(src_as)
+        .be16(dst_as)
+        .u8(24)
+        .u8(16)
+        .be16(0);
     ++count_;
     return *this;
   }
