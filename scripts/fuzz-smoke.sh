@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every libFuzzer target in BUILD_DIR/fuzz for SECONDS each, starting from the committed
-# regression inputs in fuzz/regressions/<target>/ (if any). Fails on the first crash.
+# seeds and crash reproducers in fuzz/corpus/<target>/ (if any). Fails on the first crash.
 set -euo pipefail
 build=${1:-build-fuzz}
 seconds=${2:-15}
@@ -13,7 +13,7 @@ for bin in "$build"/fuzz/fuzz_*; do
   corpus="$work/$name"
   mkdir -p "$corpus"
   seeds=()
-  [[ -d $root/fuzz/regressions/$name ]] && seeds+=("$root/fuzz/regressions/$name")
+  [[ -d $root/fuzz/corpus/$name ]] && seeds+=("$root/fuzz/corpus/$name")
   echo "fuzz smoke: $name for ${seconds}s"
   "$bin" "$corpus" "${seeds[@]}" -max_total_time="$seconds" -max_len=8192 \
     -print_final_stats=1 -artifact_prefix="$work/" 2>"$work/$name.log" || {

@@ -18,7 +18,7 @@ if [[ ! -d ../shared/testdata ]]; then
 fi
 ctest --test-dir build-test -j"$jobs" --output-on-failure --timeout 600
 
-# Fuzz smoke: every target runs briefly from its regression inputs. Longer runs: docs/fuzzing.md.
+# Fuzz smoke: every target runs briefly from its committed corpus. Longer runs: docs/fuzzing.md.
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DORBWATCH_FUZZ=ON \
   -DORBWATCH_TESTS=OFF -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 >/dev/null
 cmake --build build-fuzz -j"$jobs"

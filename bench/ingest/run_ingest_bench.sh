@@ -2,14 +2,15 @@
 # Highest loss-free ingest rate (flows/s) per receiver and protocol, on loopback.
 #
 # Receivers: orbwatch-null-receiver (the harness limit), nfdump's nfcapd, pmacct's nfacctd and
-# `orbwatch collect --flows-out /dev/null`. The sender (orbwatch-flowgen) runs pinned to one CPU,
+# `orbwatch collect` (decoding only: --flows-out /dev/null; and orbwatch-json: writing every flow
+# as a JSON line to a file, the closer match to nfcapd writing its files). The sender (orbwatch-flowgen) runs pinned to one CPU,
 # the receiver to another; every receiver gets the same 8 MiB socket buffer. For each pair the
 # rate is searched: start at the sender's maximum, halve until a step loses nothing, then bisect.
 # A step is loss-free when the receiver counted every flow sent (zero loss allowed).
 #
 # usage: bench/ingest/run_ingest_bench.sh [BUILD_DIR]
 #   BUILD_DIR: a Release build with -DORBWATCH_BENCH=ON (default: build-bench)
-# environment: PROTOCOLS="v5 v9 ipfix"  RECEIVERS="null nfcapd nfacctd orbwatch"
+# environment: PROTOCOLS="v5 v9 ipfix"  RECEIVERS="null nfcapd nfacctd orbwatch" (add orbwatch-json)
 #   STEP_SECONDS=3  PORT=39600  SENDER_CPU=0  RECEIVER_CPU=1  PRECISION=1.15 (stop when hi/lo <)
 # Prints a markdown table on stdout; progress on stderr.
 set -euo pipefail
@@ -60,7 +61,7 @@ have_receiver() {
     null) return 0 ;;
     nfcapd) command -v nfcapd >/dev/null && command -v nfdump >/dev/null ;;
     nfacctd) command -v nfacctd >/dev/null ;;
-    orbwatch) [[ -x $ORBWATCH ]] && "$ORBWATCH" collect --help >/dev/null 2>&1 ;;
+    orbwatch | orbwatch-json) [[ -x $ORBWATCH ]] && "$ORBWATCH" collect --help >/dev/null 2>&1 ;;
     *) return 1 ;;
   esac
 }
@@ -104,6 +105,10 @@ EOF
       setsid taskset -c "$RECEIVER_CPU" "$ORBWATCH" collect --listen "udp://127.0.0.1:$PORT" \
         --flows-out /dev/null --rcvbuf $RCVBUF --stats-interval 0 >"$d/out" 2>"$d/err" &
       ;;
+    orbwatch-json)  # the same, writing every flow as a JSON line (as nfcapd writes its files)
+      setsid taskset -c "$RECEIVER_CPU" "$ORBWATCH" collect --listen "udp://127.0.0.1:$PORT" \
+        --flows-out "$d/flows.jsonl" --rcvbuf $RCVBUF --stats-interval 0 >"$d/out" 2>"$d/err" &
+      ;;
   esac
   RECV_PID=$!
   wait_bound
@@ -137,6 +142,7 @@ counted() {  # $1 receiver; prints the flows it counted (after stop_receiver)
     nfcapd) nfdump -R "$d/flows" -I 2>/dev/null | sed -n 's/^Flows: \([0-9]*\)$/\1/p' | head -1 ;;
     nfacctd) awk -F, '$1 != "PROTOCOL" { s += $3 } END { print s + 0 }' "$d/flows.csv" 2>/dev/null ;;
     orbwatch) sed -n 's/.*done in .* records=\([0-9]*\).*/\1/p' "$d/err" ;;
+    orbwatch-json) wc -l <"$d/flows.jsonl" ;;
   esac
 }
 
