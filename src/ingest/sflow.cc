@@ -473,7 +473,7 @@ class SflowDecoder {
 
   void store_generic(ByteReader& d) {
     IfCounters c;
-    uint32_t v[6];
+    uint32_t v[6] = {};  // the caller checked the record length; zeros keep GCC -O3 quiet
     d.u32(c.if_index);
     d.u32(c.if_type);
     d.u64(c.if_speed);
