@@ -5,7 +5,11 @@
 
 #include "core/flow_json.h"
 #include "ingest/export_decoder.h"
-#include "tests/util/export_builder.h"
+#include "ingest/flow_meter.h"
+#include "ingest/packet.h"
+#include "util/export_builder.h"
+#include "util/packet_builder.h"
+#include "util/sflow_builder.h"
 
 namespace orbwatch {
 namespace {
@@ -125,9 +129,59 @@ void BM_FlowJson(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * batch.size()));
 }
 
+// sFlow: a datagram of 7 flow samples, each with a 128-byte sampled Ethernet/IPv4/TCP header,
+// as switches send them (records/s counts flow samples decoded into records).
+void BM_DecodeSflow(benchmark::State& state) {
+  using namespace test::sflow;
+  auto frame = test::eth_ipv4_tcp("10.0.0.1", "198.51.100.2", 51000, 443, 0x18, 74);
+  auto sample = [&](uint32_t seq) {
+    FlowSampleFields f;
+    f.seq = seq;
+    return flow_sample(f, {header_record(1, 1518, 4, frame)});
+  };
+  auto dg = datagram("192.0.2.1", 0, 1,
+                     {sample(1), sample(2), sample(3), sample(4), sample(5), sample(6), sample(7)});
+  run(state, nullptr, dg.vec());
+}
+
+// The flow meter alone: parsed packets of 65536 flows in a fixed pseudo-random order.
+void BM_FlowMeter(benchmark::State& state) {
+  constexpr size_t kFlows = 1 << 16;
+  std::vector<ingest::PacketInfo> pkts(kFlows);
+  uint64_t x = 42;
+  for (auto& p : pkts) {
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    p.src = IpAddr::v4(0x0a000000u | static_cast<uint32_t>(x >> 48));
+    p.dst = IpAddr::v4(0xc6336400u | static_cast<uint32_t>((x >> 40) & 0xff));
+    p.src_port = static_cast<uint16_t>(x >> 20);
+    p.dst_port = 443;
+    p.proto = 6;
+    p.ip_version = 4;
+    p.ip_len = 1000;
+    p.tcp_flags = 0x10;
+    p.l4_valid = true;
+  }
+  ingest::FlowMeterConfig cfg;
+  cfg.extract_names = false;
+  ingest::FlowMeter meter(cfg);
+  FlowBatch out;
+  int64_t t = 1700000000000;
+  size_t i = 0;
+  for (auto _ : state) {
+    meter.process(ingest::PacketStatus::kOk, pkts[i++ & (kFlows - 1)], t, out);
+    if ((i & 1023) == 0) {
+      ++t;
+      out.clear();
+    }
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+}
+
 BENCHMARK(BM_DecodeNetflow5);
 BENCHMARK(BM_DecodeNetflow9);
 BENCHMARK(BM_DecodeIpfix);
+BENCHMARK(BM_DecodeSflow);
+BENCHMARK(BM_FlowMeter);
 BENCHMARK(BM_FlowJson);
 
 }  // namespace

@@ -2,7 +2,7 @@
 
 #include "core/time.h"
 #include "ingest/export_decoder.h"
-#include "tests/util/export_builder.h"
+#include "util/export_builder.h"
 
 namespace orbwatch::ingest {
 namespace {

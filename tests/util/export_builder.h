@@ -5,7 +5,7 @@
 
 #include <vector>
 
-#include "tests/util/wire_builder.h"
+#include "util/wire_builder.h"
 
 namespace orbwatch::test {
 
