@@ -296,6 +296,7 @@ int run_analyze(const AnalyzeOptions& o) {
       fmt::print(stderr, "orbwatch analyze: {}\n", opened.error);
       return 1;
     }
+    fmt::print(stderr, "orbwatch analyze: capturing on {} (Ctrl-C to stop)\n", o.interface);
     an.run_capture(*opened.source, progress, done);
   }
   progress.done();

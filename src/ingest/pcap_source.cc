@@ -1,5 +1,7 @@
 #include "ingest/pcap_source.h"
 
+#include <poll.h>
+
 #include <pcap/pcap.h>
 
 #include <string_view>
@@ -99,7 +101,13 @@ PacketSource::Opened PacketSource::open_live(const std::string& iface, const Liv
     pcap_freecode(&prog);
     if (set != 0) return fail("setfilter");
   }
-  return finish_open(h, iface, true);
+  // Linux TPACKET_V3 polls without a timeout when no packet comes, so pcap_next_ex would block
+  // forever on a quiet interface: read non-blocking and wait in poll() ourselves (next()).
+  char nb_err[PCAP_ERRBUF_SIZE] = {};
+  if (pcap_setnonblock(h, 1, nb_err) != 0) return fail("setnonblock");
+  auto opened = finish_open(h, iface, true);
+  if (opened.source) opened.source->timeout_ms_ = opts.timeout_ms;
+  return opened;
 }
 
 PacketSource::Next PacketSource::next(PacketView& out) {
@@ -107,6 +115,10 @@ PacketSource::Next PacketSource::next(PacketView& out) {
   pcap_pkthdr* hdr = nullptr;
   const u_char* data = nullptr;
   int rc = pcap_next_ex(handle_, &hdr, &data);
+  if (rc == 0 && live_) {
+    pollfd pfd{pcap_get_selectable_fd(handle_), POLLIN, 0};
+    if (pfd.fd >= 0 && poll(&pfd, 1, timeout_ms_) > 0) rc = pcap_next_ex(handle_, &hdr, &data);
+  }
   if (rc == 1) {
     ++packets_;
     // Hostile files carry any 64-bit time (pcapng): saturate instead of overflowing.

@@ -89,7 +89,8 @@ class PacketSource {
   std::string error_;
   bool truncated_ = false;
   bool done_ = false;
-  bool nano_ = true;  // ts.tv_usec holds nanoseconds
+  bool nano_ = true;    // ts.tv_usec holds nanoseconds
+  int timeout_ms_ = 0;  // live: how long next() waits for a packet before kTimeout
 };
 
 }  // namespace orbwatch::ingest

@@ -19,63 +19,16 @@
 #include <string>
 #include <vector>
 
+#include "util/child_process.h"
+
 #ifndef ORBWATCH_BINARY
 #error "ORBWATCH_BINARY must name the orbwatch executable"
 #endif
 
 namespace {
 
-struct Child {
-  pid_t pid = -1;
-  int err_fd = -1;  // the child's stderr
-  std::string err;  // what was read from it so far
-};
-
-Child spawn(const std::vector<std::string>& args) {
-  int p[2];
-  if (pipe2(p, O_CLOEXEC) != 0) return {};
-  Child c;
-  c.pid = fork();
-  if (c.pid == 0) {
-    dup2(p[1], STDERR_FILENO);
-    std::vector<char*> argv;
-    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  close(p[1]);
-  c.err_fd = p[0];
-  return c;
-}
-
-// Reads the child's stderr until `pattern` matches or the timeout passes.
-bool read_until(Child& c, const std::regex& pattern, std::smatch& m, int timeout_ms) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (!std::regex_search(c.err, m, pattern)) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                    deadline - std::chrono::steady_clock::now())
-                    .count();
-    if (left <= 0) return false;
-    pollfd pfd{c.err_fd, POLLIN, 0};
-    if (poll(&pfd, 1, static_cast<int>(left)) <= 0) return false;
-    char buf[4096];
-    ssize_t n = read(c.err_fd, buf, sizeof(buf));
-    if (n <= 0) return std::regex_search(c.err, m, pattern);
-    c.err.append(buf, static_cast<size_t>(n));
-  }
-  return true;
-}
-
-int finish(Child& c) {
-  int status = 0;
-  waitpid(c.pid, &status, 0);
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(c.err_fd, buf, sizeof(buf))) > 0) c.err.append(buf, static_cast<size_t>(n));
-  close(c.err_fd);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
+using orbwatch::test::Child;
+using namespace std::chrono_literals;
 
 void put16(uint8_t* p, uint16_t v) {
   p[0] = static_cast<uint8_t>(v >> 8);
@@ -142,23 +95,22 @@ std::string temp_path(const char* name) {
 
 TEST(CollectE2e, EveryFlowArrivesAfterSigterm) {
   const std::string out = temp_path("flows.jsonl");
-  Child c = spawn({ORBWATCH_BINARY, "collect", "--listen", "udp://127.0.0.1:0", "--listen",
-                   "udp://[::1]:0", "--threads", "2", "--flows-out", out, "--stats-interval", "0"});
-  ASSERT_GT(c.pid, 0);
+  Child c({ORBWATCH_BINARY, "collect", "--listen", "udp://127.0.0.1:0", "--listen", "udp://[::1]:0",
+           "--threads", "2", "--flows-out", out, "--stats-interval", "0"});
+  ASSERT_TRUE(c.started());
   std::smatch m;
   const std::regex v4(R"(listening on udp://127\.0\.0\.1:(\d+))");
   const std::regex v6(R"(listening on udp://\[::1\]:(\d+))");
-  ASSERT_TRUE(read_until(c, v4, m, 10000)) << c.err;
+  ASSERT_TRUE(c.wait_for(v4, m, 10s)) << c.err();
   const uint16_t port4 = static_cast<uint16_t>(std::stoi(m[1]));
-  ASSERT_TRUE(read_until(c, v6, m, 10000)) << c.err;
+  ASSERT_TRUE(c.wait_for(v6, m, 10s)) << c.err();
   const uint16_t port6 = static_cast<uint16_t>(std::stoi(m[1]));
 
   // 100 datagrams to each address: 6000 flows with distinct source ports.
   send_v5(false, port4, 1, 100);
   send_v5(true, port6, 3001, 100);
-  kill(c.pid, SIGTERM);
-  ASSERT_EQ(finish(c), 0) << c.err;
-  EXPECT_NE(c.err.find("records=6000"), std::string::npos) << c.err;
+  ASSERT_EQ(c.stop(SIGTERM, 20s), 0) << c.err();
+  EXPECT_NE(c.err().find("records=6000"), std::string::npos) << c.err();
 
   std::ifstream in(out);
   std::string line;
@@ -181,25 +133,24 @@ TEST(CollectE2e, EveryFlowArrivesAfterSigterm) {
 }
 
 TEST(CollectE2e, BadListenUrlFailsWithReason) {
-  Child c = spawn({ORBWATCH_BINARY, "collect", "--listen", "udp://localhost:2055"});
-  ASSERT_GT(c.pid, 0);
-  EXPECT_NE(finish(c), 0);
-  EXPECT_NE(c.err.find("invalid listen URL"), std::string::npos) << c.err;
+  Child c({ORBWATCH_BINARY, "collect", "--listen", "udp://localhost:2055"});
+  ASSERT_TRUE(c.started());
+  EXPECT_NE(c.stop(0, 10s), 0);
+  EXPECT_NE(c.err().find("invalid listen URL"), std::string::npos) << c.err();
 }
 
 TEST(CollectE2e, ExporterAllowListDenies) {
   const std::string out = temp_path("denied.jsonl");
-  Child c = spawn({ORBWATCH_BINARY, "collect", "--listen", "udp://127.0.0.1:0", "--flows-out", out,
-                   "--exporter-allow", "192.0.2.0/24", "--stats-interval", "0"});
-  ASSERT_GT(c.pid, 0);
+  Child c({ORBWATCH_BINARY, "collect", "--listen", "udp://127.0.0.1:0", "--flows-out", out,
+           "--exporter-allow", "192.0.2.0/24", "--stats-interval", "0"});
+  ASSERT_TRUE(c.started());
   std::smatch m;
-  ASSERT_TRUE(read_until(c, std::regex(R"(listening on udp://127\.0\.0\.1:(\d+))"), m, 10000))
-      << c.err;
+  ASSERT_TRUE(c.wait_for(std::regex(R"(listening on udp://127\.0\.0\.1:(\d+))"), m, 10s))
+      << c.err();
   send_v5(false, static_cast<uint16_t>(std::stoi(m[1])), 1, 5);
-  kill(c.pid, SIGTERM);
-  ASSERT_EQ(finish(c), 0) << c.err;
-  EXPECT_NE(c.err.find("records=0"), std::string::npos) << c.err;
-  EXPECT_NE(c.err.find("drop_not_allowed=5"), std::string::npos) << c.err;
+  ASSERT_EQ(c.stop(SIGTERM, 20s), 0) << c.err();
+  EXPECT_NE(c.err().find("records=0"), std::string::npos) << c.err();
+  EXPECT_NE(c.err().find("drop_not_allowed=5"), std::string::npos) << c.err();
   std::remove(out.c_str());
 }
 
