@@ -160,32 +160,22 @@ void resolve_times(const Template& t, const Values& v, const MessageContext& ctx
     int64_t base = uptime_base();
     return base == INT64_MIN ? INT64_MIN : base + static_cast<int64_t>(v[op]);
   };
-  if (t.has(O::kStartMs)) {
-    start = static_cast<int64_t>(v[O::kStartMs]);
-  } else if (t.has(O::kStartUs)) {
-    start = ntp_to_ms(v[O::kStartUs]);
-  } else if (t.has(O::kStartNs)) {
-    start = ntp_to_ms(v[O::kStartNs]);
-  } else if (t.has(O::kStartSec)) {
-    start = static_cast<int64_t>(v[O::kStartSec]) * 1000;
-  } else if (t.has(O::kFirstUptime)) {
-    start = uptime(O::kFirstUptime);
-  } else if (t.has(O::kStartDeltaUs)) {
-    start = ctx.export_ms - static_cast<int64_t>(v[O::kStartDeltaUs] / 1000);
-  }
-  if (t.has(O::kEndMs)) {
-    end = static_cast<int64_t>(v[O::kEndMs]);
-  } else if (t.has(O::kEndUs)) {
-    end = ntp_to_ms(v[O::kEndUs]);
-  } else if (t.has(O::kEndNs)) {
-    end = ntp_to_ms(v[O::kEndNs]);
-  } else if (t.has(O::kEndSec)) {
-    end = static_cast<int64_t>(v[O::kEndSec]) * 1000;
-  } else if (t.has(O::kLastUptime)) {
-    end = uptime(O::kLastUptime);
-  } else if (t.has(O::kEndDeltaUs)) {
-    end = ctx.export_ms - static_cast<int64_t>(v[O::kEndDeltaUs] / 1000);
-  }
+  // One encoding per end, in order of precision; kFirstUptime/kLastUptime need the clock above.
+  struct Ops {
+    O ms, us, ns, sec, uptime, delta_us;
+  };
+  auto pick = [&](const Ops& k) -> int64_t {
+    if (t.has(k.ms)) return static_cast<int64_t>(v[k.ms]);
+    if (t.has(k.us)) return ntp_to_ms(v[k.us]);
+    if (t.has(k.ns)) return ntp_to_ms(v[k.ns]);
+    if (t.has(k.sec)) return static_cast<int64_t>(v[k.sec]) * 1000;
+    if (t.has(k.uptime)) return uptime(k.uptime);
+    if (t.has(k.delta_us)) return ctx.export_ms - static_cast<int64_t>(v[k.delta_us] / 1000);
+    return INT64_MIN;
+  };
+  start = pick(
+      {O::kStartMs, O::kStartUs, O::kStartNs, O::kStartSec, O::kFirstUptime, O::kStartDeltaUs});
+  end = pick({O::kEndMs, O::kEndUs, O::kEndNs, O::kEndSec, O::kLastUptime, O::kEndDeltaUs});
   int64_t duration = t.has(O::kDurationMs)   ? static_cast<int64_t>(v[O::kDurationMs])
                      : t.has(O::kDurationUs) ? static_cast<int64_t>(v[O::kDurationUs] / 1000)
                                              : -1;

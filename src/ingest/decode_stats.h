@@ -55,6 +55,11 @@ struct DecodeStats {
     ++errors[static_cast<size_t>(e)];
     last_error = {e, exporter, static_cast<uint32_t>(offset), id};
   }
+  // Counts what a SequenceTracker found (ExportDecoder also charges it to the exporter).
+  void sequence(uint32_t lost, bool reset) {
+    seq_lost += lost;
+    seq_resets += reset;
+  }
   uint64_t error(DecodeError e) const { return errors[static_cast<size_t>(e)]; }
   uint64_t total_errors() const;
   void merge(const DecodeStats& o);

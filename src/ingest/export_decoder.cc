@@ -16,6 +16,7 @@ ExportKind ExportDecoder::decode(const Datagram& dg, FlowBatch& out) {
   ++ex.clock;
   const uint64_t records = stats_.records;
   const uint64_t errors = stats_.total_errors();
+  const uint64_t lost = stats_.seq_lost;
   switch (kind) {
     case ExportKind::kNetflow5:
       decode_netflow5(dg, ex, out, stats_);
@@ -36,6 +37,7 @@ ExportKind ExportDecoder::decode(const Datagram& dg, FlowBatch& out) {
   ++c.datagrams;
   c.records += stats_.records - records;
   c.errors += stats_.total_errors() - errors;
+  c.seq_lost += stats_.seq_lost - lost;
   c.last_seen_ms = dg.recv_ms;
   c.last_kind = kind;
   return kind;

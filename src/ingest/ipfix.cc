@@ -56,9 +56,7 @@ void decode_ipfix(const Datagram& dg, ExporterState& ex, FlowBatch& out, DecodeS
     // A held set hides its record count, so the tracker restarts instead of guessing.
     auto s = ds->seq.observe(seq, sent);
     if (held) ds->seq = SequenceTracker{};
-    stats.seq_lost += s.lost;
-    ex.counters.seq_lost += s.lost;
-    stats.seq_resets += s.reset;
+    stats.sequence(s.lost, s.reset);
   }
 }
 

@@ -34,9 +34,7 @@ void decode_netflow5(const Datagram& dg, ExporterState& ex, FlowBatch& out, Deco
 
   if (DomainState* ds = ex.domain(ExportKind::kNetflow5, engine)) {
     auto r = ds->seq.observe(seq, count);  // v5 sequence counts flows
-    stats.seq_lost += r.lost;
-    ex.counters.seq_lost += r.lost;
-    stats.seq_resets += r.reset;
+    stats.sequence(r.lost, r.reset);
   }
 
   const uint8_t* rec = p + kHeader;

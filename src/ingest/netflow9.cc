@@ -22,9 +22,7 @@ void decode_netflow9(const Datagram& dg, ExporterState& ex, FlowBatch& out, Deco
   DomainState* ds = ex.domain(ExportKind::kNetflow9, source_id);
   if (ds != nullptr) {
     auto s = ds->seq.observe(seq, 1);  // v9 sequence counts export packets (RFC 3954 5.1)
-    stats.seq_lost += s.lost;
-    ex.counters.seq_lost += s.lost;
-    stats.seq_resets += s.reset;
+    stats.sequence(s.lost, s.reset);
   } else {
     stats.fail(DecodeError::kBadLength, ex.addr(), 16, source_id);  // domain cap reached
   }

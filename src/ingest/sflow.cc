@@ -161,8 +161,7 @@ class SflowDecoder {
     auto& agent = st_.touch(st_.agents_, SflowAgentState::AgentKey{exporter_, sub_agent_},
                             st_.limits_.max_agents, st_.counts_.agents_evicted, created);
     auto res = agent.seq.observe(seq, 1);
-    stats_.seq_lost += res.lost;
-    stats_.seq_resets += res.reset ? 1 : 0;
+    stats_.sequence(res.lost, res.reset);
 
     // Each sample takes at least its 8-byte tag and length.
     if (num_samples > r.remaining() / 8) fail(DecodeError::kBadLength, r, num_samples);
