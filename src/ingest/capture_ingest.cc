@@ -1,5 +1,7 @@
 #include "ingest/capture_ingest.h"
 
+#include <algorithm>
+
 namespace orbwatch::ingest {
 
 const char* capture_error_name(CaptureError e) {
@@ -71,6 +73,13 @@ void CaptureIngest::on_packet(const PacketView& pkt, const std::string& source) 
 
   PacketInfo info;
   PacketStatus st = parse_packet(pkt.data, pkt.caplen, pkt.link, info);
+  // An IP length beyond the frame's on-wire length is a corrupt header, not a snaplen cut (that
+  // shortens caplen, never wire_len): an IP stack drops such a packet, and metering it would
+  // count bytes that never crossed the link.
+  size_t wire = std::max<size_t>(pkt.wire_len, pkt.caplen);
+  if (st == PacketStatus::kOk && info.ip_len > wire - std::min<size_t>(wire, info.l3_offset)) {
+    st = PacketStatus::kMalformed;
+  }
   if (st == PacketStatus::kOk && info.proto == 17 && info.l4_valid && on_datagram_ &&
       !options_.force_meter && is_decode_port(info.dst_port)) {
     if (info.is_fragment) {

@@ -165,6 +165,7 @@ class Parser {
   }
 
   PacketStatus ipv4(size_t off) {
+    out_.l3_offset = static_cast<uint32_t>(off);
     if (!has(off, 1)) return PacketStatus::kTruncated;
     const uint8_t* h = p_ + off;
     size_t avail = n_ - off;
@@ -200,6 +201,7 @@ class Parser {
   }
 
   PacketStatus ipv6(size_t off) {
+    out_.l3_offset = static_cast<uint32_t>(off);
     if (!has(off, 1)) return PacketStatus::kTruncated;
     const uint8_t* h = p_ + off;
     size_t avail = n_ - off;

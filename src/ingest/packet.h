@@ -38,8 +38,9 @@ struct PacketInfo {
   uint8_t tos = 0;         // IPv4 TOS / IPv6 traffic class
   uint8_t ip_version = 0;  // 4 or 6
   uint8_t ttl = 0;
-  uint16_t vlan = 0;    // outermost 802.1Q/802.1ad VLAN id, 0 = none
-  uint32_t ip_len = 0;  // L3 length from the IP header (total length incl. header)
+  uint16_t vlan = 0;       // outermost 802.1Q/802.1ad VLAN id, 0 = none
+  uint32_t ip_len = 0;     // L3 length from the IP header (total length incl. header)
+  uint32_t l3_offset = 0;  // where that IP header starts in the frame
   // Fragments: is_fragment when MF set or offset != 0; l4 fields only on the first one.
   bool is_fragment = false;
   bool first_fragment = false;

@@ -41,6 +41,7 @@ TEST(PacketTest, EthernetIpv4Tcp) {
   EXPECT_EQ(p.tcp_seq, 1000u);
   EXPECT_EQ(p.ttl, 64);
   EXPECT_EQ(p.ip_len, 45u);
+  EXPECT_EQ(p.l3_offset, 14u);
   EXPECT_TRUE(p.l4_valid);
   EXPECT_FALSE(p.is_fragment);
   EXPECT_EQ(p.vlan, 0);
@@ -263,6 +264,7 @@ TEST(PacketTest, VlanAndQinq) {
   ASSERT_EQ(parse(one, LinkType::kEthernet, p), PacketStatus::kOk);
   EXPECT_EQ(p.vlan, 100);
   EXPECT_EQ(p.src_port, 1);
+  EXPECT_EQ(p.l3_offset, 18u);
 
   for (uint16_t outer_type : {et::kQinq, et::kQinqOld, et::kVlan}) {
     WireBuilder q;
@@ -273,6 +275,7 @@ TEST(PacketTest, VlanAndQinq) {
     test::udp(q, 3, 4, 0);
     ASSERT_EQ(parse(q, LinkType::kEthernet, p), PacketStatus::kOk) << outer_type;
     EXPECT_EQ(p.vlan, 2000) << "outermost tag is kept";
+    EXPECT_EQ(p.l3_offset, 22u);
     EXPECT_EQ(p.dst_port, 4);
   }
 

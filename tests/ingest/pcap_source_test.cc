@@ -340,5 +340,48 @@ TEST_F(PcapFiles, OpenStreamReadsFromMemory) {
   EXPECT_EQ(v.ts_ns % 1000000000, 123456789);
 }
 
+// An IPv4 total length beyond the frame's wire length is a corrupt header (Wireshark's fuzz
+// capture has 26 such frames, e.g. 43690 claimed bytes in a 508-byte frame): counted malformed,
+// not metered. A snaplen cut (caplen < wire_len) keeps the header's length.
+TEST(CaptureIngestLengths, IpLengthBeyondTheFrameIsMalformed) {
+  std::vector<FlowRecord> flows;
+  CaptureIngest ingest({}, nullptr, [&](FlowBatch& b) {
+    flows.insert(flows.end(), b.records.begin(), b.records.end());
+  });
+  auto view = [](const WireBuilder& f, uint32_t caplen, uint32_t wire_len) {
+    PacketView v;
+    v.ts_ns = 1700000000000000000;
+    v.data = f.view().data();
+    v.caplen = caplen;
+    v.wire_len = wire_len;
+    return v;
+  };
+  std::vector<uint8_t> payload(100, 'x');
+  WireBuilder ok = udp_frame("10.0.0.1", "10.0.0.2", 1000, 53, payload);  // IP length 128
+  ingest.on_packet(view(ok, 142, 142), "t");
+  ingest.on_packet(view(ok, 60, 142), "t");  // snaplen 60: still 128 IP bytes on the wire
+  WireBuilder corrupt = udp_frame("10.0.0.3", "10.0.0.4", 1000, 53, payload);
+  std::vector<uint8_t> bytes(corrupt.view().begin(), corrupt.view().end());
+  bytes[16] = 0xaa, bytes[17] = 0xaa;  // total length 43690 in a 142-byte frame
+  PacketView bad;
+  bad.ts_ns = 1700000000000000000;
+  bad.data = bytes.data();
+  bad.caplen = bad.wire_len = static_cast<uint32_t>(bytes.size());
+  ingest.on_packet(bad, "t");
+  bytes[16] = 0, bytes[17] = 129;  // one byte more than the frame holds after Ethernet
+  ingest.on_packet(bad, "t");
+  bytes[17] = 128;  // exactly the frame: fine
+  ingest.on_packet(bad, "t");
+  ingest.finish();
+  const CaptureStats& st = ingest.stats();
+  EXPECT_EQ(st.error(CaptureError::kMalformedPacket), 2u);
+  EXPECT_EQ(st.metered, 3u);
+  ASSERT_EQ(flows.size(), 2u);
+  uint64_t bytes_total = 0, packets = 0;
+  for (const auto& r : flows) bytes_total += r.bytes, packets += r.packets;
+  EXPECT_EQ(packets, 3u);
+  EXPECT_EQ(bytes_total, 3u * 128);
+}
+
 }  // namespace
 }  // namespace orbwatch::ingest
