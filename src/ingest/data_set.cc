@@ -142,13 +142,20 @@ size_t read_record(const Template& t, const uint8_t* p, size_t avail, Values& va
   return static_cast<size_t>(p - start);
 }
 
+// Times are range-checked before any arithmetic: hostile records carry any 64-bit value, and a
+// time past the year 9999 is as absent as a missing one.
+constexpr uint64_t kMaxMs = 253402300799999;  // 9999-12-31T23:59:59.999Z
+int64_t ms_or_absent(uint64_t v) {
+  return v <= kMaxMs ? static_cast<int64_t>(v) : INT64_MIN;
+}
+
 // Absolute start/end in ms from whichever time encoding the template carries.
 void resolve_times(const Template& t, const Values& v, const MessageContext& ctx,
                    const DomainState* ds, FlowRecord& r) {
   int64_t start = INT64_MIN, end = INT64_MIN;
   auto uptime_base = [&]() -> int64_t {
     if (ctx.kind == ExportKind::kNetflow9) return ctx.export_ms - ctx.sys_uptime_ms;
-    if (t.has(O::kSystemInitMs)) return static_cast<int64_t>(v[O::kSystemInitMs]);
+    if (t.has(O::kSystemInitMs)) return ms_or_absent(v[O::kSystemInitMs]);
     return ds != nullptr && ds->system_init_ms >= 0 ? ds->system_init_ms : INT64_MIN;
   };
   auto uptime = [&](O op) -> int64_t {
@@ -157,27 +164,31 @@ void resolve_times(const Template& t, const Values& v, const MessageContext& ctx
       auto ago = static_cast<int32_t>(ctx.sys_uptime_ms - static_cast<uint32_t>(v[op]));
       return ctx.export_ms - ago;
     }
-    int64_t base = uptime_base();
-    return base == INT64_MIN ? INT64_MIN : base + static_cast<int64_t>(v[op]);
+    int64_t base = uptime_base(), up = ms_or_absent(v[op]);
+    return base == INT64_MIN || up == INT64_MIN ? INT64_MIN : base + up;
   };
   // One encoding per end, in order of precision; kFirstUptime/kLastUptime need the clock above.
   struct Ops {
     O ms, us, ns, sec, uptime, delta_us;
   };
   auto pick = [&](const Ops& k) -> int64_t {
-    if (t.has(k.ms)) return static_cast<int64_t>(v[k.ms]);
+    if (t.has(k.ms)) return ms_or_absent(v[k.ms]);
     if (t.has(k.us)) return ntp_to_ms(v[k.us]);
     if (t.has(k.ns)) return ntp_to_ms(v[k.ns]);
-    if (t.has(k.sec)) return static_cast<int64_t>(v[k.sec]) * 1000;
+    if (t.has(k.sec))
+      return v[k.sec] <= kMaxMs / 1000 ? static_cast<int64_t>(v[k.sec]) * 1000 : INT64_MIN;
     if (t.has(k.uptime)) return uptime(k.uptime);
-    if (t.has(k.delta_us)) return ctx.export_ms - static_cast<int64_t>(v[k.delta_us] / 1000);
+    if (t.has(k.delta_us)) {
+      int64_t ago = ms_or_absent(v[k.delta_us] / 1000);
+      return ago == INT64_MIN ? INT64_MIN : ctx.export_ms - ago;
+    }
     return INT64_MIN;
   };
   start = pick(
       {O::kStartMs, O::kStartUs, O::kStartNs, O::kStartSec, O::kFirstUptime, O::kStartDeltaUs});
   end = pick({O::kEndMs, O::kEndUs, O::kEndNs, O::kEndSec, O::kLastUptime, O::kEndDeltaUs});
-  int64_t duration = t.has(O::kDurationMs)   ? static_cast<int64_t>(v[O::kDurationMs])
-                     : t.has(O::kDurationUs) ? static_cast<int64_t>(v[O::kDurationUs] / 1000)
+  int64_t duration = t.has(O::kDurationMs)   ? ms_or_absent(v[O::kDurationMs])
+                     : t.has(O::kDurationUs) ? ms_or_absent(v[O::kDurationUs] / 1000)
                                              : -1;
   if (start == INT64_MIN && end != INT64_MIN && duration >= 0) start = end - duration;
   if (end == INT64_MIN && start != INT64_MIN && duration >= 0) end = start + duration;
@@ -221,7 +232,10 @@ uint32_t options_rate(const Template& t, const Values& v) {
 void consume_options(const Template& t, const Values& v, const MessageContext& ctx,
                      ExporterState& ex, DomainState* ds) {
   if (ds == nullptr) return;
-  if (t.has(O::kSystemInitMs)) ds->system_init_ms = static_cast<int64_t>(v[O::kSystemInitMs]);
+  if (t.has(O::kSystemInitMs)) {
+    int64_t init = ms_or_absent(v[O::kSystemInitMs]);
+    ds->system_init_ms = init == INT64_MIN ? -1 : init;
+  }
   uint32_t rate = options_rate(t, v);
   if (rate == 0) return;
   if (t.has(O::kSamplerId)) {
@@ -258,9 +272,10 @@ void emit_reverse(const Template& t, const Values& v, FlowBatch& out) {
   auto get = [&](O op) -> uint64_t { return t.has(op) ? v[op] : 0; };
   r.tcp_flags = static_cast<uint8_t>(get(O::kRevTcpFlags) | get(O::kRevInitTcpFlags) |
                                      get(O::kRevUnionTcpFlags));
-  if (t.has(O::kRevStartMs)) r.start_ms = static_cast<int64_t>(v[O::kRevStartMs]);
-  if (t.has(O::kRevEndMs)) r.end_ms = static_cast<int64_t>(v[O::kRevEndMs]);
-  if (t.has(O::kRevDeltaMs)) {
+  if (t.has(O::kRevStartMs) && v[O::kRevStartMs] <= kMaxMs)
+    r.start_ms = ms_or_absent(v[O::kRevStartMs]);
+  if (t.has(O::kRevEndMs) && v[O::kRevEndMs] <= kMaxMs) r.end_ms = ms_or_absent(v[O::kRevEndMs]);
+  if (t.has(O::kRevDeltaMs) && v[O::kRevDeltaMs] <= kMaxMs) {
     r.start_ms += static_cast<int64_t>(v[O::kRevDeltaMs]);
     if (r.end_ms < r.start_ms) r.end_ms = r.start_ms;
   }

@@ -470,5 +470,32 @@ TEST(Ipfix, DataLinkFrameSectionGivesTheFlowKey) {
   EXPECT_EQ(r.in_if, 5u);
 }
 
+// Fuzz finding: a systemInitTimeMilliseconds near 2^63 plus a huge sysUpTime overflowed int64.
+TEST(Ipfix, HostileTimesAreIgnoredNotOverflowed) {
+  IpfixBuilder b(kExport, 0, 0);
+  b.begin_set(2)
+      .template_record(800, {{8, 4}, {160, 8}, {22, 8}, {21, 8}, {161, 8}})
+      .template_record(801, {{8, 4}, {150, 8}, {153, 8}, {158, 8}})
+      .end_set();
+  b.begin_set(800);
+  b.w.ipv4("10.0.0.1")
+      .be64(0xB5B5B5B5B5B5B5B5ull)
+      .be64(0xB5B5B5B5B5B5B5B5ull)
+      .be64(~0ull)
+      .be64(~0ull);
+  b.end_set();
+  b.begin_set(801);
+  b.w.ipv4("10.0.0.2").be64(~0ull).be64(~0ull).be64(~0ull);
+  b.end_set();
+  Decoded t;
+  t.feed(b.finish());
+  ASSERT_EQ(t.out.size(), 2u);
+  for (const FlowRecord& r : t.out.records) {
+    EXPECT_EQ(r.start_ms, int64_t{kExport} * 1000);  // nothing usable: the export time
+    EXPECT_EQ(r.end_ms, int64_t{kExport} * 1000);
+    EXPECT_TRUE(r.flags & flow_flags::kTimeEstimated);
+  }
+}
+
 }  // namespace
 }  // namespace orbwatch::ingest
