@@ -12,6 +12,8 @@ namespace {
 constexpr uint32_t kPenReverse = 29305;  // RFC 5103 reverse information elements
 constexpr uint32_t kPenCert = 6871;      // CERT/YAF
 constexpr uint32_t kPenJuniper = 2636;
+constexpr uint32_t kPenNtop = 35632;  // nProbe (IPFIX); in NetFlow v9 as types 57472 + id
+constexpr uint16_t kNtopV9Base = 57472;
 
 struct Entry {
   uint16_t id;
@@ -99,6 +101,14 @@ constexpr Entry kJuniper[] = {
     {157, {O::kServerName, 0, true}},  // HTTP Host (Junos traffic-direction logging, PEN 2636)
 };
 
+// nProbe's names for domain indicators (ids as Wireshark's cflow dissector names them).
+constexpr Entry kNtop[] = {
+    {122, {O::kServerName, 0, true}},  // FLOW_SERVER_NAME
+    {187, {O::kServerName, 0, true}},  // HTTP_HOST
+    {188, {O::kServerName, 0, true}},  // SSL_SERVER_NAME (TLS SNI)
+    {205, {O::kServerName, 0, true}},  // DNS_QUERY
+};
+
 constexpr auto kIanaIndex = [] {
   std::array<IeInfo, 512> t{};
   for (const auto& e : kIana) t[e.id] = e.info;
@@ -118,6 +128,7 @@ IeInfo find(const Entry (&table)[N], uint16_t id) {
 IeInfo lookup_ie(uint32_t pen, uint16_t id) {
   switch (pen) {
     case 0:
+      if (id >= kNtopV9Base) return find(kNtop, static_cast<uint16_t>(id - kNtopV9Base));
       return id < kIanaIndex.size() ? kIanaIndex[id] : IeInfo{};
     case kPenReverse:
       return find(kReverse, id);
@@ -125,6 +136,8 @@ IeInfo lookup_ie(uint32_t pen, uint16_t id) {
       return find(kCert, id);
     case kPenJuniper:
       return find(kJuniper, id);
+    case kPenNtop:
+      return find(kNtop, id);
     default:
       return {};
   }

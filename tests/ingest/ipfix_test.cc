@@ -497,5 +497,23 @@ TEST(Ipfix, HostileTimesAreIgnoredNotOverflowed) {
   }
 }
 
+TEST(Ipfix, NprobeServerNameElements) {
+  // nProbe (PEN 35632): SSL_SERVER_NAME 188 and DNS_QUERY 205, variable length.
+  IpfixBuilder b(kExport, 0, 0);
+  b.begin_set(2).template_record(900, {{8, 4}, {188, 65535, 35632}}).end_set();
+  b.begin_set(2).template_record(901, {{8, 4}, {205, 65535, 35632}}).end_set();
+  b.begin_set(900);
+  b.w.ipv4("10.0.0.1").u8(9).str("b2047.com");
+  b.end_set();
+  b.begin_set(901);
+  b.w.ipv4("10.0.0.2").u8(9).str("k3121.com");
+  b.end_set();
+  Decoded t;
+  t.feed(b.finish());
+  ASSERT_EQ(t.out.size(), 2u);
+  EXPECT_EQ(t.out.name(t.out.records[0].name_ref), "b2047.com");
+  EXPECT_EQ(t.out.name(t.out.records[1].name_ref), "k3121.com");
+}
+
 }  // namespace
 }  // namespace orbwatch::ingest

@@ -293,5 +293,19 @@ TEST(Netflow9, SequenceCountsExportPackets) {
   EXPECT_EQ(d.stats().seq_lost, 7u);
 }
 
+TEST(Netflow9, NprobeHttpHostAsVendorType) {
+  // nProbe in v9 numbers its elements 57472 + id: HTTP_HOST = 57659 (fixed length, NUL-padded).
+  ExportDecoder d;
+  FlowBatch out;
+  V9Builder b(1000, 1700000000, 0, 0);
+  b.begin_set(0).template_record(300, {{8, 4}, {57659, 16}}).end_set();
+  b.begin_set(300);
+  b.w.ipv4("10.0.0.1").str("w8510.com").zeros(7);
+  b.end_set();
+  d.decode(dg(b.finish()), out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out.name(out.records[0].name_ref), "w8510.com");
+}
+
 }  // namespace
 }  // namespace orbwatch::ingest
