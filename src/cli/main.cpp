@@ -1,14 +1,20 @@
 // orbwatch entry point: parses the command line and hands over to one subcommand. Wiring only.
 #include <CLI/CLI.hpp>
+#include <iostream>
 
 #include "cli/commands.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"orbwatch: network-flow security monitor for covert-network traffic"};
+  app.set_version_flag("--version", "orbwatch " ORBWATCH_VERSION);
   app.require_subcommand(1);
   int exit_code = 0;
   orbwatch::cli::add_analyze_command(app, exit_code);
   orbwatch::cli::add_collect_command(app, exit_code);
+  if (argc < 2) {
+    std::cout << app.help();
+    return 2;
+  }
   CLI11_PARSE(app, argc, argv);
   return exit_code;
 }
