@@ -100,12 +100,11 @@ class Analyzer {
     capture_opts_.meter.extract_names = !o.no_names;
   }
 
-  bool run_capture(ingest::PacketSource& src, Progress& progress, uint64_t& done_bytes) {
+  void run_capture(ingest::PacketSource& src, Progress& progress, uint64_t& done_bytes) {
     ingest::CaptureIngest ci(
         capture_opts_, [this](const ingest::Datagram& dg) { decode(dg); },
         [this](FlowBatch& b) { take(b); });
     ingest::PacketView pkt;
-    bool ok = true;
     const int64_t start_ms = wall_clock_ms();
     while (g_stop == 0) {
       auto r = src.next(pkt);
@@ -122,7 +121,6 @@ class Analyzer {
       }
       // A read error or a file cut short: keep what came before, say where it stopped.
       problems_.push_back(src.error());
-      ok = src.truncated();
       break;
     }
     ci.finish();
@@ -132,7 +130,6 @@ class Analyzer {
       problems_.push_back(
           fmt::format("{}: {} packets dropped by the kernel", src.name(), src.dropped()));
     }
-    return ok;
   }
 
   bool run_export_file(const std::string& path, Progress& progress, uint64_t& done_bytes) {
