@@ -1,5 +1,6 @@
 #include "ingest/data_set.h"
 
+#include <algorithm>
 #include <array>
 
 #include "ingest/packet.h"
@@ -388,6 +389,10 @@ size_t decode_data_set(const Template& t, const uint8_t* body, size_t len,
     } else {
       build_flow(t, v, ctx, ex, ds, out);
     }
+  }
+  if (read == 0 && len != 0 && std::any_of(body, body + len, [](uint8_t b) { return b != 0; })) {
+    // Not even one record fits (e.g. a template with an absurd field length): not padding.
+    stats.fail(DecodeError::kBadRecord, ex.addr(), ctx.set_offset, t.id);
   }
   stats.records += out.records.size() - before;
   return read;

@@ -307,5 +307,18 @@ TEST(Netflow9, NprobeHttpHostAsVendorType) {
   EXPECT_EQ(out.name(out.records[0].name_ref), "w8510.com");
 }
 
+TEST(Netflow9, AbsurdFieldLengthMakesEveryDataSetABadRecord) {
+  ExportDecoder d;
+  FlowBatch out;
+  V9Builder b(1000, 1700000000, 0, 0);
+  b.begin_set(0).template_record(310, {{8, 4}, {82, 60000}}).end_set();
+  b.begin_set(310);
+  b.w.ipv4("10.0.0.1").str("not sixty thousand bytes");
+  b.end_set();
+  d.decode(dg(b.finish()), out);
+  EXPECT_EQ(out.size(), 0u);
+  EXPECT_EQ(d.stats().error(DecodeError::kBadRecord), 1u);
+}
+
 }  // namespace
 }  // namespace orbwatch::ingest
