@@ -19,22 +19,17 @@
 #include "ingest/capture_ingest.h"
 #include "ingest/packet.h"
 #include "ingest/pcap_source.h"
-
-#ifndef ORBWATCH_SHARED_DIR
-#define ORBWATCH_SHARED_DIR ""
-#endif
+#include "util/interop.h"
 
 namespace orbwatch::ingest {
 namespace {
 
 namespace fs = std::filesystem;
 
-fs::path testdata() {
-  return fs::path(ORBWATCH_SHARED_DIR) / "testdata";
-}
+using test::testdata;
 
 bool have_tshark() {
-  return std::system("tshark --version > /dev/null 2>&1") == 0;
+  return test::tool_works("tshark --version");
 }
 
 std::vector<fs::path> captures_under(const fs::path& dir) {
@@ -126,19 +121,11 @@ std::vector<std::vector<std::string>> tshark_frames(const fs::path& file) {
   for (const char* f : kFields) cmd += std::string(" -e ") + f;
   cmd += " 2>/dev/null";
   std::vector<std::vector<std::string>> rows;
-  std::unique_ptr<FILE, int (*)(FILE*)> p(popen(cmd.c_str(), "r"), pclose);
-  if (!p) return rows;
-  std::string line;
-  std::array<char, 65536> buf;
-  while (fgets(buf.data(), buf.size(), p.get()) != nullptr) {
-    line += buf.data();
-    if (line.empty() || line.back() != '\n') continue;
-    line.pop_back();
+  test::for_each_output_line(cmd, [&](const std::string& line) {
     auto cols = split(line, '\t');
     cols.resize(kFieldCount);
     rows.push_back(std::move(cols));
-    line.clear();
-  }
+  });
   return rows;
 }
 
@@ -215,12 +202,7 @@ std::string known(const std::string& file) {
 
 class CaptureInterop : public ::testing::Test {
  protected:
-  void SetUp() override {
-    if (!fs::exists(testdata())) {
-      GTEST_SKIP() << "shared test data not found at " << testdata()
-                   << " (ORBWATCH_SHARED_DIR): interop tests skipped";
-    }
-  }
+  void SetUp() override { ORBWATCH_SKIP_WITHOUT_TESTDATA(); }
 };
 
 TEST_F(CaptureInterop, EveryCaptureRunsThrough) {

@@ -42,10 +42,7 @@
 #include "ingest/export_decoder.h"
 #include "ingest/packet.h"
 #include "ingest/pcap_source.h"
-
-#ifndef ORBWATCH_SHARED_DIR
-#define ORBWATCH_SHARED_DIR ""
-#endif
+#include "util/interop.h"
 
 namespace orbwatch::ingest {
 namespace {
@@ -53,7 +50,7 @@ namespace {
 namespace fs = std::filesystem;
 
 fs::path ndpi_dir() {
-  return fs::path(ORBWATCH_SHARED_DIR) / "testdata" / "nDPI";
+  return test::testdata() / "nDPI";
 }
 
 std::string rel(const fs::path& p) {
@@ -341,12 +338,7 @@ bool name_from_meter_protocol(const std::string& app) {
 
 class NdpiReport : public ::testing::Test {
  protected:
-  void SetUp() override {
-    if (!fs::exists(ndpi_dir())) {
-      GTEST_SKIP() << "shared test data not found at " << ndpi_dir()
-                   << " (ORBWATCH_SHARED_DIR): nDPI report interop test skipped";
-    }
-  }
+  void SetUp() override { ORBWATCH_SKIP_WITHOUT_TESTDATA(); }
 };
 
 TEST_F(NdpiReport, MeteredFlowsMatchNdpiReader) {

@@ -35,32 +35,20 @@
 #include "ingest/export_decoder.h"
 #include "ingest/packet.h"
 #include "ingest/pcap_source.h"
-
-#ifndef ORBWATCH_SHARED_DIR
-#define ORBWATCH_SHARED_DIR ""
-#endif
+#include "util/interop.h"
 
 namespace orbwatch::ingest {
 namespace {
 
 namespace fs = std::filesystem;
 
-fs::path testdata() {
-  return fs::path(ORBWATCH_SHARED_DIR) / "testdata";
-}
+using test::testdata;
 fs::path dat_dir() {
   return testdata() / "logstash-codec-netflow";
 }
 
-#define REQUIRE_TESTDATA()                                                               \
-  if (!fs::exists(dat_dir())) {                                                          \
-    GTEST_SKIP() << "shared test data not found at " << testdata()                       \
-                 << " (ORBWATCH_SHARED_DIR); interop checks need /work/shared/testdata"; \
-  }
-
 bool have_tshark() {
-  static const bool ok = std::system("tshark --version > /dev/null 2>&1") == 0 &&
-                         std::system("mergecap -v > /dev/null 2>&1") == 0;
+  static const bool ok = test::tool_works("tshark --version") && test::tool_works("mergecap -v");
   return ok;
 }
 
@@ -252,20 +240,16 @@ std::optional<uint64_t> parse_u64(std::string_view s) {
 TsharkView run_tshark(const std::string& pcap) {
   TsharkView view;
   std::string cmd = "tshark -n -r '" + pcap + "'" + kDecodeAs + " -V 2>/dev/null";
-  std::unique_ptr<FILE, int (*)(FILE*)> p(popen(cmd.c_str(), "r"), pclose);
-  if (!p) return view;
   // Options template ids, scoped like templates: exporter address, domain, id.
   std::set<std::string> options_ids;
   std::string exporter, domain;
   auto key = [&](uint64_t id) { return exporter + "/" + domain + "/" + std::to_string(id); };
   bool options_set = false;
   TsRecord* cur = nullptr;
-  std::array<char, 65536> buf;
-  while (fgets(buf.data(), buf.size(), p.get()) != nullptr) {
-    std::string_view line(buf.data());
-    while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
+  test::for_each_output_line(cmd, [&](const std::string& out_line) {
+    std::string_view line(out_line);
     size_t indent = line.find_first_not_of(' ');
-    if (indent == std::string_view::npos) continue;
+    if (indent == std::string_view::npos) return;
     std::string_view t = line.substr(indent);
     if (indent == 0) {  // a new frame or protocol layer
       cur = nullptr;
@@ -274,7 +258,7 @@ TsharkView run_tshark(const std::string& pcap) {
         std::string_view src = t.substr(t.find("Src: ") + 5);
         exporter = std::string(src.substr(0, src.find(',')));
       }
-      continue;
+      return;
     }
     std::string_view v;
     auto is = [&](std::string_view label) {
@@ -338,7 +322,7 @@ TsharkView run_tshark(const std::string& pcap) {
         set_last(cur->proto, v.substr(v.rfind('(') + 1));
       }
     }
-  }
+  });
   return view;
 }
 
@@ -454,7 +438,7 @@ Comparison compare(const Decoded& ours, const TsharkView& ts) {
 // ---- 1. every .dat case decodes; malformed ones are counted --------------------------------
 
 TEST(NetflowDat, EveryBeatsCaseDecodesWithoutCrash) {
-  REQUIRE_TESTDATA();
+  ORBWATCH_SKIP_WITHOUT_TESTDATA();
   auto cases = load_dat_cases();
   ASSERT_EQ(cases.size(), 44u) << "dat_tests.yaml changed";
   for (const DatCase& c : cases) {
@@ -476,7 +460,7 @@ TEST(NetflowDat, EveryBeatsCaseDecodesWithoutCrash) {
 
 // Files no beats case uses, alone (and the Cisco ACI pair in order).
 TEST(NetflowDat, FilesOutsideTheBeatsManifest) {
-  REQUIRE_TESTDATA();
+  ORBWATCH_SKIP_WITHOUT_TESTDATA();
   struct Expect {
     std::vector<std::string> files;
     size_t records;
@@ -515,7 +499,7 @@ TEST(NetflowDat, FilesOutsideTheBeatsManifest) {
 
 // Every .dat file alone (data files then lack their templates: held and counted, not lost).
 TEST(NetflowDat, EveryFileAloneNeverCrashes) {
-  REQUIRE_TESTDATA();
+  ORBWATCH_SKIP_WITHOUT_TESTDATA();
   size_t files = 0;
   for (const auto& e : fs::directory_iterator(dat_dir())) {
     if (e.path().extension() != ".dat") continue;
@@ -580,7 +564,7 @@ const KnownDiff* known(std::span<const KnownDiff> table, std::string_view name) 
 }
 
 TEST(NetflowDat, RecordsMatchTshark) {
-  REQUIRE_TESTDATA();
+  ORBWATCH_SKIP_WITHOUT_TESTDATA();
   if (!have_tshark()) GTEST_SKIP() << "tshark/mergecap not installed";
   auto cases = load_dat_cases();
   // Plus the files no beats case uses.
@@ -674,7 +658,7 @@ constexpr KnownDiff kPcapDiffs[] = {
 };
 
 TEST(NetflowPcap, RecordsMatchTshark) {
-  REQUIRE_TESTDATA();
+  ORBWATCH_SKIP_WITHOUT_TESTDATA();
   if (!have_tshark()) GTEST_SKIP() << "tshark/mergecap not installed";
   const std::string merged = temp_path("merged.pcap");
   for (const PcapGroup& g : pcap_groups()) {
@@ -707,7 +691,7 @@ TEST(NetflowPcap, RecordsMatchTshark) {
 
 // ipfixcol2's example file (RFC 5655): back-to-back IPFIX messages.
 TEST(NetflowPcap, IpfixFileMatchesTshark) {
-  REQUIRE_TESTDATA();
+  ORBWATCH_SKIP_WITHOUT_TESTDATA();
   if (!have_tshark()) GTEST_SKIP() << "tshark/mergecap not installed";
   auto msgs = split_messages(read_file(testdata() / "ipfixcol2" / "example_flows.ipfix"));
   EXPECT_EQ(msgs.size(), 68u);
@@ -770,7 +754,7 @@ constexpr GoldenDiff kGoldenDiffs[] = {
 };
 
 TEST(NetflowGolden, RecordsMatchElasticBeatsFieldByField) {
-  REQUIRE_TESTDATA();
+  ORBWATCH_SKIP_WITHOUT_TESTDATA();
   auto cases = load_dat_cases();
   std::set<std::pair<std::string, std::string>> seen;  // (test, field) that differed
   size_t goldens = 0, events = 0, compared_fields = 0;
@@ -888,7 +872,7 @@ TEST(NetflowGolden, RecordsMatchElasticBeatsFieldByField) {
 
 // nfacctd aggregates (per test config), so only packet/byte totals are comparable.
 TEST(NetflowPmacct, TotalsMatchNfacctdOutput) {
-  REQUIRE_TESTDATA();
+  ORBWATCH_SKIP_WITHOUT_TESTDATA();
   struct Case {
     std::string_view dir;
     std::string_view why;  // when our totals are not nfacctd's

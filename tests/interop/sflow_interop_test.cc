@@ -16,24 +16,17 @@
 
 #include "ingest/packet.h"
 #include "ingest/sflow.h"
+#include "util/interop.h"
 
 namespace orbwatch::ingest {
 namespace {
 
 namespace fs = std::filesystem;
 
-fs::path testdata() {
-  return fs::path(ORBWATCH_SHARED_DIR) / "testdata";
-}
-
-#define SKIP_WITHOUT_TESTDATA()                                                        \
-  if (!fs::is_directory(testdata())) {                                                 \
-    GTEST_SKIP() << "shared test data not found at " << testdata()                     \
-                 << " (ORBWATCH_SHARED_DIR); interop tests need the curated captures"; \
-  }
+using test::testdata;
 
 bool have_tshark() {
-  return std::system("command -v tshark >/dev/null 2>&1") == 0;
+  return test::tool_works("tshark --version");
 }
 
 // One UDP payload from a capture.
@@ -128,14 +121,9 @@ std::map<uint32_t, TsharkFrame> run_tshark(const fs::path& path) {
       " -e sflow.flow_sample.sampling_rate -e sflow_245.header.frame_length"
       " -e sflow_245.header.payload_stripped -e sflow_245.ifindex -e sflow_245.ifinoct"
       " 2>/dev/null";
-  FILE* f = popen(cmd.c_str(), "r");
-  if (f == nullptr) return out;
-  std::array<char, 65536> line;
-  while (fgets(line.data(), line.size(), f) != nullptr) {
-    std::string l(line.data());
-    while (!l.empty() && (l.back() == '\n' || l.back() == '\r')) l.pop_back();
+  test::for_each_output_line(cmd, [&](const std::string& l) {
     auto c = split(l + "|", '|');
-    if (c.size() < 12) continue;
+    if (c.size() < 12) return;
     TsharkFrame t;
     uint32_t frame = static_cast<uint32_t>(std::stoul(c[0]));
     t.agent = !c[1].empty() ? c[1] : c[2];
@@ -153,8 +141,7 @@ std::map<uint32_t, TsharkFrame> run_tshark(const fs::path& path) {
     t.ifindex = numbers(c[10]);
     t.ifinoct = numbers(c[11]);
     out[frame] = std::move(t);
-  }
-  pclose(f);
+  });
   return out;
 }
 
@@ -255,7 +242,7 @@ FileResult compare_pcap(const std::string& rel) {
 class SflowPcapInterop : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(SflowPcapInterop, MatchesTshark) {
-  SKIP_WITHOUT_TESTDATA();
+  ORBWATCH_SKIP_WITHOUT_TESTDATA();
   if (!have_tshark()) GTEST_SKIP() << "tshark not installed";
   FileResult r = compare_pcap(GetParam());
   EXPECT_GT(r.datagrams, 0u);
@@ -301,7 +288,7 @@ void decode_pcap(const std::string& rel, Decoded& d) {
 }
 
 TEST(SflowInterop, AkvoradoInterfaceEncodings) {
-  SKIP_WITHOUT_TESTDATA();
+  ORBWATCH_SKIP_WITHOUT_TESTDATA();
   Decoded disc, local, multi;
   decode_pcap("akvorado/sflow/data-discard-interface.pcap", disc);
   decode_pcap("akvorado/sflow/data-local-interface.pcap", local);
@@ -315,7 +302,7 @@ TEST(SflowInterop, AkvoradoInterfaceEncodings) {
 }
 
 TEST(SflowInterop, AkvoradoQinqAndGateway) {
-  SKIP_WITHOUT_TESTDATA();
+  ORBWATCH_SKIP_WITHOUT_TESTDATA();
   Decoded q;
   decode_pcap("akvorado/sflow/data-qinq.pcap", q);
   ASSERT_EQ(q.batch.size(), 1u);
@@ -333,7 +320,7 @@ TEST(SflowInterop, AkvoradoQinqAndGateway) {
 
 // tcpdump -v golden: the expanded flow sample, field by field.
 TEST(SflowInterop, TcpdumpExpandedGolden) {
-  SKIP_WITHOUT_TESTDATA();
+  ORBWATCH_SKIP_WITHOUT_TESTDATA();
   std::ifstream in(testdata() / "tcpdump/sflow_expanded.out");
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   std::smatch m;
@@ -440,18 +427,18 @@ void check_counter_golden(const std::string& pcap, const std::string& golden) {
 }
 
 TEST(SflowInterop, TcpdumpCountersGolden) {
-  SKIP_WITHOUT_TESTDATA();
+  ORBWATCH_SKIP_WITHOUT_TESTDATA();
   check_counter_golden("tcpdump/sflow_multiple_counter_30_pdus.pcap",
                        "tcpdump/sflow_multiple_counter_30_pdus.out");
 }
 
 TEST(SflowInterop, TcpdumpIpv6TransportGolden) {
-  SKIP_WITHOUT_TESTDATA();
+  ORBWATCH_SKIP_WITHOUT_TESTDATA();
   check_counter_golden("tcpdump/sflow-print-v6.pcap", "tcpdump/sflow-print-v6.out");
 }
 
 TEST(SflowInterop, TcpdumpSegvReproducer) {
-  SKIP_WITHOUT_TESTDATA();
+  ORBWATCH_SKIP_WITHOUT_TESTDATA();
   Decoded d;
   decode_pcap("tcpdump/sflow_print-segv.pcap", d);
   EXPECT_EQ(d.batch.size(), 0u);
@@ -460,7 +447,7 @@ TEST(SflowInterop, TcpdumpSegvReproducer) {
 
 // Cistern raw datagrams (.dump = UDP payload): sample counts per PROVENANCE.md.
 TEST(SflowInterop, CisternDumps) {
-  SKIP_WITHOUT_TESTDATA();
+  ORBWATCH_SKIP_WITHOUT_TESTDATA();
   struct Case {
     const char* file;
     uint64_t flow, counter, discard;
@@ -495,7 +482,7 @@ TEST(SflowInterop, CisternDumps) {
 
 // parse_packet (which reads every sFlow sampled header) on akvorado's encapsulation captures.
 TEST(PacketInterop, AkvoradoEncapsulations) {
-  SKIP_WITHOUT_TESTDATA();
+  ORBWATCH_SKIP_WITHOUT_TESTDATA();
   struct Case {
     const char* file;
     PacketStatus status;
