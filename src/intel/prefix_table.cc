@@ -1,0 +1,297 @@
+#include "intel/prefix_table.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace orbwatch::intel {
+namespace {
+
+__extension__ typedef unsigned __int128 U128;
+
+U128 to_u128(const IpAddr& a) {
+  U128 v = 0;
+  for (uint8_t byte : a.b) v = v << 8 | byte;
+  return v;
+}
+
+// Interns id sets: equal sequences get one index. Set 0 is the empty set.
+class SetInterner {
+ public:
+  SetInterner() {
+    offsets_.push_back(0);
+    offsets_.push_back(0);  // set 0: empty
+    slots_.assign(1024, 0);
+    insert_slot(0);
+  }
+
+  uint32_t intern(std::span<const uint32_t> ids) {
+    if (ids.empty()) return PrefixTable::kEmptySet;
+    uint64_t h = hash(ids);
+    size_t mask = slots_.size() - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+      uint32_t s = slots_[i];
+      if (s == 0) break;
+      if (equal(s - 1, ids)) return s - 1;
+    }
+    auto index = static_cast<uint32_t>(offsets_.size() - 1);
+    ids_.insert(ids_.end(), ids.begin(), ids.end());
+    offsets_.push_back(static_cast<uint32_t>(ids_.size()));
+    if ((offsets_.size() - 1) * 2 > slots_.size()) {
+      slots_.assign(slots_.size() * 2, 0);
+      for (uint32_t s = 0; s + 1 < offsets_.size(); ++s) insert_slot(s);
+    } else {
+      insert_slot(index);
+    }
+    return index;
+  }
+
+  std::span<const uint32_t> get(uint32_t s) const {
+    return {ids_.data() + offsets_[s], ids_.data() + offsets_[s + 1]};
+  }
+  std::vector<uint32_t> take_offsets() { return std::move(offsets_); }
+  std::vector<uint32_t> take_ids() { return std::move(ids_); }
+
+ private:
+  static uint64_t hash(std::span<const uint32_t> ids) {
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ ids.size();
+    for (uint32_t id : ids) {
+      h = (h ^ id) * 0xBF58476D1CE4E5B9ull;
+      h ^= h >> 29;
+    }
+    return h;
+  }
+  bool equal(uint32_t s, std::span<const uint32_t> ids) const {
+    auto have = get(s);
+    return std::equal(have.begin(), have.end(), ids.begin(), ids.end());
+  }
+  void insert_slot(uint32_t s) {
+    size_t mask = slots_.size() - 1;
+    size_t i = hash(get(s)) & mask;
+    while (slots_[i] != 0) i = (i + 1) & mask;
+    slots_[i] = s + 1;
+  }
+
+  std::vector<uint32_t> offsets_;
+  std::vector<uint32_t> ids_;
+  std::vector<uint32_t> slots_;  // set index + 1; 0 = free
+};
+
+template <typename K>
+struct Item {
+  K lo;
+  K hi;  // last address covered
+  uint32_t id;
+  uint8_t len;  // in the 128-bit space (orders an IPv6 ::/0 before an IPv4 /0)
+};
+
+// The last address of a prefix of `len` bits in a kWidth-bit space.
+template <typename K, unsigned kWidth>
+K last_address(K lo, unsigned len) {
+  return lo | (len >= kWidth ? K{0} : static_cast<K>(~K{0}) >> len);
+}
+
+template <typename K>
+struct Range {
+  K start;
+  uint32_t set;
+};
+
+// Turns one family's prefixes into the partition of its address space: ascending range starts
+// (the first is 0), each with the set of ids covering it; neighbours have different sets.
+// Prefixes are nested or disjoint, so one sweep in (start, length) order with a stack of the
+// open prefixes sees, at every point, exactly the prefixes covering it.
+template <typename K>
+std::vector<Range<K>> partition(std::vector<Item<K>>& items, SetInterner& sets) {
+  std::sort(items.begin(), items.end(), [](const Item<K>& x, const Item<K>& y) {
+    if (x.lo != y.lo) return x.lo < y.lo;
+    if (x.len != y.len) return x.len < y.len;
+    return x.id < y.id;
+  });
+  std::vector<Range<K>> out;
+  out.push_back({0, PrefixTable::kEmptySet});
+  auto emit = [&out](K start, uint32_t set) {
+    if (out.back().start == start) {
+      out.back().set = set;
+      if (out.size() >= 2 && out[out.size() - 2].set == set) out.pop_back();
+    } else if (out.back().set != set) {
+      out.push_back({start, set});
+    }
+  };
+  struct Open {
+    K hi;
+    uint32_t set;
+  };
+  std::vector<Open> stack;
+  auto top_set = [&stack] { return stack.empty() ? PrefixTable::kEmptySet : stack.back().set; };
+  std::vector<uint32_t> scratch;
+  for (size_t i = 0; i < items.size();) {
+    K lo = items[i].lo;
+    uint8_t len = items[i].len;
+    K hi = items[i].hi;
+    while (!stack.empty() && stack.back().hi < lo) {
+      K end = stack.back().hi;
+      stack.pop_back();
+      emit(end + 1, top_set());
+    }
+    // This prefix's ids (ascending, deduplicated), then the enclosing set minus those ids.
+    scratch.clear();
+    for (; i < items.size() && items[i].lo == lo && items[i].len == len; ++i) {
+      if (scratch.empty() || scratch.back() != items[i].id) scratch.push_back(items[i].id);
+    }
+    size_t own = scratch.size();
+    for (uint32_t id : sets.get(top_set())) {
+      if (!std::binary_search(scratch.begin(), scratch.begin() + own, id)) scratch.push_back(id);
+    }
+    uint32_t set = sets.intern(scratch);
+    stack.push_back({hi, set});
+    emit(lo, set);
+  }
+  while (!stack.empty()) {
+    K end = stack.back().hi;
+    stack.pop_back();
+    if (end == static_cast<K>(~K{0})) break;  // everything below reaches the end too
+    emit(end + 1, top_set());
+  }
+  return out;
+}
+
+// Direct table over the top bits of each range start: ranges starting in slot c are
+// [index[c], index[c+1]).
+template <typename K, unsigned kWidth, unsigned kBits>
+std::vector<uint32_t> direct_index(const std::vector<Range<K>>& ranges) {
+  std::vector<uint32_t> index((size_t{1} << kBits) + 1);
+  size_t r = 0;
+  for (size_t c = 0; c < index.size(); ++c) {
+    while (r < ranges.size() && static_cast<size_t>(ranges[r].start >> (kWidth - kBits)) < c) ++r;
+    index[c] = static_cast<uint32_t>(r);
+  }
+  return index;
+}
+
+}  // namespace
+
+void PrefixTable::Builder::add(const Prefix& prefix, uint32_t indicator_id) {
+  entries_.push_back({Prefix::make(prefix.addr, prefix.len), indicator_id});
+}
+
+std::shared_ptr<const PrefixTable> PrefixTable::Builder::build() const {
+  std::vector<Item<uint32_t>> v4;
+  std::vector<Item<U128>> v6;
+  v4.reserve(entries_.size());
+  for (const Entry& e : entries_) {
+    const Prefix& p = e.prefix;
+    if (p.len >= 96 && p.addr.is_v4()) {
+      uint32_t lo = p.addr.v4_value();
+      v4.push_back({lo, last_address<uint32_t, 32>(lo, p.len - 96u), e.id, p.len});
+      continue;
+    }
+    U128 lo = to_u128(p.addr);
+    v6.push_back({lo, last_address<U128, 128>(lo, p.len), e.id, p.len});
+    // A short IPv6 prefix covering ::ffff:0:0/96 covers every IPv4-mapped address.
+    if (p.len <= 96 && p.contains(IpAddr::v4(0))) v4.push_back({0, ~uint32_t{0}, e.id, p.len});
+  }
+  std::shared_ptr<PrefixTable> t(new PrefixTable());
+  SetInterner sets;
+  auto r4 = partition(v4, sets);
+  auto r6 = partition(v6, sets);
+  // Distinct (prefix, id) pairs: both vectors are sorted now.
+  auto distinct = [](const auto& items) {
+    size_t n = 0;
+    for (size_t i = 0; i < items.size(); ++i) {
+      n += i == 0 || items[i].lo != items[i - 1].lo || items[i].len != items[i - 1].len ||
+           items[i].id != items[i - 1].id;
+    }
+    return n;
+  };
+  t->prefix_count_ = distinct(v4) + distinct(v6);
+  t->v4_index_ = direct_index<uint32_t, 32, kDirectBits>(r4);
+  t->v4_keys_.reserve(r4.size());
+  t->v4_values_.reserve(r4.size());
+  for (const auto& r : r4) {
+    t->v4_keys_.push_back(static_cast<uint16_t>(r.start));
+    t->v4_values_.push_back(r.set);
+  }
+  t->v6_index_ = direct_index<U128, 128, kDirectBits>(r6);
+  t->v6_keys_.reserve(r6.size());
+  t->v6_values_.reserve(r6.size());
+  for (const auto& r : r6) {
+    t->v6_keys_.push_back(r.start);
+    t->v6_values_.push_back(r.set);
+  }
+  t->set_offsets_ = sets.take_offsets();
+  t->set_ids_ = sets.take_ids();
+  t->set_offsets_.shrink_to_fit();
+  t->set_ids_.shrink_to_fit();
+  return t;
+}
+
+PrefixTable::SetIndex PrefixTable::lookup_v6(const IpAddr& a) const {
+  U128 k = to_u128(a);
+  auto c = static_cast<uint32_t>(k >> (128 - kDirectBits));
+  uint32_t base = v6_index_[c];
+  uint32_t n = v6_index_[c + 1] - base;
+  return v6_values_[base + count_le(&v6_keys_[base], n, k) - 1];
+}
+
+PrefixTable::SetIndex PrefixTable::lookup_set(const IpAddr& a) const {
+  return a.is_v4() ? lookup_v4(a.v4_value()) : lookup_v6(a);
+}
+
+void PrefixTable::lookup_batch(const IpAddr* addrs, size_t n, SetIndex* out) const {
+  // Four passes over groups of 16 addresses, each pass prefetching what the next one reads, so
+  // the cache misses of 16 lookups overlap instead of queueing one after another.
+  constexpr size_t kGroup = 16;
+  constexpr uint32_t kV6 = ~uint32_t{0};
+  uint32_t key[kGroup];
+  uint32_t base[kGroup];
+  uint32_t count[kGroup];
+  for (size_t start = 0; start < n; start += kGroup) {
+    size_t g = std::min(kGroup, n - start);
+    const IpAddr* a = addrs + start;
+    SetIndex* o = out + start;
+    for (size_t j = 0; j < g; ++j) {
+      if (a[j].is_v4()) {
+        key[j] = a[j].v4_value();
+        __builtin_prefetch(&v4_index_[key[j] >> 16]);
+        count[j] = 0;
+      } else {
+        o[j] = lookup_v6(a[j]);
+        count[j] = kV6;
+      }
+    }
+    for (size_t j = 0; j < g; ++j) {
+      if (count[j] == kV6) continue;
+      uint32_t c = key[j] >> 16;
+      base[j] = v4_index_[c];
+      count[j] = v4_index_[c + 1] - base[j];
+      __builtin_prefetch(&v4_keys_[base[j] + count[j] / 2]);
+    }
+    for (size_t j = 0; j < g; ++j) {
+      if (count[j] == kV6) continue;
+      base[j] += count_le(&v4_keys_[base[j]], count[j], static_cast<uint16_t>(key[j])) - 1;
+      __builtin_prefetch(&v4_values_[base[j]]);
+    }
+    for (size_t j = 0; j < g; ++j) {
+      if (count[j] != kV6) o[j] = v4_values_[base[j]];
+    }
+  }
+}
+
+size_t PrefixTable::structure_bytes() const {
+  return v4_index_.size() * sizeof(uint32_t) + v4_keys_.size() * sizeof(uint16_t) +
+         v4_values_.size() * sizeof(SetIndex) + v6_index_.size() * sizeof(uint32_t) +
+         v6_keys_.size() * sizeof(U128) + v6_values_.size() * sizeof(SetIndex);
+}
+
+size_t PrefixTable::set_bytes() const {
+  return (set_offsets_.size() + set_ids_.size()) * sizeof(uint32_t);
+}
+
+PrefixTableHolder::PrefixTableHolder() : current_(PrefixTable::Builder{}.build()) {}
+
+void PrefixTableHolder::store(std::shared_ptr<const PrefixTable> table) {
+  if (!table) table = PrefixTable::Builder{}.build();
+  current_.store(std::move(table), std::memory_order_release);
+}
+
+}  // namespace orbwatch::intel
