@@ -72,6 +72,9 @@ struct ParsedFeed {
   uint64_t bad = 0;                // dropped as errors
   uint64_t warnings = 0;
   static constexpr size_t kMaxIssues = 200;
+  // Records understood but not representable as indicators (ASN-DROP autonomous systems, STIX
+  // patterns over file hashes); each is also reported as a warning. Added by the text parsers.
+  uint64_t skipped = 0;
 
   void warn(uint32_t line, std::string message) {
     add(ParseIssue::Level::kWarning, line, std::move(message));
