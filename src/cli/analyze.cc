@@ -104,24 +104,19 @@ class Analyzer {
     ingest::CaptureIngest ci(
         capture_opts_, [this](const ingest::Datagram& dg) { decode(dg); },
         [this](FlowBatch& b) { take(b); });
-    ingest::PacketView pkt;
     const int64_t start_ms = wall_clock_ms();
-    while (g_stop == 0) {
-      auto r = src.next(pkt);
-      if (r == ingest::PacketSource::Next::kPacket) {
-        ci.on_packet(pkt, src.name());
-        done_bytes += pkt.caplen + 16;
-        progress.update(done_bytes, summary_.records() + batch_.size());
-        continue;
-      }
-      if (r == ingest::PacketSource::Next::kEnd) break;
-      if (r == ingest::PacketSource::Next::kTimeout) {
-        if (o_.duration_s > 0 && wall_clock_ms() - start_ms >= o_.duration_s * 1000) break;
-        continue;
-      }
-      // A read error or a file cut short: keep what came before, say where it stopped.
-      problems_.push_back(src.error());
-      break;
+    const uint64_t base = done_bytes;
+    auto go_on = [&] {
+      // Captured bytes plus per-packet record headers: close enough to the file offset.
+      const auto& st = ci.stats();
+      done_bytes = base + st.bytes + 16 * st.packets;
+      progress.update(done_bytes, summary_.records() + batch_.size());
+      bool timed_out = o_.duration_s > 0 && wall_clock_ms() - start_ms >= o_.duration_s * 1000;
+      return g_stop == 0 && !timed_out;
+    };
+    // A file is read to its end (or a read error, counted with its place); a live interface
+    // until Ctrl-C or --duration.
+    while (ci.run(src, go_on) && src.live() && go_on()) {
     }
     ci.finish();
     flush_batch();

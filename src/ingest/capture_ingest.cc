@@ -125,16 +125,16 @@ void CaptureIngest::deliver(bool force) {
   batch_.clear();
 }
 
-bool CaptureIngest::run(PacketSource& src) {
+bool CaptureIngest::run(PacketSource& src, const std::function<bool()>& tick) {
   PacketView pkt;
-  for (;;) {
+  for (uint64_t n = 1;; ++n) {
     switch (src.next(pkt)) {
       case PacketSource::Next::kPacket:
         on_packet(pkt, src.name());
+        if (tick && n % 1024 == 0 && !tick()) return true;
         break;
       case PacketSource::Next::kEnd:
-        return true;
-      case PacketSource::Next::kTimeout:
+      case PacketSource::Next::kTimeout:  // live: the caller decides whether to go on
         return true;
       case PacketSource::Next::kError:
         fail(src.truncated() ? CaptureError::kFileTruncated : CaptureError::kReadError, src.name(),

@@ -72,7 +72,8 @@ class CaptureIngest {
 
   // Reads `src` to its end. False when it stopped on a read error (counted; the packets before
   // it were processed). Live sources return on kTimeout too, so the caller can check for stop.
-  bool run(PacketSource& src);
+  // `tick`, when given, is called every 1024 packets; returning false stops the read early.
+  bool run(PacketSource& src, const std::function<bool()>& tick = {});
 
   // One packet from `source` (a name for error messages).
   void on_packet(const PacketView& pkt, const std::string& source);
