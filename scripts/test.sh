@@ -17,6 +17,7 @@ if [[ ! -d ../shared/testdata ]]; then
   echo "note: ../shared is absent: the interop suite will skip (it needs ../shared/testdata)"
 fi
 ctest --test-dir build-test -j"$jobs" --output-on-failure --timeout 600
+./scripts/lint.sh build-test
 
 # Fuzz smoke: every target runs briefly from its committed corpus. Longer runs: docs/fuzzing.md.
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DORBWATCH_FUZZ=ON \
