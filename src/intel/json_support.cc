@@ -117,7 +117,7 @@ std::optional<std::string> normalize_domain(std::string_view text, std::string& 
     return std::nullopt;
   }
   if (IpAddr::parse(text)) {
-    why = quote(text) + " is an address, not a domain name";
+    why = "'" + quote(text) + "' is an address, not a domain name";
     return std::nullopt;
   }
   std::string out;
@@ -127,18 +127,18 @@ std::optional<std::string> normalize_domain(std::string_view text, std::string& 
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
     if (c == '.') {
       if (label == 0) {
-        why = quote(text) + ": empty label in domain name";
+        why = "'" + quote(text) + "': empty label in domain name";
         return std::nullopt;
       }
       label = 0;
     } else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_') {
       if (++label > 63) {
-        why = quote(text) + ": domain label longer than 63 characters";
+        why = "'" + quote(text) + "': domain label longer than 63 characters";
         return std::nullopt;
       }
     } else {
-      why = quote(text) + ": not a domain name (character '" + quote(std::string_view(&c, 1)) +
-            "'; internationalised names must be in punycode)";
+      why = "'" + quote(text) + "': not a domain name (character '" +
+            quote(std::string_view(&c, 1)) + "'; internationalised names must be in punycode)";
       return std::nullopt;
     }
     out += c;
