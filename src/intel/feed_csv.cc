@@ -251,7 +251,9 @@ ParsedFeed parse_csv(std::string_view text) {
           end_line = no;
         }
       } else if (cols.empty() && feed.meta.description.empty() && raw.size() > 1) {
-        std::string_view d = trim(raw.substr(raw.find_first_not_of('#')));
+        size_t text_at = raw.find_first_not_of('#');
+        std::string_view d =
+            text_at == std::string_view::npos ? std::string_view() : trim(raw.substr(text_at));
         while (!d.empty() && d.back() == '#') d.remove_suffix(1);
         if (!trim(d).empty()) feed.meta.description = clean_text(trim(d));
       }

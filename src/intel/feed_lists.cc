@@ -239,6 +239,7 @@ ParsedFeed parse_drop_json(std::string_view text) {
     std::vector<std::pair<std::string, std::string>> kv;
     std::string why;
     if (!parse_flat_json(t, kv, why)) {
+      ++records;  // a data record, even if unreadable
       feed.error(no, at_line(no) + why);
       return;
     }

@@ -18,6 +18,11 @@ inline std::filesystem::path testdata() {
   return std::filesystem::path(ORBWATCH_SHARED_DIR) / "testdata";
 }
 
+// ../shared/intel: threat-intel samples (IOC files and feed-format samples).
+inline std::filesystem::path inteldata() {
+  return std::filesystem::path(ORBWATCH_SHARED_DIR) / "intel";
+}
+
 // True when `command` (e.g. "tshark --version") runs and exits 0.
 inline bool tool_works(const std::string& command) {
   return std::system((command + " > /dev/null 2>&1").c_str()) == 0;
