@@ -238,9 +238,9 @@ PrefixTable::SetIndex PrefixTable::lookup_set(const IpAddr& a) const {
 }
 
 void PrefixTable::lookup_batch(const IpAddr* addrs, size_t n, SetIndex* out) const {
-  // Four passes over groups of 16 addresses, each pass prefetching what the next one reads, so
-  // the cache misses of 16 lookups overlap instead of queueing one after another.
-  constexpr size_t kGroup = 16;
+  // Passes over groups of kGroup addresses, each pass prefetching what the next one reads, so
+  // the cache misses of a group overlap instead of queueing one after another.
+  constexpr size_t kGroup = 32;
   constexpr uint32_t kV6 = ~uint32_t{0};
   uint32_t key[kGroup];
   uint32_t base[kGroup];
@@ -264,12 +264,18 @@ void PrefixTable::lookup_batch(const IpAddr* addrs, size_t n, SetIndex* out) con
       uint32_t c = key[j] >> 16;
       base[j] = v4_index_[c];
       count[j] = v4_index_[c + 1] - base[j];
-      __builtin_prefetch(&v4_keys_[base[j] + count[j] / 2]);
+      // The keys and the set indices of a typical /16 span a line or two each: fetch both
+      // ends of both now, so the search and the final read find them in cache.
+      uint32_t first = base[j] - (count[j] == 0);
+      uint32_t last = base[j] + count[j] - (count[j] != 0);
+      __builtin_prefetch(&v4_keys_[first]);
+      __builtin_prefetch(&v4_keys_[last]);
+      __builtin_prefetch(&v4_values_[first]);
+      __builtin_prefetch(&v4_values_[last]);
     }
     for (size_t j = 0; j < g; ++j) {
       if (count[j] == kV6) continue;
       base[j] += count_le(&v4_keys_[base[j]], count[j], static_cast<uint16_t>(key[j])) - 1;
-      __builtin_prefetch(&v4_values_[base[j]]);
     }
     for (size_t j = 0; j < g; ++j) {
       if (count[j] != kV6) o[j] = v4_values_[base[j]];
@@ -289,9 +295,29 @@ size_t PrefixTable::set_bytes() const {
 
 PrefixTableHolder::PrefixTableHolder() : current_(PrefixTable::Builder{}.build()) {}
 
+void PrefixTableHolder::lock() const {
+  while (locked_.exchange(true, std::memory_order_acquire)) {
+    while (locked_.load(std::memory_order_relaxed)) {
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause();
+#endif
+    }
+  }
+}
+
+std::shared_ptr<const PrefixTable> PrefixTableHolder::load() const {
+  lock();
+  std::shared_ptr<const PrefixTable> snapshot = current_;
+  unlock();
+  return snapshot;
+}
+
 void PrefixTableHolder::store(std::shared_ptr<const PrefixTable> table) {
   if (!table) table = PrefixTable::Builder{}.build();
-  current_.store(std::move(table), std::memory_order_release);
+  lock();
+  current_.swap(table);
+  unlock();
+  // `table` now holds the previous table; it is released here, outside the lock.
 }
 
 }  // namespace orbwatch::intel

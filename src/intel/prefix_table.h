@@ -121,20 +121,27 @@ class PrefixTable {
 // Threading: store() and load() may be called from any threads at any time. A reader calls
 // load() once per batch of flows and keeps the returned snapshot for the whole batch; the table
 // it holds stays alive (and unchanged) until the last snapshot is dropped, even if a writer has
-// stored a newer one meanwhile. load() takes no mutex: it is std::atomic<std::shared_ptr>'s
-// load, which in libstdc++ 12 briefly spins on a lock bit inside the atomic and bumps the
-// reference count (not lock-free in the strict sense, hence once per batch, not per lookup).
-// The old table is freed by whichever thread drops its last reference.
+// stored a newer one meanwhile. The old table is freed by whichever thread drops its last
+// reference (store() drops the holder's own reference outside the lock).
+//
+// load() takes no mutex and never sleeps: it holds a spin lock for the few instructions of one
+// shared_ptr copy (a reference-count increment). It is not std::atomic<std::shared_ptr> because
+// libstdc++ 12's implementation releases its internal lock bit with a relaxed store after a
+// load, so a following store() is formally a data race with the load's read of the pointer
+// (ThreadSanitizer reports it); this lock releases with release order. Cost: one uncontended
+// atomic exchange per batch, hence load() once per batch, not per lookup.
 class PrefixTableHolder {
  public:
   PrefixTableHolder();  // holds an empty table, so load() never returns null
-  std::shared_ptr<const PrefixTable> load() const {
-    return current_.load(std::memory_order_acquire);
-  }
-  void store(std::shared_ptr<const PrefixTable> table);
+  std::shared_ptr<const PrefixTable> load() const;
+  void store(std::shared_ptr<const PrefixTable> table);  // null stores an empty table
 
  private:
-  std::atomic<std::shared_ptr<const PrefixTable>> current_;
+  void lock() const;
+  void unlock() const { locked_.store(false, std::memory_order_release); }
+
+  mutable std::atomic<bool> locked_{false};
+  std::shared_ptr<const PrefixTable> current_;  // guarded by locked_
 };
 
 }  // namespace orbwatch::intel
