@@ -43,6 +43,12 @@ class StixReader {
     }
     ++types_[std::string(type.substr(0, 64))];
     if (type == "indicator") indicator(obj, at);
+    // A bundle on one JSON line (some exporters write one bundle per line): its objects share
+    // the line number. Recursion is bounded by the JSON depth limit.
+    dom::array inner;
+    if (type == "bundle" && json::get_array(obj, "objects", inner, why) == Field::kOk) {
+      for (dom::element e : inner) object(e, at);
+    }
     // relationship, malware, campaign, identity, marking-definition, ...: counted, not errors.
   }
 

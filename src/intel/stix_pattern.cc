@@ -345,16 +345,13 @@ class PatternParser {
       next();
       negated = true;
     }
-    std::string op;
-    if (peek().kind == Tok::kOp) {
-      op = next().text;
-    } else if (is_word("LIKE") || is_word("MATCHES") || is_word("ISSUBSET") ||
-               is_word("ISSUPERSET") || is_word("IN")) {
-      op = next().text;
-    } else {
+    bool is_op = peek().kind == Tok::kOp || is_word("LIKE") || is_word("MATCHES") ||
+                 is_word("ISSUBSET") || is_word("ISSUPERSET") || is_word("IN");
+    if (!is_op) {
       return syntax("expected a comparison operator " + at(peek().offset) + ", got '" +
                     peek().text + "'");
     }
+    std::string op = next().text;
     bool is_string = false;
     std::string text;
     if (!value(is_string, text)) return false;

@@ -136,6 +136,17 @@ TEST(Stix, JsonLinesNumbersLines) {
   EXPECT_EQ(f.lines, 3u);
 }
 
+TEST(Stix, JsonLinesOfBundles) {
+  std::string text = bundle(indicator("[ipv4-addr:value = '192.0.2.1']")) + "\n" +
+                     bundle(indicator("[ipv4-addr:value = '192.0.2.2']") + "," +
+                            indicator("[ipv4-addr:value = '192.0.2.3']")) +
+                     "\n";
+  auto f = parse_stix(text);
+  ASSERT_EQ(f.indicators.size(), 3u) << issues(f);
+  EXPECT_EQ(f.indicators[2].line, 2u);
+  EXPECT_EQ(f.bad, 0u);
+}
+
 TEST(Stix, JsonLinesBadLineKeepsTheRest) {
   std::string text = indicator("[ipv4-addr:value = '192.0.2.1']") + "\n{\"type\": oops}\n" +
                      indicator("[ipv4-addr:value = '192.0.2.2']") + "\n";
