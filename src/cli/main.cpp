@@ -11,6 +11,7 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   orbwatch::cli::add_analyze_command(app, exit_code);
   orbwatch::cli::add_collect_command(app, exit_code);
+  orbwatch::cli::add_feeds_command(app, exit_code);
   if (argc < 2) {
     std::cout << app.help();
     return 2;
