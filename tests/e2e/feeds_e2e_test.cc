@@ -15,13 +15,13 @@
 
 namespace {
 
-struct Run {
+struct Result {
   int rc = -1;
   std::string out;
 };
 
-Run run(const std::string& args) {
-  Run r;
+Result orbwatch(const std::string& args) {
+  Result r;
   std::string cmd = std::string(ORBWATCH_BINARY) + " " + args + " 2>&1; echo \"rc=$?\"";
   orbwatch::test::for_each_output_line(cmd, [&](const std::string& line) {
     if (line.rfind("rc=", 0) == 0) {
@@ -45,7 +45,7 @@ class FeedsE2e : public testing::Test {
 };
 
 TEST_F(FeedsE2e, LintCountsAndNamesTheBadLine) {
-  Run r = run("feeds lint " + path_);
+  Result r = orbwatch("feeds lint --format plain " + path_);
   EXPECT_EQ(r.rc, 0) << r.out;
   // 192.0.2.0/24, k3121.com, and the range as 198.51.100.1/32, .2/31, .4/32.
   EXPECT_NE(r.out.find("5 indicators (4 addresses/prefixes, 1 domains), 1 errors"),
@@ -55,7 +55,8 @@ TEST_F(FeedsE2e, LintCountsAndNamesTheBadLine) {
 }
 
 TEST_F(FeedsE2e, CheckFindsAddressesAndSubdomains) {
-  Run hit = run("feeds check --feed " + path_ + " 192.0.2.77 api.K3121.com 198.51.100.3");
+  Result hit = orbwatch("feeds check --format plain --feed " + path_ +
+                        " 192.0.2.77 api.K3121.com 198.51.100.3");
   EXPECT_EQ(hit.rc, 0) << hit.out;
   EXPECT_NE(hit.out.find("192.0.2.77: " + path_ + " line 2: 192.0.2.0/24"), std::string::npos)
       << hit.out;
@@ -63,13 +64,14 @@ TEST_F(FeedsE2e, CheckFindsAddressesAndSubdomains) {
       << hit.out;
   EXPECT_NE(hit.out.find("198.51.100.3: " + path_ + " line 5: 198.51.100.2/31"), std::string::npos)
       << hit.out;
-  Run miss = run("feeds check --feed " + path_ + " 8.8.8.8 k3121.com.example");
+  Result miss =
+      orbwatch("feeds check --format plain --feed " + path_ + " 8.8.8.8 k3121.com.example");
   EXPECT_EQ(miss.rc, 1) << miss.out;
   EXPECT_NE(miss.out.find("8.8.8.8: no indicator"), std::string::npos) << miss.out;
 }
 
 TEST_F(FeedsE2e, UnreadableFeedFailsWithReason) {
-  Run r = run("feeds lint /nonexistent/feed.txt");
+  Result r = orbwatch("feeds lint /nonexistent/feed.txt");
   EXPECT_EQ(r.rc, 1);
   EXPECT_NE(r.out.find("/nonexistent/feed.txt: cannot open"), std::string::npos) << r.out;
 }
