@@ -4,7 +4,7 @@
 
 #include "cli/commands.h"
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
   CLI::App app{"orbwatch: network-flow security monitor for covert-network traffic"};
   app.set_version_flag("--version", "orbwatch " ORBWATCH_VERSION);
   app.require_subcommand(1);
@@ -18,4 +18,8 @@ int main(int argc, char** argv) {
   }
   CLI11_PARSE(app, argc, argv);
   return exit_code;
+} catch (const std::exception& e) {
+  // Commands report their own errors; this is the last line for the unexpected (out of memory).
+  std::cerr << "orbwatch: " << e.what() << "\n";
+  return 1;
 }

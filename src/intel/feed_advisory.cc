@@ -242,7 +242,7 @@ std::vector<std::pair<Ctx, std::string_view>> key_values(std::string_view line) 
     i = semi + 1;
     if (part.empty()) continue;
     size_t colon = part.find(':');
-    if (colon == std::string_view::npos || colon > 40) return {};
+    if (colon > 40) return {};  // also no colon at all (npos)
     Ctx kind = column_kind(part.substr(0, colon));
     known = known || kind != Ctx::kNone;
     out.emplace_back(kind, trim(part.substr(colon + 1)));
