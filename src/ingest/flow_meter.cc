@@ -116,9 +116,9 @@ void FlowMeter::process(PacketStatus status, const PacketInfo& pkt, int64_t ts_m
   f.tcp_flags |= pkt.tcp_flags;
   f.first_ms = std::min(f.first_ms, ts_ms);
   f.last_ms = std::max(f.last_ms, ts_ms);
-  if (lru_tail_ != idx) {
-    list_unlink_lru(idx);
-    list_push_lru(idx);
+  if (lru_.tail != idx) {
+    unlink(lru_, &Flow::lru, idx);
+    push_back(lru_, &Flow::lru, idx);
   }
   if (config_.extract_names && pkt.payload_len != 0 && pkt.payload != nullptr) {
     attach_names(idx, pkt);
@@ -170,7 +170,7 @@ uint32_t FlowMeter::find_or_create(const Key& k, uint32_t h, int64_t ts_ms, Flow
     }
     break;
   }
-  if (active_ >= config_.max_flows) expire(lru_head_, ExpiryReason::kEmergency, out);
+  if (active_ >= config_.max_flows) expire(lru_.head, ExpiryReason::kEmergency, out);
   if ((active_ + 1) * 2 > index_.size()) grow_index();
 
   uint32_t idx;
@@ -191,8 +191,8 @@ uint32_t FlowMeter::find_or_create(const Key& k, uint32_t h, int64_t ts_ms, Flow
   uint32_t pos = h & index_mask_;
   while (index_[pos] != kNil) pos = (pos + 1) & index_mask_;
   index_[pos] = idx;
-  list_push_lru(idx);
-  list_push_age(idx);
+  push_back(lru_, &Flow::lru, idx);
+  push_back(age_, &Flow::age, idx);
   ++active_;
   ++stats_.flows_created;
   stats_.active_flows = active_;
@@ -227,34 +227,19 @@ void FlowMeter::index_erase(uint32_t idx) {
   index_[i] = kNil;
 }
 
-void FlowMeter::list_unlink_lru(uint32_t idx) {
-  Flow& f = flows_[idx];
-  (f.lru_prev == kNil ? lru_head_ : flows_[f.lru_prev].lru_next) = f.lru_next;
-  (f.lru_next == kNil ? lru_tail_ : flows_[f.lru_next].lru_prev) = f.lru_prev;
-  f.lru_prev = f.lru_next = kNil;
+void FlowMeter::unlink(List& list, Link Flow::*link, uint32_t idx) {
+  Link& l = flows_[idx].*link;
+  (l.prev == kNil ? list.head : (flows_[l.prev].*link).next) = l.next;
+  (l.next == kNil ? list.tail : (flows_[l.next].*link).prev) = l.prev;
+  l.prev = l.next = kNil;
 }
 
-void FlowMeter::list_push_lru(uint32_t idx) {
-  Flow& f = flows_[idx];
-  f.lru_prev = lru_tail_;
-  f.lru_next = kNil;
-  (lru_tail_ == kNil ? lru_head_ : flows_[lru_tail_].lru_next) = idx;
-  lru_tail_ = idx;
-}
-
-void FlowMeter::list_unlink_age(uint32_t idx) {
-  Flow& f = flows_[idx];
-  (f.age_prev == kNil ? age_head_ : flows_[f.age_prev].age_next) = f.age_next;
-  (f.age_next == kNil ? age_tail_ : flows_[f.age_next].age_prev) = f.age_prev;
-  f.age_prev = f.age_next = kNil;
-}
-
-void FlowMeter::list_push_age(uint32_t idx) {
-  Flow& f = flows_[idx];
-  f.age_prev = age_tail_;
-  f.age_next = kNil;
-  (age_tail_ == kNil ? age_head_ : flows_[age_tail_].age_next) = idx;
-  age_tail_ = idx;
+void FlowMeter::push_back(List& list, Link Flow::*link, uint32_t idx) {
+  Link& l = flows_[idx].*link;
+  l.prev = list.tail;
+  l.next = kNil;
+  (list.tail == kNil ? list.head : (flows_[list.tail].*link).next) = idx;
+  list.tail = idx;
 }
 
 void FlowMeter::emit(const Flow& f, FlowBatch& out) {
@@ -289,8 +274,8 @@ void FlowMeter::expire(uint32_t idx, ExpiryReason reason, FlowBatch& out) {
   emit(f, out);
   ++stats_.expired[static_cast<size_t>(reason)];
   index_erase(idx);
-  list_unlink_lru(idx);
-  list_unlink_age(idx);
+  unlink(lru_, &Flow::lru, idx);
+  unlink(age_, &Flow::age, idx);
   if (f.extra != 0) {
     Extra& e = extras_[f.extra - 1];
     e.server_name.clear();
@@ -308,16 +293,16 @@ void FlowMeter::expire(uint32_t idx, ExpiryReason reason, FlowBatch& out) {
 void FlowMeter::advance(int64_t now_ms, FlowBatch& out) {
   now_ms_ = std::max(now_ms_, now_ms);
   next_tick_ms_ = now_ms_ + kTickMs;
-  while (lru_head_ != kNil && now_ms_ - flows_[lru_head_].last_ms >= config_.inactive_timeout_ms) {
-    expire(lru_head_, ExpiryReason::kInactive, out);
+  while (lru_.head != kNil && now_ms_ - flows_[lru_.head].last_ms >= config_.inactive_timeout_ms) {
+    expire(lru_.head, ExpiryReason::kInactive, out);
   }
-  while (age_head_ != kNil && now_ms_ - flows_[age_head_].first_ms >= config_.active_timeout_ms) {
-    expire(age_head_, ExpiryReason::kActive, out);
+  while (age_.head != kNil && now_ms_ - flows_[age_.head].first_ms >= config_.active_timeout_ms) {
+    expire(age_.head, ExpiryReason::kActive, out);
   }
 }
 
 void FlowMeter::flush(FlowBatch& out) {
-  while (age_head_ != kNil) expire(age_head_, ExpiryReason::kFlush, out);
+  while (age_.head != kNil) expire(age_.head, ExpiryReason::kFlush, out);
 }
 
 FlowMeter::Extra* FlowMeter::extra_for(uint32_t idx) {

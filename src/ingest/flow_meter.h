@@ -112,6 +112,14 @@ class FlowMeter {
 
   static constexpr uint32_t kNil = UINT32_MAX;
 
+  // Intrusive doubly linked lists through flows_ (indices, not pointers: flows_ may grow).
+  struct Link {
+    uint32_t prev, next;
+  };
+  struct List {
+    uint32_t head = kNil, tail = kNil;
+  };
+
   struct Flow {
     Key key;
     uint32_t hash;
@@ -119,9 +127,9 @@ class FlowMeter {
     int64_t last_ms;
     uint64_t packets;
     uint64_t bytes;
-    uint32_t lru_prev, lru_next;  // by last packet: head is the least recently seen
-    uint32_t age_prev, age_next;  // by creation: head is the oldest
-    uint32_t extra;               // index into extras_ + 1, 0 = none
+    Link lru;        // by last packet: head is the least recently seen
+    Link age;        // by creation: head is the oldest
+    uint32_t extra;  // index into extras_ + 1, 0 = none
     uint8_t tcp_flags;
     uint8_t tos;
     bool live;
@@ -155,10 +163,8 @@ class FlowMeter {
   void emit(const Flow& f, FlowBatch& out);
   void grow_index();
   void index_erase(uint32_t idx);
-  void list_unlink_lru(uint32_t idx);
-  void list_push_lru(uint32_t idx);
-  void list_unlink_age(uint32_t idx);
-  void list_push_age(uint32_t idx);
+  void unlink(List& list, Link Flow::*link, uint32_t idx);
+  void push_back(List& list, Link Flow::*link, uint32_t idx);
   void resolve_fragment(const PacketInfo& pkt, int64_t ts_ms, Key& key);
   void attach_names(uint32_t idx, const PacketInfo& pkt);
   Extra* extra_for(uint32_t idx);
@@ -170,8 +176,8 @@ class FlowMeter {
   std::vector<uint32_t> index_;  // open addressing, linear probing; flow index or kNil
   uint32_t index_mask_ = 0;
   size_t active_ = 0;
-  uint32_t lru_head_ = kNil, lru_tail_ = kNil;
-  uint32_t age_head_ = kNil, age_tail_ = kNil;
+  List lru_;
+  List age_;
   std::vector<Extra> extras_;
   std::vector<uint32_t> free_extras_;
   size_t extras_used_ = 0;
