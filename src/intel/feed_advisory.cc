@@ -170,9 +170,14 @@ class Extractor {
     std::vector<Prefix> prefixes;
     std::string why;
     bool host_bits = false;
-    if (dotted_quad_like(tok)) {
-      // "1.2.3.4:8080" -> the address.
-      if (size_t colon = tok.find(':'); colon != std::string_view::npos) tok = tok.substr(0, colon);
+    const size_t dash = tok.find('-');
+    const bool range = dash != std::string_view::npos && dotted_quad_like(tok.substr(0, dash)) &&
+                       dotted_quad_like(tok.substr(dash + 1));
+    if (range || dotted_quad_like(tok)) {
+      // "1.2.3.4:8080" -> the address; "1.2.3.4-1.2.3.9" -> the range's CIDRs.
+      if (size_t colon = tok.find(':'); !range && colon != std::string_view::npos) {
+        tok = tok.substr(0, colon);
+      }
       if (!parse_address(tok, prefixes, why, &host_bits)) {
         feed_.error(proto.line, at_line(proto.line) + quote(tok) + ": " + why);
         return;

@@ -294,6 +294,14 @@ TEST(AdvisoryFeed, TableRowsAndKeyValueLines) {
   EXPECT_TRUE(has_issue(f, "line 3: '1.2.3.4/32': duplicate of line 2"));
 }
 
+TEST(AdvisoryFeed, RangesInTextBecomeTheirCidrs) {
+  auto f = parse_advisory("Scanning came from 198.51.100.1-198.51.100.4 and 203.0.113.9:8080.\n");
+  std::vector<std::string> got;
+  for (auto& i : f.indicators) got.push_back(prefix(i));
+  EXPECT_EQ(got, (std::vector<std::string>{"198.51.100.1/32", "198.51.100.2/31", "198.51.100.4/32",
+                                           "203.0.113.9/32"}));
+}
+
 TEST(Detect, ByContentThenExtension) {
   EXPECT_EQ(detect_feed_format("1.2.3.4\n5.6.7.0/24\n", ""), FeedFormat::kPlain);
   EXPECT_EQ(detect_feed_format("; Spamhaus DROP\n1.2.3.0/24 ; SBL1\n", "x.txt"), FeedFormat::kDrop);
