@@ -29,10 +29,11 @@ struct IngestLimits {
 };
 
 struct DomainState {
-  SequenceTracker seq;
-  int64_t system_init_ms = -1;  // IPFIX systemInitTimeMilliseconds (IE 160), -1 = unknown
-  uint32_t default_rate = 0;    // sampling rate from options without a sampler id
-  uint32_t last_rate = 0;       // most recent sampler rate (used when data names no sampler)
+  SequenceTracker seq;              // NetFlow v5/v9
+  RecordSequenceTracker ipfix_seq;  // IPFIX
+  int64_t system_init_ms = -1;      // IPFIX systemInitTimeMilliseconds (IE 160), -1 = unknown
+  uint32_t default_rate = 0;        // sampling rate from options without a sampler id
+  uint32_t last_rate = 0;           // most recent sampler rate (used when data names no sampler)
 };
 
 // A data set that arrived before its template (RFC 7011 8: collectors may buffer it).

@@ -27,6 +27,7 @@ void decode_ipfix(const Datagram& dg, ExporterState& ex, FlowBatch& out, DecodeS
   MessageContext ctx{ExportKind::kIpfix, domain, int64_t{export_time} * 1000, 0, dg.recv_ms, 0};
   DomainState* ds = ex.domain(ExportKind::kIpfix, domain);
   uint32_t sent = 0;  // data records of this message, for the sequence check
+  const uint64_t options_before = stats.options_records;
   bool held = false;
   while (r.remaining() >= 4) {
     size_t at = r.offset();
@@ -52,10 +53,10 @@ void decode_ipfix(const Datagram& dg, ExporterState& ex, FlowBatch& out, DecodeS
     stats.fail(DecodeError::kTruncated, ex.addr(), r.offset());
   }
   if (ds != nullptr) {
-    // The IPFIX sequence number counts data records sent before this message (RFC 7011 3.1).
     // A held set hides its record count, so the tracker restarts instead of guessing.
-    auto s = ds->seq.observe(seq, sent);
-    if (held) ds->seq = SequenceTracker{};
+    auto options = static_cast<uint32_t>(stats.options_records - options_before);
+    auto s = ds->ipfix_seq.observe(seq, sent, sent > options ? sent - options : 0);
+    if (held) ds->ipfix_seq = RecordSequenceTracker{};
     stats.sequence(s.lost, s.reset);
   }
 }

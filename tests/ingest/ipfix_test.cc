@@ -515,5 +515,28 @@ TEST(Ipfix, NprobeServerNameElements) {
   EXPECT_EQ(t.out.name(t.out.records[1].name_ref), "k3121.com");
 }
 
+// softflowd numbers IPFIX messages by the flow records up to and including each message (the
+// logstash ipfix.dat capture: 6 flows with seq 6, 1 with seq 7, 5 with seq 12). That is no loss.
+TEST(Ipfix, SequenceReadingIsLearnedPerExporter) {
+  Decoded t;
+  IpfixBuilder tpl(kExport, 0, 0);
+  tpl.begin_set(2).template_record(256, {{8, 4}}).end_set();
+  t.feed(tpl.finish());
+  auto data = [&](uint32_t seq, int n) {
+    IpfixBuilder b(kExport, seq, 0);
+    b.begin_set(256);
+    for (int i = 0; i < n; ++i) b.w.ipv4("10.0.0.1");
+    b.end_set();
+    t.feed(b.finish());
+  };
+  data(6, 6);
+  data(7, 1);
+  data(12, 5);
+  data(15, 3);
+  EXPECT_EQ(t.d.stats().seq_lost, 0u);
+  data(30, 5);  // 10 flows really missing, by the learned reading (15 + 5 expected 20)
+  EXPECT_EQ(t.d.stats().seq_lost, 10u);
+}
+
 }  // namespace
 }  // namespace orbwatch::ingest
