@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "util/child_process.h"
+#include "util/loopback.h"
 
 #ifndef ORBWATCH_BINARY
 #error "ORBWATCH_BINARY must name the orbwatch executable"
@@ -43,21 +44,8 @@ void put32(uint8_t* p, uint32_t v) {
 void send_v5(bool v6, uint16_t port, uint16_t first_port, int datagrams) {
   int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM, 0);
   ASSERT_GE(fd, 0);
-  sockaddr_storage ss{};
-  socklen_t len;
-  if (v6) {
-    auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
-    a->sin6_family = AF_INET6;
-    a->sin6_port = htons(port);
-    a->sin6_addr = in6addr_loopback;
-    len = sizeof(*a);
-  } else {
-    auto* a = reinterpret_cast<sockaddr_in*>(&ss);
-    a->sin_family = AF_INET;
-    a->sin_port = htons(port);
-    a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    len = sizeof(*a);
-  }
+  sockaddr_storage ss;
+  const socklen_t len = orbwatch::test::loopback(v6, port, ss);
   const uint32_t now = static_cast<uint32_t>(time(nullptr));
   uint32_t seq = 0;
   for (int d = 0; d < datagrams; ++d) {

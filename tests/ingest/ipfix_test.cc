@@ -326,21 +326,27 @@ TEST(Ipfix, TemplateWithdrawalSingleAndAll) {
   EXPECT_EQ(t.d.stats().templates_withdrawn, 2u);
 }
 
-TEST(Ipfix, SequenceCountsDataRecords) {
-  Decoded t;
-  IpfixBuilder tpl(kExport, 0, 0);
-  tpl.begin_set(2).template_record(256, {{8, 4}}).end_set();
-  t.feed(tpl.finish());
-  auto data = [&](uint32_t seq, int n) {
+// One exporter sending a one-field template, then messages of `n` records numbered `seq`.
+struct SequenceStream : Decoded {
+  SequenceStream() {
+    IpfixBuilder tpl(kExport, 0, 0);
+    tpl.begin_set(2).template_record(256, {{8, 4}}).end_set();
+    feed(tpl.finish());
+  }
+  void data(uint32_t seq, int n) {
     IpfixBuilder b(kExport, seq, 0);
     b.begin_set(256);
     for (int i = 0; i < n; ++i) b.w.ipv4("10.0.0.1");
     b.end_set();
-    t.feed(b.finish());
-  };
-  data(0, 3);
-  data(3, 2);
-  data(10, 1);  // 5 records lost
+    feed(b.finish());
+  }
+};
+
+TEST(Ipfix, SequenceCountsDataRecords) {
+  SequenceStream t;
+  t.data(0, 3);
+  t.data(3, 2);
+  t.data(10, 1);  // 5 records lost
   EXPECT_EQ(t.d.stats().seq_lost, 5u);
 }
 
@@ -518,23 +524,13 @@ TEST(Ipfix, NprobeServerNameElements) {
 // softflowd numbers IPFIX messages by the flow records up to and including each message (the
 // logstash ipfix.dat capture: 6 flows with seq 6, 1 with seq 7, 5 with seq 12). That is no loss.
 TEST(Ipfix, SequenceReadingIsLearnedPerExporter) {
-  Decoded t;
-  IpfixBuilder tpl(kExport, 0, 0);
-  tpl.begin_set(2).template_record(256, {{8, 4}}).end_set();
-  t.feed(tpl.finish());
-  auto data = [&](uint32_t seq, int n) {
-    IpfixBuilder b(kExport, seq, 0);
-    b.begin_set(256);
-    for (int i = 0; i < n; ++i) b.w.ipv4("10.0.0.1");
-    b.end_set();
-    t.feed(b.finish());
-  };
-  data(6, 6);
-  data(7, 1);
-  data(12, 5);
-  data(15, 3);
+  SequenceStream t;
+  t.data(6, 6);
+  t.data(7, 1);
+  t.data(12, 5);
+  t.data(15, 3);
   EXPECT_EQ(t.d.stats().seq_lost, 0u);
-  data(30, 5);  // 10 flows really missing, by the learned reading (15 + 5 expected 20)
+  t.data(30, 5);  // 10 flows really missing, by the learned reading (15 + 5 expected 20)
   EXPECT_EQ(t.d.stats().seq_lost, 10u);
 }
 

@@ -12,6 +12,8 @@
 #include <set>
 #include <thread>
 
+#include "util/loopback.h"
+
 namespace orbwatch::ingest {
 namespace {
 
@@ -66,21 +68,8 @@ ListenAddress parse(const char* url) {
 void send_datagrams(bool v6, uint16_t port, uint32_t first, uint32_t n, size_t size = 100) {
   int fd = ::socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM, 0);
   ASSERT_GE(fd, 0);
-  sockaddr_storage ss{};
-  socklen_t len;
-  if (v6) {
-    auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
-    a->sin6_family = AF_INET6;
-    a->sin6_port = htons(port);
-    a->sin6_addr = in6addr_loopback;
-    len = sizeof(sockaddr_in6);
-  } else {
-    auto* a = reinterpret_cast<sockaddr_in*>(&ss);
-    a->sin_family = AF_INET;
-    a->sin_port = htons(port);
-    a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    len = sizeof(sockaddr_in);
-  }
+  sockaddr_storage ss;
+  const socklen_t len = orbwatch::test::loopback(v6, port, ss);
   std::vector<uint8_t> buf(size, 0xab);
   for (uint32_t i = 0; i < n; ++i) {
     uint32_t seq = first + i;
