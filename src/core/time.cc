@@ -1,6 +1,8 @@
 #include "core/time.h"
 
 #include <chrono>
+#include <cstdint>
+#include <utility>
 
 namespace orbwatch {
 
@@ -121,6 +123,64 @@ std::optional<int64_t> parse_rfc3339_ms(std::string_view s) {
 int64_t wall_clock_ms() {
   using namespace std::chrono;
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace orbwatch
+
+namespace orbwatch {
+
+std::optional<int64_t> parse_duration_ms(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  constexpr int64_t kMax = INT64_MAX / 2;
+  int64_t total = 0;
+  size_t i = 0;
+  while (i < text.size()) {
+    if (text[i] < '0' || text[i] > '9') return std::nullopt;
+    int64_t n = 0;
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
+      if (n > kMax / 10) return std::nullopt;
+      n = n * 10 + (text[i++] - '0');
+    }
+    size_t u = i;
+    while (i < text.size() && (text[i] < '0' || text[i] > '9')) ++i;
+    std::string_view unit = text.substr(u, i - u);
+    int64_t scale = 0;
+    if (unit == "ms") {
+      scale = 1;
+    } else if (unit.empty() || unit == "s") {
+      if (unit.empty() && i != text.size()) return std::nullopt;
+      scale = 1000;
+    } else if (unit == "m") {
+      scale = 60'000;
+    } else if (unit == "h") {
+      scale = 3'600'000;
+    } else if (unit == "d") {
+      scale = 86'400'000;
+    } else if (unit == "w") {
+      scale = 604'800'000;
+    } else {
+      return std::nullopt;
+    }
+    if (n > (kMax - total) / scale) return std::nullopt;
+    total += n * scale;
+  }
+  return total;
+}
+
+std::string format_duration_ms(int64_t ms) {
+  if (ms <= 0) return "0s";
+  static constexpr std::pair<int64_t, const char*> kUnits[] = {
+      {604'800'000, "w"}, {86'400'000, "d"}, {3'600'000, "h"},
+      {60'000, "m"},      {1000, "s"},       {1, "ms"}};
+  std::string out;
+  for (const auto& [scale, name] : kUnits) {
+    if (ms >= scale) {
+      out += std::to_string(ms / scale);
+      out += name;
+      ms %= scale;
+    }
+  }
+  return out;
 }
 
 }  // namespace orbwatch

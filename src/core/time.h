@@ -22,4 +22,12 @@ int64_t days_from_civil(int64_t y, unsigned m, unsigned d);
 
 int64_t wall_clock_ms();
 
+// Parses a duration such as "90s", "15m", "1h30m", "30d", "2w", "500ms" (units ms, s, m, h, d, w;
+// several terms add up; a bare number is seconds) into milliseconds. nullopt when malformed,
+// negative or over ~290 million years.
+std::optional<int64_t> parse_duration_ms(std::string_view text);
+
+// The shortest exact form of a duration in the units above: "15m", "1h30m", "0s".
+std::string format_duration_ms(int64_t ms);
+
 }  // namespace orbwatch

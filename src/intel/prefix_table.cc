@@ -293,31 +293,4 @@ size_t PrefixTable::set_bytes() const {
   return (set_offsets_.size() + set_ids_.size()) * sizeof(uint32_t);
 }
 
-PrefixTableHolder::PrefixTableHolder() : current_(PrefixTable::Builder{}.build()) {}
-
-void PrefixTableHolder::lock() const {
-  while (locked_.exchange(true, std::memory_order_acquire)) {
-    while (locked_.load(std::memory_order_relaxed)) {
-#if defined(__x86_64__) || defined(__i386__)
-      __builtin_ia32_pause();
-#endif
-    }
-  }
-}
-
-std::shared_ptr<const PrefixTable> PrefixTableHolder::load() const {
-  lock();
-  std::shared_ptr<const PrefixTable> snapshot = current_;
-  unlock();
-  return snapshot;
-}
-
-void PrefixTableHolder::store(std::shared_ptr<const PrefixTable> table) {
-  if (!table) table = PrefixTable::Builder{}.build();
-  lock();
-  current_.swap(table);
-  unlock();
-  // `table` now holds the previous table; it is released here, outside the lock.
-}
-
 }  // namespace orbwatch::intel

@@ -17,10 +17,9 @@
 //  (addresses are IPv4-mapped, see core/ip_addr.h), so it is put into the IPv4 table as a /0.
 //
 // Threading: a PrefixTable is immutable after build(); any number of threads may look up in it
-// concurrently. Tables are published through PrefixTableHolder (below).
+// concurrently. Tables are published through SnapshotHolder (core/snapshot.h).
 #pragma once
 
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -114,34 +113,6 @@ class PrefixTable {
   std::vector<uint32_t> set_offsets_;  // set s is ids [offsets[s], offsets[s+1])
   std::vector<uint32_t> set_ids_;
   size_t prefix_count_ = 0;
-};
-
-// Publishes the current table to readers while a writer replaces it.
-//
-// Threading: store() and load() may be called from any threads at any time. A reader calls
-// load() once per batch of flows and keeps the returned snapshot for the whole batch; the table
-// it holds stays alive (and unchanged) until the last snapshot is dropped, even if a writer has
-// stored a newer one meanwhile. The old table is freed by whichever thread drops its last
-// reference (store() drops the holder's own reference outside the lock).
-//
-// load() takes no mutex and never sleeps: it holds a spin lock for the few instructions of one
-// shared_ptr copy (a reference-count increment). It is not std::atomic<std::shared_ptr> because
-// libstdc++ 12's implementation releases its internal lock bit with a relaxed store after a
-// load, so a following store() is formally a data race with the load's read of the pointer
-// (ThreadSanitizer reports it); this lock releases with release order. Cost: one uncontended
-// atomic exchange per batch, hence load() once per batch, not per lookup.
-class PrefixTableHolder {
- public:
-  PrefixTableHolder();  // holds an empty table, so load() never returns null
-  std::shared_ptr<const PrefixTable> load() const;
-  void store(std::shared_ptr<const PrefixTable> table);  // null stores an empty table
-
- private:
-  void lock() const;
-  void unlock() const { locked_.store(false, std::memory_order_release); }
-
-  mutable std::atomic<bool> locked_{false};
-  std::shared_ptr<const PrefixTable> current_;  // guarded by locked_
 };
 
 }  // namespace orbwatch::intel

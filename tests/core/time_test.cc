@@ -26,5 +26,25 @@ TEST(Time, ParsesWhatItFormats) {
   EXPECT_FALSE(parse_rfc3339_ms("2023-11-14T22:13:20Zjunk"));
 }
 
+TEST(Time, ParsesDurations) {
+  EXPECT_EQ(parse_duration_ms("90s"), 90'000);
+  EXPECT_EQ(parse_duration_ms("90"), 90'000);
+  EXPECT_EQ(parse_duration_ms("15m"), 900'000);
+  EXPECT_EQ(parse_duration_ms("1h30m"), 5'400'000);
+  EXPECT_EQ(parse_duration_ms("30d"), 2'592'000'000);
+  EXPECT_EQ(parse_duration_ms("2w"), 1'209'600'000);
+  EXPECT_EQ(parse_duration_ms("500ms"), 500);
+  EXPECT_EQ(parse_duration_ms(""), std::nullopt);
+  EXPECT_EQ(parse_duration_ms("-5m"), std::nullopt);
+  EXPECT_EQ(parse_duration_ms("5 m"), std::nullopt);
+  EXPECT_EQ(parse_duration_ms("5y"), std::nullopt);
+  EXPECT_EQ(parse_duration_ms("m"), std::nullopt);
+  EXPECT_EQ(parse_duration_ms("99999999999999999999s"), std::nullopt);
+  EXPECT_EQ(format_duration_ms(5'400'000), "1h30m");
+  EXPECT_EQ(format_duration_ms(0), "0s");
+  EXPECT_EQ(format_duration_ms(2'592'000'000), "4w2d");
+  EXPECT_EQ(parse_duration_ms(format_duration_ms(123'456'789)), 123'456'789);
+}
+
 }  // namespace
 }  // namespace orbwatch
