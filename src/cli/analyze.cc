@@ -14,14 +14,19 @@
 
 #include <fmt/core.h>
 
+#include "cli/alert_summary.h"
 #include "cli/commands.h"
+#include "cli/detect_setup.h"
 #include "cli/flow_summary.h"
 #include "cli/progress.h"
 #include "core/flow_json.h"
+#include "core/snapshot.h"
 #include "core/time.h"
+#include "detect/engine.h"
 #include "ingest/capture_ingest.h"
 #include "ingest/export_decoder.h"
 #include "ingest/export_file.h"
+#include "sink/alert_jsonl.h"
 #include "sink/line_output.h"
 
 namespace orbwatch::cli {
@@ -47,6 +52,10 @@ struct AnalyzeOptions {
   uint32_t max_flows = 1u << 20;
   bool no_names = false;
   std::string file_exporter = "0.0.0.0";
+  std::vector<std::string> feeds;
+  std::string alerts_out;
+  std::vector<std::string> internal;
+  std::vector<std::string> params;
   size_t top = 5;
   bool quiet = false;
 };
@@ -90,7 +99,8 @@ uint64_t file_size(const std::string& path) {
 // (template and data often come in separate captures).
 class Analyzer {
  public:
-  Analyzer(const AnalyzeOptions& o, sink::LineOutput& out) : o_(o), out_(out) {
+  Analyzer(const AnalyzeOptions& o, sink::LineOutput& out, detect::Engine& engine)
+      : o_(o), out_(out), engine_(engine) {
     capture_opts_.force_meter = o.meter_all;
     capture_opts_.decode_ports = o.decode_ports;
     capture_opts_.meter.active_timeout_ms = static_cast<int64_t>(o.active_timeout_s * 1000);
@@ -150,6 +160,7 @@ class Analyzer {
 
   void finish() {
     flush_batch();
+    engine_.finish();
     if (!text_.empty()) out_.write(text_);
   }
 
@@ -211,6 +222,7 @@ class Analyzer {
   }
   void take(FlowBatch& b) {
     summary_.add(b);
+    engine_.process(b);
     write(b);
   }
   void flush_batch() {
@@ -226,6 +238,7 @@ class Analyzer {
 
   const AnalyzeOptions& o_;
   sink::LineOutput& out_;
+  detect::Engine& engine_;
   ingest::CaptureOptions capture_opts_;
   ingest::ExportDecoder decoder_;
   FlowBatch batch_;
@@ -235,15 +248,39 @@ class Analyzer {
   std::vector<std::string> problems_;
 };
 
+void print_intel(FILE* f, const intel::IntelSet& set, const std::vector<std::string>& warnings) {
+  if (set.feeds().empty()) return;
+  size_t domains = set.domains().domains();
+  fmt::print(f, "intel     {} feeds, {} live indicators ({} domains)", set.feeds().size(),
+             set.size(), domains);
+  if (set.stats().expired != 0) fmt::print(f, ", {} expired", set.stats().expired);
+  if (set.stats().not_yet_valid != 0) {
+    fmt::print(f, ", {} not yet valid", set.stats().not_yet_valid);
+  }
+  fmt::print(f, "\n");
+  for (const auto& w : warnings) fmt::print(f, "warning   {}\n", w);
+}
+
 int run_analyze(const AnalyzeOptions& o) {
   if (o.inputs.empty() && o.interface.empty()) {
     fmt::print(stderr, "orbwatch analyze: no input (give files or --interface)\n");
     return 2;
   }
+  // Intel and detectors: configuration errors stop here, before any input is read.
+  std::string error;
+  std::vector<std::shared_ptr<const intel::LoadedFeed>> feeds;
+  std::vector<std::string> feed_warnings;
+  std::vector<std::unique_ptr<detect::Detector>> detectors;
+  detect::EngineOptions engine_opts;
+  if (!load_feed_files(o.feeds, wall_clock_ms(), feeds, feed_warnings, error) ||
+      !make_detectors(o.params, detectors, error) ||
+      !parse_internal(o.internal, engine_opts.internal, error)) {
+    fmt::print(stderr, "orbwatch analyze: {}\n", error);
+    return 2;
+  }
   std::vector<InputKind> kinds;
   uint64_t total = 0;
   for (const auto& path : o.inputs) {
-    std::string error;
     kinds.push_back(detect(path, error));
     if (kinds.back() == InputKind::kUnknown) {
       fmt::print(stderr, "orbwatch analyze: {}\n", error);
@@ -252,15 +289,24 @@ int run_analyze(const AnalyzeOptions& o) {
     total += file_size(path);
   }
   sink::LineOutput out;
-  std::string error;
   if (!out.open(o.flows_out, error)) {
     fmt::print(stderr, "orbwatch analyze: --flows-out: {}\n", error);
     return 1;
   }
+  sink::LineOutput alerts_out;
+  if (!alerts_out.open(o.alerts_out, error)) {
+    fmt::print(stderr, "orbwatch analyze: --alerts-out: {}\n", error);
+    return 1;
+  }
+  SnapshotHolder<intel::IntelSet> intel(intel::IntelSet::build(feeds, wall_clock_ms()));
+  sink::AlertJsonLines alert_lines(alerts_out);
+  AlertSummary alerts(alert_lines);
+  detect::Engine engine(engine_opts, std::move(detectors), intel, alerts);
+
   std::signal(SIGINT, on_analyze_signal);
   std::signal(SIGTERM, on_analyze_signal);
 
-  Analyzer an(o, out);
+  Analyzer an(o, out, engine);
   Progress progress(total, o.quiet);
   uint64_t done = 0;
   for (size_t i = 0; i < o.inputs.size() && g_stop == 0; ++i) {
@@ -297,7 +343,14 @@ int run_analyze(const AnalyzeOptions& o) {
     fmt::print(stderr, "orbwatch analyze: --flows-out: {}\n", out.error());
     return 1;
   }
-  an.print_summary(out.is_stdout() ? stderr : stdout);
+  if (alerts_out.failed()) {
+    fmt::print(stderr, "orbwatch analyze: --alerts-out: {}\n", alerts_out.error());
+    return 1;
+  }
+  FILE* summary = out.is_stdout() || alerts_out.is_stdout() ? stderr : stdout;
+  an.print_summary(summary);
+  print_intel(summary, *intel.load(), feed_warnings);
+  alerts.print(summary, o.top);
   return 0;
 }
 
@@ -327,6 +380,23 @@ void add_analyze_command(CLI::App& app, int& exit_code) {
   cmd->add_flag("--no-names", o->no_names, "meter: do not record TLS SNI, HTTP Host, DNS names");
   cmd->add_option("--file-exporter", o->file_exporter,
                   "exporter address for IPFIX files and v5 streams (they carry none)");
+  cmd->add_option("--alerts-out", o->alerts_out,
+                  "write alerts as JSON lines to FILE ('-': stdout)");
+  cmd->add_option("--feed", o->feeds,
+                  "threat feed FILE to match every flow against (repeatable; any format "
+                  "`orbwatch feeds lint` reads)")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      ->allow_extra_args(false);
+  cmd->add_option("--internal", o->internal,
+                  "internal prefixes (comma-separated; default RFC 1918, CGNAT, ULA, link-local)")
+      ->delimiter(',');
+  cmd->add_option("--param", o->params,
+                  "detector parameter detector.name=value, e.g. intel.window=2h (repeatable; "
+                  "see docs/detection.md)")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      ->allow_extra_args(false);
   cmd->add_option("--top", o->top, "rows per top list in the summary (default 5)");
   cmd->add_flag("--quiet,-q", o->quiet, "no progress bar");
   cmd->callback([o, &exit_code] { exit_code = run_analyze(*o); });

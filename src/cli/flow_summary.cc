@@ -6,6 +6,7 @@
 #include <fmt/core.h>
 
 #include "core/flow_json.h"
+#include "core/proto.h"
 #include "core/time.h"
 
 namespace orbwatch::cli {
@@ -21,27 +22,6 @@ std::string human(uint64_t v) {
     ++u;
   }
   return u == 0 ? std::to_string(v) : fmt::format("{:.1f}{}", d, kUnits[u]);
-}
-
-const char* proto_name(uint8_t p) {
-  switch (p) {
-    case 1:
-      return "icmp";
-    case 6:
-      return "tcp";
-    case 17:
-      return "udp";
-    case 47:
-      return "gre";
-    case 50:
-      return "esp";
-    case 58:
-      return "icmp6";
-    case 132:
-      return "sctp";
-    default:
-      return nullptr;
-  }
 }
 
 template <class Map>
@@ -107,9 +87,7 @@ void FlowSummary::print(FILE* out, size_t top_n) const {
   }
   std::string protos;
   for (const auto& [p, t] : protos_) {
-    const char* name = proto_name(p);
-    protos += fmt::format("{}{} {}", protos.empty() ? "" : ", ",
-                          name != nullptr ? name : std::to_string(p), human(t.flows));
+    protos += fmt::format("{}{} {}", protos.empty() ? "" : ", ", proto_text(p), human(t.flows));
   }
   fmt::print(out, "protocols {}\n", protos);
   fmt::print(out, "top sources by bytes\n");
@@ -124,10 +102,9 @@ void FlowSummary::print(FILE* out, size_t top_n) const {
   fmt::print(out, "top destination ports by bytes\n");
   for (auto it : top_by_bytes(dst_ports_, top_n)) {
     uint8_t p = static_cast<uint8_t>(it->first >> 16);
-    const char* name = proto_name(p);
     fmt::print(out, "  {:<40} {:>8} flows {:>8} bytes\n",
-               fmt::format("{}/{}", name != nullptr ? name : std::to_string(p), it->first & 0xffff),
-               human(it->second.flows), human(it->second.bytes));
+               fmt::format("{}/{}", proto_text(p), it->first & 0xffff), human(it->second.flows),
+               human(it->second.bytes));
   }
   if (named_ != 0) fmt::print(out, "named     {} flows carry a server name\n", human(named_));
 }

@@ -52,4 +52,12 @@ std::string make_alert_id(std::string_view detector, std::string_view key, int64
 // Appends the alert as one JSON object and '\n'.
 void append_alert_json(std::string& out, const Alert& a);
 
+// Where detectors put alerts (a sink, a tee, a test's vector). An alert may be emitted again
+// with the same id when it grows (more flows folded, higher severity): the later one supersedes.
+class AlertSink {
+ public:
+  virtual ~AlertSink() = default;
+  virtual void emit(const Alert& alert) = 0;
+};
+
 }  // namespace orbwatch

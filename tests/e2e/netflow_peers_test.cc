@@ -30,6 +30,7 @@
 #include <tuple>
 #include <vector>
 #include "util/child_process.h"
+#include "util/pcap_writer.h"
 
 #ifndef ORBWATCH_BINARY
 #error "ORBWATCH_BINARY must name the orbwatch executable"
@@ -38,6 +39,7 @@
 namespace {
 
 using orbwatch::test::Child;
+using orbwatch::test::PcapWriter;
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
@@ -59,82 +61,6 @@ uint16_t free_udp_port() {
 }
 
 // ---- the traffic ----------------------------------------------------------------------------
-
-class PcapWriter {
- public:
-  explicit PcapWriter(const std::string& path)
-      : dead_(pcap_open_dead(DLT_EN10MB, 65535)), d_(pcap_dump_open(dead_, path.c_str())) {}
-  ~PcapWriter() {
-    if (d_ != nullptr) pcap_dump_close(d_);
-    pcap_close(dead_);
-  }
-  bool ok() const { return d_ != nullptr; }
-
-  // One packet at `ms` after the start: L4 header + `payload` zero bytes.
-  void packet(int64_t ms, bool v6, const uint8_t* src, const uint8_t* dst, uint8_t proto,
-              uint16_t sport, uint16_t dport, uint8_t flags, size_t payload) {
-    std::vector<uint8_t> l4;
-    if (proto == 6) {
-      l4.assign(20, 0);
-      put16(&l4[0], sport);
-      put16(&l4[2], dport);
-      l4[12] = 5 << 4;
-      l4[13] = flags;
-      put16(&l4[14], 65535);
-    } else if (proto == 17) {
-      l4.assign(8, 0);
-      put16(&l4[0], sport);
-      put16(&l4[2], dport);
-      put16(&l4[4], static_cast<uint16_t>(8 + payload));
-    } else {  // ICMP / ICMPv6 echo: type in sport, code 0
-      l4.assign(8, 0);
-      l4[0] = static_cast<uint8_t>(sport);
-    }
-    l4.resize(l4.size() + payload, 0);
-    std::vector<uint8_t> f(14, 0);
-    f[0] = 0x02, f[6] = 0x02, f[11] = 1;  // locally administered MACs
-    if (!v6) {
-      f[12] = 0x08;
-      std::vector<uint8_t> ip(20, 0);
-      ip[0] = 0x45;
-      put16(&ip[2], static_cast<uint16_t>(20 + l4.size()));
-      ip[8] = 64;
-      ip[9] = proto;
-      std::memcpy(&ip[12], src, 4);
-      std::memcpy(&ip[16], dst, 4);
-      uint32_t sum = 0;
-      for (size_t i = 0; i < 20; i += 2) sum += static_cast<uint32_t>(ip[i] << 8 | ip[i + 1]);
-      while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-      put16(&ip[10], static_cast<uint16_t>(~sum));
-      f.insert(f.end(), ip.begin(), ip.end());
-    } else {
-      f[12] = 0x86, f[13] = 0xdd;
-      std::vector<uint8_t> ip(40, 0);
-      ip[0] = 0x60;
-      put16(&ip[4], static_cast<uint16_t>(l4.size()));
-      ip[6] = proto == 1 ? 58 : proto;
-      ip[7] = 64;
-      std::memcpy(&ip[8], src, 16);
-      std::memcpy(&ip[24], dst, 16);
-      f.insert(f.end(), ip.begin(), ip.end());
-    }
-    f.insert(f.end(), l4.begin(), l4.end());
-    pcap_pkthdr h{};
-    int64_t t = 1700000000000 + ms;
-    h.ts.tv_sec = t / 1000;
-    h.ts.tv_usec = static_cast<suseconds_t>((t % 1000) * 1000);
-    h.caplen = h.len = static_cast<bpf_u_int32>(f.size());
-    pcap_dump(reinterpret_cast<u_char*>(d_), &h, f.data());
-  }
-
- private:
-  static void put16(uint8_t* p, uint16_t v) {
-    p[0] = static_cast<uint8_t>(v >> 8);
-    p[1] = static_cast<uint8_t>(v);
-  }
-  pcap_t* dead_;
-  pcap_dumper_t* d_;
-};
 
 constexpr uint8_t kSyn = 0x02, kAck = 0x10, kFin = 0x01, kPsh = 0x08;
 

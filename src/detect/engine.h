@@ -1,0 +1,50 @@
+// The detect stage: enriches each batch against the current intel snapshot and hands every flow
+// to every detector, then advances the event-time watermark.
+//
+// The watermark is the latest flow end seen minus `lateness_ms`: exporters emit flows out of
+// order by up to their active timeout, so a window closes only when flows older than it can
+// no longer be expected.
+//
+// Threading: one Engine per thread; the intel holder may be swapped by another thread at any
+// time (one load() per batch).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "core/snapshot.h"
+#include "detect/detector.h"
+#include "detect/enricher.h"
+
+namespace orbwatch::detect {
+
+struct EngineOptions {
+  std::vector<Prefix> internal = default_internal_prefixes();
+  int64_t lateness_ms = 60'000;
+};
+
+class Engine {
+ public:
+  Engine(const EngineOptions& options, std::vector<std::unique_ptr<Detector>> detectors,
+         const SnapshotHolder<intel::IntelSet>& intel, AlertSink& sink);
+
+  void process(const FlowBatch& batch);
+  void finish();  // end of input: every detector flushes
+
+  const std::vector<std::unique_ptr<Detector>>& detectors() const { return detectors_; }
+  uint64_t flows() const { return flows_; }
+  int64_t watermark_ms() const { return watermark_ms_; }
+
+ private:
+  EngineOptions o_;
+  std::vector<std::unique_ptr<Detector>> detectors_;
+  const SnapshotHolder<intel::IntelSet>& intel_;
+  AlertSink& sink_;
+  Enricher enricher_;
+  uint64_t flows_ = 0;
+  int64_t max_end_ms_ = INT64_MIN;
+  int64_t watermark_ms_ = INT64_MIN;
+};
+
+}  // namespace orbwatch::detect

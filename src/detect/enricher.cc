@@ -1,0 +1,67 @@
+#include "detect/enricher.h"
+
+#include "detect/flow_role.h"
+
+namespace orbwatch::detect {
+
+std::vector<Prefix> default_internal_prefixes() {
+  std::vector<Prefix> out;
+  for (const char* p : {"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10",
+                        "169.254.0.0/16", "fc00::/7", "fe80::/10"}) {
+    out.push_back(*Prefix::parse(p));
+  }
+  return out;
+}
+
+Enricher::Enricher(const std::vector<Prefix>& internal) {
+  intel::PrefixTable::Builder b;
+  for (const auto& p : internal) b.add(p, 0);
+  internal_ = b.build();
+}
+
+void Enricher::enrich(const FlowBatch& batch, const intel::IntelSet& intel) {
+  batch_ = &batch;
+  intel_ = &intel;
+  const size_t n = batch.size();
+  addrs_.resize(2 * n);
+  for (size_t i = 0; i < n; ++i) {
+    addrs_[i] = batch.records[i].src;
+    addrs_[n + i] = batch.records[i].dst;
+  }
+  intel_sets_.resize(2 * n);
+  internal_sets_.resize(2 * n);
+  intel.prefixes().lookup_batch(addrs_.data(), 2 * n, intel_sets_.data());
+  internal_->lookup_batch(addrs_.data(), 2 * n, internal_sets_.data());
+  // batch.dns is sorted by record: one pass finds where each record's answers start.
+  dns_begin_.assign(n + 1, 0);
+  size_t d = 0;
+  for (size_t i = 0; i <= n; ++i) {
+    while (d < batch.dns.size() && batch.dns[d].record < i) ++d;
+    dns_begin_[i] = static_cast<uint32_t>(d);
+  }
+}
+
+EnrichedFlow Enricher::flow(uint32_t i) const {
+  const FlowRecord& r = batch_->records[i];
+  const size_t n = batch_->size();
+  const auto& prefixes = intel_->prefixes();
+  std::string_view name = batch_->name(r.name_ref);
+  EnrichedFlow f{
+      .rec = r,
+      .batch = *batch_,
+      .index = i,
+      .intel = *intel_,
+      .src_intel = prefixes.set(intel_sets_[i]),
+      .dst_intel = prefixes.set(intel_sets_[n + i]),
+      .name_intel = name.empty() ? std::span<const uint32_t>{} : intel_->domains().lookup(name),
+      .server_name = name,
+      .dns = std::span<const DnsAnswer>(batch_->dns.data() + dns_begin_[i],
+                                        batch_->dns.data() + dns_begin_[i + 1]),
+      .initiator = guess_initiator(r),
+      .src_internal = internal_sets_[i] != intel::PrefixTable::kEmptySet,
+      .dst_internal = internal_sets_[n + i] != intel::PrefixTable::kEmptySet,
+  };
+  return f;
+}
+
+}  // namespace orbwatch::detect

@@ -1,0 +1,40 @@
+// The enrich stage: for every record of a batch, which indicators cover its addresses and its
+// server name, which side is internal, and who initiated. Batched so the prefix-table reads of
+// many addresses overlap.
+//
+// Threading: one Enricher per thread; enrich() keeps references to the batch and the intel
+// snapshot until the next enrich().
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "core/ip_addr.h"
+#include "detect/detector.h"
+#include "intel/prefix_table.h"
+
+namespace orbwatch::detect {
+
+// The address space orbwatch treats as internal until a network model says otherwise:
+// RFC 1918, shared CGNAT space (RFC 6598), link-local, IPv6 ULA and link-local.
+std::vector<Prefix> default_internal_prefixes();
+
+class Enricher {
+ public:
+  explicit Enricher(const std::vector<Prefix>& internal);
+
+  void enrich(const FlowBatch& batch, const intel::IntelSet& intel);
+  // Valid after enrich() for i < batch.size().
+  EnrichedFlow flow(uint32_t i) const;
+
+ private:
+  std::shared_ptr<const intel::PrefixTable> internal_;
+  const FlowBatch* batch_ = nullptr;
+  const intel::IntelSet* intel_ = nullptr;
+  std::vector<IpAddr> addrs_;  // gathered src then dst addresses for lookup_batch
+  std::vector<intel::PrefixTable::SetIndex> intel_sets_;     // src[0..n) then dst[n..2n)
+  std::vector<intel::PrefixTable::SetIndex> internal_sets_;  // same layout
+  std::vector<uint32_t> dns_begin_;                          // answers of record i start here
+};
+
+}  // namespace orbwatch::detect

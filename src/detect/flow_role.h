@@ -1,0 +1,24 @@
+// Who opened a flow: the client (initiator) and server (responder) sides of one record.
+// Used by every detector that needs direction: intel (to or from an indicator), the edge map
+// (which internal address serves the outside), allow-lists.
+#pragma once
+
+#include "core/flow_record.h"
+#include "detect/detector.h"
+
+namespace orbwatch::detect {
+
+// Judged in this order (the first that decides wins):
+//  1. RFC 5103 biflow halves: the forward half's source initiated.
+//  2. TCP flags: SYN without ACK means the record holds only the client's opening packets.
+//  3. Ports: a well-known service port (< 1024, or a registered service port such as 3389,
+//     8080, 1194) against an ephemeral one (>= 1024 and not a service port) marks the server;
+//     with both well-known the lower one is the service; ICMP echo request/reply decide too.
+//  Otherwise kUnknown.
+Initiator guess_initiator(const FlowRecord& r);
+
+// A port that a server listens on: < 1024 or one of the registered services orbwatch knows
+// (remote access, VPN, admin, IoT, databases).
+bool is_service_port(uint8_t proto, uint16_t port);
+
+}  // namespace orbwatch::detect
