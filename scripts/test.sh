@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: install dependencies, build with warnings as errors and ASan/UBSan, run
-# every CTest test (unit, interop when ../shared exists, end-to-end with real peers), then a
-# short libFuzzer smoke of every fuzz target. Stays under 30 minutes on 2 cores.
+# every CTest test (unit, interop when ../shared exists, end-to-end with real peers), the
+# concurrency tests again under ThreadSanitizer, then a short libFuzzer smoke of every fuzz target. Stays under 30 minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
@@ -18,6 +18,12 @@ if [[ ! -d ../shared/testdata ]]; then
 fi
 ctest --test-dir build-test -j"$jobs" --output-on-failure --timeout 600
 ./scripts/lint.sh build-test
+
+# ThreadSanitizer: the concurrency tests (intel sets swapped under running matching).
+cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DORBWATCH_WERROR=ON \
+  -DORBWATCH_TSAN=ON >/dev/null
+cmake --build build-tsan -j"$jobs" --target orbwatch_concurrency_tests
+./build-tsan/tests/orbwatch_concurrency_tests
 
 # Fuzz smoke: every target runs briefly from its committed corpus. Longer runs: docs/fuzzing.md.
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DORBWATCH_FUZZ=ON \
