@@ -268,8 +268,7 @@ int run_list(const FeedsOptions& o) {
     std::string format = intel::config_format_name(f);
     if (s && !s->format.empty() && !f.taxii && s->format != format)
       format += " (" + s->format + ")";
-    std::string error = s ? s->last_error : "";
-    if (error.size() > 80) error = error.substr(0, 77) + "...";
+    const std::string error = s ? s->last_error : "";  // last column: never cut
     rows.push_back({f.name, f.source, format, f.enabled ? "yes" : "no",
                     format_duration_ms(f.refresh_ms), format_duration_ms(f.ttl_ms),
                     severity_name(f.severity),

@@ -6,10 +6,12 @@
 #include <array>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include <toml++/toml.h>
 
+#include "core/json.h"
 #include "core/time.h"
 
 namespace orbwatch::intel {
@@ -34,6 +36,11 @@ constexpr size_t kMaxNameBytes = 64;
 std::string describe(const toml::node& node) {
   if (node.is_table()) return "a table";
   if (node.is_array()) return "an array";
+  if (const auto* str = node.as_string()) {
+    std::string quoted;
+    orbwatch::json::append_string(quoted, str->get());
+    return quoted.size() > 60 ? quoted.substr(0, 56) + "...\"" : quoted;
+  }
   std::ostringstream os;
   node.visit([&os](const auto& v) { os << v; });
   std::string s = std::move(os).str();
@@ -218,17 +225,27 @@ class ConfigReader {
     config.path = path_;
     read_intel(doc, config);
     if (const toml::node* feeds = doc.get("feeds")) read_feeds(*feeds, config);
-    if (failed_) return std::nullopt;
+    if (!report()) return std::nullopt;
     return config;
   }
 
   void error(const toml::source_region& where, const std::string& message) {
-    failed_ = true;
-    if (errors_.size() < kMaxErrors) {
-      errors_.push_back(path_ + ":" + std::to_string(where.begin.line) + ": " + message);
-    } else if (errors_.size() == kMaxErrors) {
-      errors_.push_back(path_ + ": more problems not listed");
+    found_.emplace_back(where.begin.line, message);
+  }
+
+  // The problems in the order of their lines (toml++ hands out keys sorted by name).
+  bool report() {
+    std::stable_sort(found_.begin(), found_.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (const auto& [line, message] : found_) {
+      if (errors_.size() == kMaxErrors) {
+        errors_.push_back(path_ + ": " + std::to_string(found_.size() - kMaxErrors) +
+                          " more problems not listed");
+        break;
+      }
+      errors_.push_back(path_ + ":" + std::to_string(line) + ": " + message);
     }
+    return found_.empty();
   }
 
  private:
@@ -269,20 +286,22 @@ class ConfigReader {
       error(feeds.source(), "feeds: expected [[feeds]] tables, got " + describe(feeds));
       return;
     }
+    std::map<std::string, uint32_t> lines;  // name -> line of its [[feeds]]
     for (size_t i = 0; i < arr->size(); ++i) {
       const toml::table& t = *arr->get(i)->as_table();
       const std::string where = "feeds[" + std::to_string(i + 1) + "]";
       std::optional<FeedConfig> feed = read_feed(t, where);
-      if (!feed) continue;
-      auto same = std::find_if(config.feeds.begin(), config.feeds.end(),
-                               [&](const FeedConfig& f) { return f.name == feed->name; });
-      if (same != config.feeds.end()) {
-        error(t.source(), where + ".name: \"" + feed->name +
-                              "\" is already the name of the feed on line " +
-                              std::to_string(same->config_line));
-        continue;
+      // Names are checked for duplicates even in a feed with other problems.
+      if (auto name = t["name"].value<std::string>()) {
+        auto [first, fresh] = lines.emplace(*name, t.source().begin.line);
+        if (!fresh) {
+          error(t["name"].node()->source(), where + ".name: \"" + *name +
+                                                "\" is already the name of the feed on line " +
+                                                std::to_string(first->second));
+          continue;
+        }
       }
-      config.feeds.push_back(std::move(*feed));
+      if (feed) config.feeds.push_back(std::move(*feed));
     }
   }
 
@@ -346,7 +365,7 @@ class ConfigReader {
   std::string path_;
   fs::path base_;
   std::vector<std::string>& errors_;
-  bool failed_ = false;
+  std::vector<std::pair<uint32_t, std::string>> found_;  // line, message
 };
 
 }  // namespace
@@ -359,6 +378,7 @@ std::optional<IntelConfig> parse_intel_config(std::string_view text, const std::
     doc = toml::parse(text, path);
   } catch (const toml::parse_error& e) {
     reader.error(e.source(), std::string(e.description()));
+    reader.report();
     return std::nullopt;
   }
   return reader.read(doc);
