@@ -63,7 +63,7 @@ struct IntelDetector::Derived {
   std::string feed;
   Severity base = Severity::kHigh;
   std::string domain;
-  std::vector<std::string> tags;  // the domain's, plus "domain:<name>"
+  std::vector<std::string> tags;  // the domain's
   uint8_t confidence = 0;
   int64_t expires_ms = 0;
 };
@@ -79,6 +79,7 @@ struct IntelDetector::Case {
   bool inbound = false;       // the indicator initiated a flow to the host
   bool answered_out = false;  // the indicator answered the host
   bool answered_in = false;   // the host answered the indicator
+  bool looked_up = false;     // the host asked a resolver for the indicator domain
   uint64_t bytes_out = 0;     // host -> indicator
   uint64_t bytes_in = 0;
   uint64_t packets_out = 0;
@@ -90,7 +91,6 @@ struct IntelDetector::Case {
   std::pair<int64_t, uint64_t> closes_at;
 
   Severity severity() const {
-    if (kind == MatchKind::kDnsQuery) return base;  // the resolver's answer says nothing
     if (outbound) return answered_out ? shift(base, +1) : base;
     if (inbound && !answered_in) return shift(base, -1);
     return base;
@@ -152,7 +152,8 @@ void IntelDetector::match_side(const EnrichedFlow& flow, bool indicator_is_src,
   auto it = derived_.find(addr);
   if (it == derived_.end() || it->second.expires_ms < flow.rec.start_ms) return;
   if (seen(it->second.feed)) return;
-  hits.push_back({MatchKind::kDnsAnswer, it->second.feed, it->second.base, addr.to_string(),
+  // Reported as the domain: the lookup and the connections to its addresses are one case.
+  hits.push_back({MatchKind::kDnsAnswer, it->second.feed, it->second.base, it->second.domain,
                   &it->second.tags, it->second.confidence, indicator_is_src});
   ++n_.derived_hits;
 }
@@ -189,7 +190,6 @@ void IntelDetector::learn_dns(const EnrichedFlow& flow) {
     d.base = feed.severity;
     d.domain = ind.domain;
     d.tags = ind.tags;
-    d.tags.push_back("domain:" + ind.domain);
     d.confidence = ind.confidence;
     d.expires_ms = std::max(d.expires_ms, expires);
     derived_expiry_.insert({d.expires_ms, a.addr});
@@ -242,12 +242,6 @@ void IntelDetector::apply(const EnrichedFlow& flow, const Hit& hit, AlertSink& s
     a.first_seen_ms = r.start_ms;
     a.last_seen_ms = r.end_ms;
     a.id = make_alert_id("intel", key, r.start_ms);
-    // Oriented initiator -> responder; the record's own orientation when nobody can tell.
-    const bool src_first = known ? from_initiator : true;
-    a.src = src_first ? r.src : r.dst;
-    a.dst = src_first ? r.dst : r.src;
-    a.dst_port = src_first ? r.dst_port : r.src_port;
-    a.proto = r.proto;
     a.indicator = AlertIndicator{std::string(hit.feed), hit.value,
                                  hit.tags != nullptr ? *hit.tags : std::vector<std::string>{}};
     c.closes_at = {r.start_ms + o_.window_ms, seq_++};
@@ -255,10 +249,23 @@ void IntelDetector::apply(const EnrichedFlow& flow, const Hit& hit, AlertSink& s
   }
   Case& c = it->second;
   Alert& a = c.alert;
+  const bool lookup = hit.kind == MatchKind::kDnsQuery;
+  if (a.count == 0 || (c.kind == MatchKind::kDnsQuery && !lookup)) {
+    // The conversation the alert names: initiator -> responder (the record's own orientation
+    // when nobody can tell); a contact replaces a lookup.
+    const bool src_first = known ? from_initiator : true;
+    a.src = src_first ? r.src : r.dst;
+    a.dst = src_first ? r.dst : r.src;
+    a.dst_port = src_first ? r.dst_port : r.src_port;
+    a.proto = r.proto;
+    c.kind = hit.kind;
+  }
   a.count += 1;
   a.first_seen_ms = std::min(a.first_seen_ms, r.start_ms);
   a.last_seen_ms = std::max(a.last_seen_ms, r.end_ms);
-  if (known) {
+  if (lookup) {
+    c.looked_up = true;  // the resolver answering says nothing about the indicator
+  } else if (known) {
     (host_initiated ? c.outbound : c.inbound) = true;
     if (answered) (host_initiated ? c.answered_out : c.answered_in) = true;
   }
@@ -272,10 +279,10 @@ void IntelDetector::raise(Case& c, AlertSink& sink) {
   Alert& a = c.alert;
   a.ts_ms = a.last_seen_ms;
   a.severity = c.severity();
-  const char* direction = c.outbound && c.inbound ? "both"
-                          : c.outbound            ? "outbound"
-                          : c.inbound             ? "inbound"
-                                                  : "unknown";
+  const char* direction = c.outbound && c.inbound     ? "both"
+                          : c.outbound || c.looked_up ? "outbound"
+                          : c.inbound                 ? "inbound"
+                                                      : "unknown";
   const bool answered = c.answered_out || c.answered_in;
   const IpAddr& host = c.host;
   const IpAddr& peer = a.src == host ? a.dst : a.src;
@@ -283,21 +290,23 @@ void IntelDetector::raise(Case& c, AlertSink& sink) {
       fmt::format("{}:{}/{}", a.dst.to_string(), a.dst_port, proto_text(a.proto));
   const std::string listed =
       fmt::format("listed by {} as {}", a.indicator->feed, a.indicator->value);
+  const char* verb = c.answered_out ? "exchanged traffic with" : "tried to reach";
   switch (c.kind) {
     case MatchKind::kDnsQuery:
       a.summary = fmt::format("{} looked up {}, {}", host.to_string(),
                               c.server_name.empty() ? a.indicator->value : c.server_name, listed);
       break;
     case MatchKind::kServerName:
-      a.summary = fmt::format("{} {} {} at {}, {}", host.to_string(),
-                              c.answered_out ? "exchanged traffic with" : "tried to reach",
-                              c.server_name, where, listed);
+      a.summary =
+          fmt::format("{} {} {} at {}, {}", host.to_string(), verb, c.server_name, where, listed);
       break;
-    default:
+    case MatchKind::kDnsAnswer:
+      a.summary = fmt::format("{} {} {}, an address DNS gave for {}, listed by {}",
+                              host.to_string(), verb, where, a.indicator->value, a.indicator->feed);
+      break;
+    case MatchKind::kAddress:
       if (c.outbound) {
-        a.summary = fmt::format("{} {} {}, {}", host.to_string(),
-                                c.answered_out ? "exchanged traffic with" : "tried to reach", where,
-                                listed);
+        a.summary = fmt::format("{} {} {}, {}", host.to_string(), verb, where, listed);
       } else if (c.inbound) {
         a.summary = fmt::format("{} {} {} on {}/{}, {}", host.to_string(),
                                 c.answered_in ? "answered" : "was contacted by", peer.to_string(),
@@ -306,6 +315,7 @@ void IntelDetector::raise(Case& c, AlertSink& sink) {
         a.summary =
             fmt::format("{} talked with {}, {}", host.to_string(), peer.to_string(), listed);
       }
+      break;
   }
   a.evidence.clear();
   a.evidence.emplace_back("match", std::string(match_name(c.kind)));

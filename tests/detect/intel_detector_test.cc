@@ -266,9 +266,37 @@ TEST_F(IntelDetectorTest, DnsAnswersMakeTemporaryAddressIndicators) {
   EXPECT_EQ(alerts[0].dst_port, 53);
   EXPECT_EQ(evidence(alerts[1], "match"), "dns_answer");
   EXPECT_EQ(evidence(alerts[1], "host"), "10.0.0.7");
-  EXPECT_EQ(alerts[1].indicator->value, "192.0.2.66");
+  EXPECT_EQ(alerts[1].indicator->value, "w8510.com");  // reported as the domain it came from
   EXPECT_EQ(alerts[1].indicator->feed, "raptor");
-  EXPECT_EQ(alerts[1].indicator->tags, (std::vector<std::string>{"domain:w8510.com"}));
+  EXPECT_EQ(alerts[1].dst.to_string(), "192.0.2.66");
+  EXPECT_EQ(alerts[1].severity, Severity::kHigh);
+}
+
+TEST_F(IntelDetectorTest, LookupThenConnectionIsOneCaseNamedByTheConnection) {
+  use({feed("raptor", "w8510.com\n")});
+  FlowBatch b;
+  add(b, {"10.0.0.5", "10.0.0.53", 40000, 53, 17, 0, kT0, 60, "w8510.com"});
+  add(b, {"10.0.0.53", "10.0.0.5", 53, 40000, 17, 0, kT0, 90, "w8510.com"});
+  b.dns.push_back({1, b.add_name("w8510.com"), *IpAddr::parse("192.0.2.66"), 300});
+  engine_->process(b);
+  run({{"10.0.0.5", "192.0.2.66", 50000, 443, 6, kSyn | kAck | kPsh, kT0 + 2000},
+       {"192.0.2.66", "10.0.0.5", 443, 50000, 6, kSyn | kAck | kPsh, kT0 + 2000, 4000}});
+  auto alerts = finish();
+  ASSERT_EQ(alerts.size(), 1u);
+  const Alert& a = alerts[0];
+  EXPECT_EQ(a.count, 4u);
+  EXPECT_EQ(a.severity, Severity::kCritical);
+  EXPECT_EQ(evidence(a, "match"), "dns_answer");
+  EXPECT_EQ(evidence(a, "direction"), "outbound");
+  EXPECT_EQ(a.dst.to_string(), "192.0.2.66");
+  EXPECT_EQ(a.dst_port, 443);
+  EXPECT_EQ(a.first_seen_ms, kT0);
+  EXPECT_EQ(a.summary,
+            "10.0.0.5 exchanged traffic with 192.0.2.66:443/tcp, an address DNS gave for "
+            "w8510.com, listed by raptor");
+  // The lookup alone was raised first, at the feed's severity.
+  EXPECT_EQ(sink_.all.front().severity, Severity::kHigh);
+  EXPECT_EQ(evidence(sink_.all.front(), "match"), "dns_query");
 }
 
 TEST_F(IntelDetectorTest, StateIsBoundedAndEvictionRaisesWhatItCloses) {
