@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: install dependencies, build with warnings as errors and ASan/UBSan, run
 # every CTest test (unit, interop when ../shared exists, end-to-end with real peers), the
-# concurrency tests again under ThreadSanitizer, then a short libFuzzer smoke of every fuzz target. Stays under 30 minutes on 2 cores.
+# concurrency tests again under ThreadSanitizer, then a short libFuzzer smoke of every fuzz
+# target. Stays under 30 minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
