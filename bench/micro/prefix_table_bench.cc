@@ -8,6 +8,7 @@
 // misses on random tables). Every benchmark checks its answers against the trie first.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -15,8 +16,10 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <type_traits>
 #include <vector>
 
+#include "../intel/legacy_prefix_table.h"
 #include "intel/prefix_table.h"
 
 namespace orbwatch::intel {
@@ -125,16 +128,19 @@ class BinaryTrie {
   std::vector<Node> nodes_;
 };
 
-std::shared_ptr<const PrefixTable> build(const std::vector<Pair>& pairs) {
-  PrefixTable::Builder b;
+template <typename Table = PrefixTable>
+std::shared_ptr<const Table> build(const std::vector<Pair>& pairs) {
+  typename Table::Builder b;
   b.reserve(pairs.size());
   for (const Pair& p : pairs) b.add(p.prefix, p.id);
   return b.build();
 }
+using legacy::LegacyPrefixTable;
 
 struct Workload {
   std::vector<Pair> pairs;
   std::shared_ptr<const PrefixTable> table;
+  std::shared_ptr<const LegacyPrefixTable> old;  // the previous layout, same partition
   std::unique_ptr<BinaryTrie> trie;
   std::vector<IpAddr> addrs;
   double hit_rate = 0;
@@ -151,6 +157,7 @@ Workload& workload(const std::string& name, std::vector<Pair> (*make)()) {
   auto w = std::make_unique<Workload>();
   w->pairs = make();
   w->table = build(w->pairs);
+  w->old = build<LegacyPrefixTable>(w->pairs);
   w->trie = std::make_unique<BinaryTrie>(w->pairs);
   w->addrs = addresses(w->pairs, size_t{1} << 20, 99);
   size_t hits = 0;
@@ -158,6 +165,8 @@ Workload& workload(const std::string& name, std::vector<Pair> (*make)()) {
     auto s = w->table->lookup(w->addrs[i]);
     uint32_t want = w->trie->lookup(w->addrs[i]);
     if ((s.empty() ? BinaryTrie::kNone : s[0]) != want) w->ok = false;
+    auto o = w->old->lookup(w->addrs[i]);
+    if (!std::equal(s.begin(), s.end(), o.begin(), o.end())) w->ok = false;
     hits += !s.empty();
   }
   w->hit_rate = static_cast<double>(hits) / static_cast<double>((w->addrs.size() + 6) / 7);
@@ -165,36 +174,49 @@ Workload& workload(const std::string& name, std::vector<Pair> (*make)()) {
   return *cache.back().second;
 }
 
-void memory_counters(benchmark::State& state, const Workload& w) {
-  auto n = static_cast<double>(w.table->prefix_count());
+template <typename Table>
+void memory_counters(benchmark::State& state, const Workload& w, const Table& t) {
+  auto n = static_cast<double>(t.prefix_count());
   state.counters["prefixes"] = n;
-  state.counters["B/prefix"] = static_cast<double>(w.table->structure_bytes()) / n;
-  state.counters["B/prefix+sets"] =
-      static_cast<double>(w.table->structure_bytes() + w.table->set_bytes()) / n;
+  state.counters["B/prefix"] = static_cast<double>(t.structure_bytes()) / n;
+  state.counters["B/prefix+sets"] = static_cast<double>(t.structure_bytes() + t.set_bytes()) / n;
   state.counters["hit_rate"] = w.hit_rate;
+}
+
+template <typename Table>
+const Table& table_of(const Workload& w) {
+  if constexpr (std::is_same_v<Table, PrefixTable>) {
+    return *w.table;
+  } else {
+    return *w.old;
+  }
 }
 
 constexpr size_t kBatch = 4096;  // a flow batch
 
+template <typename Table>
 void lookup_batch(benchmark::State& state, Workload& w) {
-  if (!w.ok) return state.SkipWithError("table disagrees with the binary trie");
+  if (!w.ok) return state.SkipWithError("table disagrees with the binary trie or the old table");
+  const Table& t = table_of<Table>(w);
   std::vector<PrefixTable::SetIndex> out(kBatch);
   size_t pos = 0;
   for (auto _ : state) {
-    w.table->lookup_batch(&w.addrs[pos], kBatch, out.data());
+    t.lookup_batch(&w.addrs[pos], kBatch, out.data());
     benchmark::DoNotOptimize(out.data());
     pos = (pos + kBatch) & (w.addrs.size() - 1);
   }
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kBatch));
-  memory_counters(state, w);
+  memory_counters(state, w, t);
 }
 
+template <typename Table>
 void lookup_scalar(benchmark::State& state, Workload& w) {
-  if (!w.ok) return state.SkipWithError("table disagrees with the binary trie");
+  if (!w.ok) return state.SkipWithError("table disagrees with the binary trie or the old table");
+  const Table& t = table_of<Table>(w);
   size_t pos = 0;
   for (auto _ : state) {
     uint32_t acc = 0;
-    for (size_t i = 0; i < kBatch; ++i) acc += w.table->lookup_set(w.addrs[pos + i]);
+    for (size_t i = 0; i < kBatch; ++i) acc += t.lookup_set(w.addrs[pos + i]);
     benchmark::DoNotOptimize(acc);
     pos = (pos + kBatch) & (w.addrs.size() - 1);
   }
@@ -214,10 +236,11 @@ void lookup_trie(benchmark::State& state, Workload& w) {
       static_cast<double>(w.trie->bytes()) / static_cast<double>(w.pairs.size());
 }
 
+template <typename Table>
 void build_time(benchmark::State& state, Workload& w) {
-  for (auto _ : state) benchmark::DoNotOptimize(build(w.pairs));
+  for (auto _ : state) benchmark::DoNotOptimize(build<Table>(w.pairs));
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * w.pairs.size()));
-  memory_counters(state, w);
+  memory_counters(state, w, table_of<Table>(w));
 }
 
 // @ip-location-db/asn: "first,last,asn,name" with numeric IPv4 bounds (asn-ipv4-num.csv) or
@@ -293,9 +316,21 @@ void register_table(const std::string& name, std::vector<Pair> (*make)()) {
       fn(s, workload(name, make));
     });
   };
-  reg("BM_PrefixTableBatch/", lookup_batch);
-  reg("BM_PrefixTableScalar/", lookup_scalar);
+  reg("BM_PrefixTableBatch/", lookup_batch<PrefixTable>);
+  reg("BM_OldTableBatch/", lookup_batch<LegacyPrefixTable>);
+  reg("BM_PrefixTableScalar/", lookup_scalar<PrefixTable>);
+  reg("BM_OldTableScalar/", lookup_scalar<LegacyPrefixTable>);
   reg("BM_BinaryTrie/", lookup_trie);
+}
+
+void register_build(const std::string& name, std::vector<Pair> (*make)()) {
+  auto reg = [&](const char* what, void (*fn)(benchmark::State&, Workload&)) {
+    benchmark::RegisterBenchmark((what + name).c_str(), [name, make, fn](benchmark::State& s) {
+      fn(s, workload(name, make));
+    })->Unit(benchmark::kMillisecond);
+  };
+  reg("BM_PrefixTableBuild/", build_time<PrefixTable>);
+  reg("BM_OldTableBuild/", build_time<LegacyPrefixTable>);
 }
 
 }  // namespace
@@ -307,14 +342,10 @@ int main(int argc, char** argv) {
   register_table("v4_random_100k", random_v4_n<100000>);
   register_table("v4_random_1M", random_v4_n<1000000>);
   register_table("v6_random_100k", random_v6_100k);
-  benchmark::RegisterBenchmark("BM_PrefixTableBuild/v4_random_1M", [](benchmark::State& s) {
-    build_time(s, workload("v4_random_1M", random_v4_n<1000000>));
-  })->Unit(benchmark::kMillisecond);
+  register_build("v4_random_1M", random_v4_n<1000000>);
   if (std::getenv("ORBWATCH_ASN_V4_CSV")) {
     register_table("v4_asn", asn_v4);
-    benchmark::RegisterBenchmark("BM_PrefixTableBuild/v4_asn", [](benchmark::State& s) {
-      build_time(s, workload("v4_asn", asn_v4));
-    })->Unit(benchmark::kMillisecond);
+    register_build("v4_asn", asn_v4);
   }
   if (std::getenv("ORBWATCH_ASN_V6_CSV")) register_table("v6_asn", asn_v6);
   benchmark::Initialize(&argc, argv);

@@ -1,6 +1,7 @@
 #include "intel/prefix_table.h"
 
 #include <algorithm>
+#include <stdexcept>
 #include <utility>
 
 namespace orbwatch::intel {
@@ -45,6 +46,7 @@ class SetInterner {
     return index;
   }
 
+  size_t size() const { return offsets_.size() - 1; }
   std::span<const uint32_t> get(uint32_t s) const {
     return {ids_.data() + offsets_[s], ids_.data() + offsets_[s + 1]};
   }
@@ -155,20 +157,268 @@ std::vector<Range<K>> partition(std::vector<Item<K>>& items, SetInterner& sets) 
   return out;
 }
 
-// Direct table over the top bits of each range start: ranges starting in slot c are
-// [index[c], index[c+1]).
-template <typename K, unsigned kWidth, unsigned kBits>
-std::vector<uint32_t> direct_index(const std::vector<Range<K>>& ranges) {
-  std::vector<uint32_t> index((size_t{1} << kBits) + 1);
-  size_t r = 0;
-  for (size_t c = 0; c < index.size(); ++c) {
-    while (r < ranges.size() && static_cast<size_t>(ranges[r].start >> (kWidth - kBits)) < c) ++r;
-    index[c] = static_cast<uint32_t>(r);
-  }
-  return index;
+// Addresses per lookup_batch() pass: their pipeline state stays on the stack (16 KiB).
+constexpr size_t kPass = 1024;
+
+uint64_t hi64(const IpAddr& a) {
+  uint64_t v;
+  std::memcpy(&v, a.b.data(), 8);
+  return __builtin_bswap64(v);
+}
+uint64_t lo64(const IpAddr& a) {
+  uint64_t v;
+  std::memcpy(&v, a.b.data() + 8, 8);
+  return __builtin_bswap64(v);
 }
 
 }  // namespace
+
+// Lays out the IPv4 partition: the direct table and the lines (see the header).
+struct PrefixTable::Layout4 {
+  struct Start {
+    uint32_t off;  // in the /16
+    SetIndex set;
+  };
+
+  PrefixTable& t;
+  unsigned cap;  // starts in a leaf line
+
+  uint32_t append() {
+    t.lines4_.emplace_back();
+    return static_cast<uint32_t>(t.lines4_.size() - 1);
+  }
+
+  // n starts (1 <= n <= cap); the places after them repeat the last.
+  void leaf(uint32_t line, const Start* s, size_t n) {
+    Line& l = t.lines4_[line];
+    std::memset(l.b, 0, sizeof l.b);
+    for (size_t j = 0; j < cap; ++j) {
+      const Start& e = s[std::min(j, n - 1)];
+      auto key = static_cast<uint16_t>(e.off ^ kKeyFlip);
+      std::memcpy(l.b + 2 * j, &key, 2);
+      if (t.wide_) {
+        std::memcpy(l.b + kWideValues + 4 * j, &e.set, 4);
+      } else {
+        std::memcpy(l.b + kNarrowValues + 3 * j, &e.set, 3);
+      }
+    }
+    l.b[kKindByte] = kLeaf;
+    l.b[kCountByte] = static_cast<uint8_t>(n);
+  }
+
+  struct Child {
+    uint32_t line;
+    uint32_t first;  // first offset it covers
+  };
+  void inner(uint32_t line, const Child* c, size_t n) {
+    Line& l = t.lines4_[line];
+    std::memset(l.b, 0, sizeof l.b);
+    for (size_t i = 1; i < n; ++i) {
+      auto key = static_cast<uint16_t>(c[i].first ^ kKeyFlip);
+      std::memcpy(l.b + 2 * (i - 1), &key, 2);
+    }
+    std::memcpy(l.b + kInnerChild, &c[0].line, 4);
+    l.b[kKindByte] = kInner;
+    l.b[kCountByte] = static_cast<uint8_t>(n - 1);
+    ++t.inner_lines4_;
+  }
+
+  // More starts than a leaf holds: a B+ tree of lines with its root in `root`. Chunks are cut
+  // evenly, so every line is at least half full.
+  void tree(uint32_t root, const std::vector<Start>& s) {
+    std::vector<Child> level;
+    size_t m = (s.size() + cap - 1) / cap;
+    for (size_t i = 0; i < m; ++i) {
+      size_t b = s.size() * i / m;
+      size_t e = s.size() * (i + 1) / m;
+      uint32_t line = append();
+      leaf(line, s.data() + b, e - b);
+      level.push_back({line, s[b].off});
+    }
+    while (level.size() > kInnerCap + 1) {
+      std::vector<Child> up;
+      size_t parents = (level.size() + kInnerCap) / (kInnerCap + 1);
+      for (size_t i = 0; i < parents; ++i) {
+        size_t b = level.size() * i / parents;
+        size_t e = level.size() * (i + 1) / parents;
+        uint32_t line = append();
+        inner(line, level.data() + b, e - b);
+        up.push_back({line, level[b].first});
+      }
+      level = std::move(up);
+    }
+    inner(root, level.data(), level.size());
+  }
+
+  // One /16: starts[0].off == 0.
+  void slot(uint32_t c, const std::vector<Start>& s) {
+    if (s.size() == 1) {
+      t.dir4_[c] = {s[0].set, kOneRange};
+      return;
+    }
+    struct Run {
+      size_t begin;  // starts [begin, end) of s
+      size_t end;
+      uint32_t first;  // first offset of the line
+    };
+    std::vector<Run> runs;
+    uint32_t map = 0;
+    auto bucket_end = [&s](size_t from, unsigned bucket) {
+      while (from < s.size() && s[from].off >> kBucketShift <= bucket) ++from;
+      return from;
+    };
+    size_t e = 0;
+    for (unsigned j = 0; j < kBuckets;) {
+      uint32_t first = j << kBucketShift;
+      bool carried = e == s.size() || s[e].off != first;  // e > 0 then, as s[0].off == 0
+      size_t end = bucket_end(e, j);
+      size_t count = carried + (end - e);
+      unsigned next = j + 1;
+      while (count <= cap && next < kBuckets) {
+        size_t more = bucket_end(end, next);
+        if (count + (more - end) > cap) break;
+        count += more - end;
+        end = more;
+        ++next;
+      }
+      for (unsigned b = j; b < next; ++b) map |= static_cast<uint32_t>(runs.size()) << (4 * b);
+      runs.push_back({e, end, first});
+      j = next;
+      e = end;
+    }
+    auto base = static_cast<uint32_t>(t.lines4_.size());
+    t.lines4_.resize(t.lines4_.size() + runs.size());
+    t.dir4_[c] = {base, map};
+    std::vector<Start> line;
+    for (size_t r = 0; r < runs.size(); ++r) {
+      const Run& run = runs[r];
+      line.clear();
+      if (run.begin == run.end || s[run.begin].off != run.first) {
+        line.push_back({run.first, s[run.begin - 1].set});
+      }
+      line.insert(line.end(), s.begin() + static_cast<ptrdiff_t>(run.begin),
+                  s.begin() + static_cast<ptrdiff_t>(run.end));
+      if (line.size() <= cap) {
+        leaf(base + static_cast<uint32_t>(r), line.data(), line.size());
+      } else {
+        tree(base + static_cast<uint32_t>(r), line);
+      }
+    }
+  }
+
+  template <typename R>
+  void run(const std::vector<R>& ranges) {
+    t.dir4_.assign(size_t{1} << 16, {});
+    t.lines4_.clear();
+    t.lines4_.reserve(ranges.size() / (cap - 2) + 16);
+    append();
+    const Start zero{0, kEmptySet};
+    leaf(0, &zero, 1);
+    std::vector<Start> s;
+    SetIndex carried = kEmptySet;
+    size_t r = 0;
+    for (uint32_t c = 0; c < (1u << 16); ++c) {
+      s.clear();
+      if (r == ranges.size() || ranges[r].start != c << 16) s.push_back({0, carried});
+      for (; r < ranges.size() && ranges[r].start >> 16 == c; ++r) {
+        s.push_back({ranges[r].start & 0xFFFF, ranges[r].set});
+      }
+      slot(c, s);
+      carried = s.back().set;
+    }
+    t.lines4_.shrink_to_fit();
+  }
+};
+
+// Lays out the IPv6 partition: /64 runs and split /64s, and the B+ tree over them.
+struct PrefixTable::Layout6 {
+  PrefixTable& t;
+  std::vector<uint64_t> keys;
+  std::vector<SetIndex> values;
+
+  void entry(uint64_t key, SetIndex value) {
+    if (!values.empty() && values.back() == value) return;  // (split values are all distinct)
+    keys.push_back(key);
+    values.push_back(value);
+  }
+
+  template <typename R>
+  void entries(const std::vector<R>& r) {
+    t.v6_lo_offsets_.assign(1, 0);
+    t.v6_lo_keys_.clear();
+    t.v6_lo_sets_.clear();
+    SetIndex before = kEmptySet;  // the set just below the current /64
+    for (size_t i = 0; i < r.size();) {
+      auto hi = static_cast<uint64_t>(r[i].start >> 64);
+      size_t j = i;
+      while (j < r.size() && static_cast<uint64_t>(r[j].start >> 64) == hi) ++j;
+      auto lo = static_cast<uint64_t>(r[i].start);
+      if (j - i == 1 && lo == 0) {
+        entry(hi, r[i].set);
+      } else {
+        auto split = static_cast<SetIndex>(t.v6_lo_offsets_.size() - 1);
+        if (split >= kSplit) throw std::length_error("prefix table: too many split IPv6 /64s");
+        if (lo != 0) {
+          t.v6_lo_keys_.push_back(0);
+          t.v6_lo_sets_.push_back(before);
+        }
+        for (size_t k = i; k < j; ++k) {
+          t.v6_lo_keys_.push_back(static_cast<uint64_t>(r[k].start));
+          t.v6_lo_sets_.push_back(r[k].set);
+        }
+        t.v6_lo_offsets_.push_back(static_cast<uint32_t>(t.v6_lo_keys_.size()));
+        entry(hi, kSplit | split);
+        // The next /64 continues with the block's last set unless a range starts there.
+        if (hi != ~uint64_t{0} &&
+            (j == r.size() || static_cast<uint64_t>(r[j].start >> 64) != hi + 1)) {
+          entry(hi + 1, r[j - 1].set);
+        }
+      }
+      before = r[j - 1].set;
+      i = j;
+    }
+  }
+
+  void tree() {
+    const size_t n = keys.size();
+    // Levels bottom-up: the leaves, then inner levels until one node remains.
+    std::vector<std::vector<Node6>> levels;
+    std::vector<uint32_t> last;
+    std::vector<uint64_t> firsts;
+    {
+      std::vector<Node6> leaves((n + kLeaf6 - 1) / kLeaf6);
+      for (size_t i = 0; i < leaves.size() * kLeaf6; ++i) {
+        Node6& node = leaves[i / kLeaf6];
+        bool real = i < n;
+        node.k[i % kLeaf6] = real ? keys[i] : ~uint64_t{0};
+        // Past the last key an address keeps the last set.
+        SetIndex v = values[real ? i : n - 1];
+        std::memcpy(reinterpret_cast<uint8_t*>(node.k) + 40 + 4 * (i % kLeaf6), &v, 4);
+        if (i % kLeaf6 == 0) firsts.push_back(keys[i]);
+      }
+      last.push_back(static_cast<uint32_t>(n - 1));
+      levels.push_back(std::move(leaves));
+    }
+    while (firsts.size() > 1) {
+      std::vector<Node6> up((firsts.size() + kInner6 - 1) / kInner6);
+      std::vector<uint64_t> up_firsts;
+      for (size_t i = 0; i < up.size() * kInner6; ++i) {
+        up[i / kInner6].k[i % kInner6] = i < firsts.size() ? firsts[i] : ~uint64_t{0};
+        if (i % kInner6 == 0) up_firsts.push_back(firsts[i]);
+      }
+      last.push_back(static_cast<uint32_t>(firsts.size() - 1));
+      levels.push_back(std::move(up));
+      firsts = std::move(up_firsts);
+    }
+    t.v6_nodes_.clear();
+    t.v6_levels_.clear();
+    for (size_t l = levels.size(); l-- > 0;) {
+      t.v6_levels_.push_back({static_cast<uint32_t>(t.v6_nodes_.size()), last[l]});
+      t.v6_nodes_.insert(t.v6_nodes_.end(), levels[l].begin(), levels[l].end());
+    }
+    t.v6_entries_ = n;
+  }
+};
 
 void PrefixTable::Builder::add(const Prefix& prefix, uint32_t indicator_id) {
   entries_.push_back({Prefix::make(prefix.addr, prefix.len), indicator_id});
@@ -204,20 +454,14 @@ std::shared_ptr<const PrefixTable> PrefixTable::Builder::build() const {
     return n;
   };
   t->prefix_count_ = distinct(v4) + distinct(v6);
-  t->v4_index_ = direct_index<uint32_t, 32, kDirectBits>(r4);
-  t->v4_keys_.reserve(r4.size());
-  t->v4_values_.reserve(r4.size());
-  for (const auto& r : r4) {
-    t->v4_keys_.push_back(static_cast<uint16_t>(r.start));
-    t->v4_values_.push_back(r.set);
-  }
-  t->v6_index_ = direct_index<U128, 128, kDirectBits>(r6);
-  t->v6_keys_.reserve(r6.size());
-  t->v6_values_.reserve(r6.size());
-  for (const auto& r : r6) {
-    t->v6_keys_.push_back(r.start);
-    t->v6_values_.push_back(r.set);
-  }
+  t->range_count_v4_ = r4.size();
+  t->range_count_v6_ = r6.size();
+  if (sets.size() > kSplit) throw std::length_error("prefix table: more than 2^31 id sets");
+  t->wide_ = force_wide_ || sets.size() > (size_t{1} << 24);
+  Layout4{*t, t->wide_ ? kWideCap : kNarrowCap}.run(r4);
+  Layout6 l6{*t, {}, {}};
+  l6.entries(r6);
+  l6.tree();
   t->set_offsets_ = sets.take_offsets();
   t->set_ids_ = sets.take_ids();
   t->set_offsets_.shrink_to_fit();
@@ -225,68 +469,148 @@ std::shared_ptr<const PrefixTable> PrefixTable::Builder::build() const {
   return t;
 }
 
+PrefixTable::SetIndex PrefixTable::lookup_lo6(SetIndex split, uint64_t lo) const {
+  split &= ~kSplit;
+  const uint64_t* keys = v6_lo_keys_.data() + v6_lo_offsets_[split];
+  uint32_t n = v6_lo_offsets_[split + 1] - v6_lo_offsets_[split];
+  // Branch-free binary search for the last key <= lo (keys[0] == 0).
+  const uint64_t* at = keys;
+  while (n > 1) {
+    uint32_t half = n / 2;
+    at = at[half] <= lo ? at + half : at;
+    n -= half;
+  }
+  return v6_lo_sets_[static_cast<size_t>(at - v6_lo_keys_.data())];
+}
+
 PrefixTable::SetIndex PrefixTable::lookup_v6(const IpAddr& a) const {
-  U128 k = to_u128(a);
-  auto c = static_cast<uint32_t>(k >> (128 - kDirectBits));
-  uint32_t base = v6_index_[c];
-  uint32_t n = v6_index_[c + 1] - base;
-  return v6_values_[base + count_le(&v6_keys_[base], n, k) - 1];
+  const uint64_t hi = hi64(a);
+  uint32_t node = 0;
+  const size_t inner_levels = v6_levels_.size() - 1;
+  for (size_t l = 0; l < inner_levels; ++l) {
+    const Node6& n = v6_nodes_[v6_levels_[l].first + node];
+    node = std::min(node * kInner6 + count_le6(n.k, kInner6, hi) - 1, v6_levels_[l].last);
+  }
+  const Node6& leaf = v6_nodes_[v6_levels_[inner_levels].first + node];
+  SetIndex v = leaf6_value(leaf, count_le6(leaf.k, kLeaf6, hi) - 1);
+  return v & kSplit ? lookup_lo6(v, lo64(a)) : v;
 }
 
 PrefixTable::SetIndex PrefixTable::lookup_set(const IpAddr& a) const {
   return a.is_v4() ? lookup_v4(a.v4_value()) : lookup_v6(a);
 }
 
-void PrefixTable::lookup_batch(const IpAddr* addrs, size_t n, SetIndex* out) const {
-  // Passes over groups of kGroup addresses, each pass prefetching what the next one reads, so
-  // the cache misses of a group overlap instead of queueing one after another.
-  constexpr size_t kGroup = 32;
-  constexpr uint32_t kV6 = ~uint32_t{0};
-  uint32_t key[kGroup];
-  uint32_t base[kGroup];
-  uint32_t count[kGroup];
-  for (size_t start = 0; start < n; start += kGroup) {
-    size_t g = std::min(kGroup, n - start);
-    const IpAddr* a = addrs + start;
-    SetIndex* o = out + start;
-    for (size_t j = 0; j < g; ++j) {
-      if (a[j].is_v4()) {
-        key[j] = a[j].v4_value();
-        __builtin_prefetch(&v4_index_[key[j] >> 16]);
-        count[j] = 0;
-      } else {
-        o[j] = lookup_v6(a[j]);
-        count[j] = kV6;
+template <bool kWide>
+size_t PrefixTable::batch_v4(const IpAddr* addrs, size_t n, SetIndex* out, uint32_t* v6) const {
+  // Three stages, each some addresses behind the one before: read the address and prefetch its
+  // direct slot; read the slot and prefetch the line; search the line. An IPv6 address is
+  // looked up as 0.0.0.0 here (its position is noted for batch_v6, which overwrites it); line 0
+  // stands in for slots that hold their set.
+  constexpr size_t kSlotAhead = 16;
+  constexpr size_t kLineAhead = 32;
+  constexpr size_t kLag = kSlotAhead + kLineAhead;
+  uint32_t key[kPass];
+  uint32_t line[kPass];
+  SetIndex direct[kPass];
+  size_t n6 = 0;
+  const Dir4* dir = dir4_.data();
+  const Line* lines = lines4_.data();
+  auto address = [&](size_t i) {
+    uint64_t w[2];
+    std::memcpy(w, addrs[i].b.data(), 16);
+    const bool v4 = w[0] == 0 && static_cast<uint32_t>(w[1]) == 0xFFFF0000u;  // ::ffff:0:0/96
+    key[i] = v4 ? __builtin_bswap32(static_cast<uint32_t>(w[1] >> 32)) : 0;
+    v6[n6] = static_cast<uint32_t>(i);
+    n6 += !v4;
+    __builtin_prefetch(dir + (key[i] >> 16));
+  };
+  auto slot = [&](size_t i) {
+    const Dir4 d = dir[key[i] >> 16];
+    const uint32_t l = d.base + bucket_line(d.map, key[i]);
+    line[i] = d.map == kOneRange ? 0 : l;
+    direct[i] = d.base;
+    __builtin_prefetch(lines + line[i]);
+  };
+  auto search = [&](size_t i) {
+    const Line* l = lines + line[i];
+    if (l->b[kKindByte] != kLeaf) [[unlikely]] {
+      l = descend4(l, key[i]);
+    }
+    const SetIndex v = leaf_value<kWide>(*l, key[i]);
+    out[i] = line[i] != 0 ? v : direct[i];
+  };
+  size_t i = 0;
+  if (n > kLag) {  // prologue, steady state, epilogue
+    for (; i < kSlotAhead; ++i) address(i);
+    for (; i < kLag; ++i) {
+      address(i);
+      slot(i - kSlotAhead);
+    }
+    for (; i < n; ++i) {
+      address(i);
+      slot(i - kSlotAhead);
+      search(i - kLag);
+    }
+    for (; i < n + kSlotAhead; ++i) {
+      slot(i - kSlotAhead);
+      search(i - kLag);
+    }
+    for (; i < n + kLag; ++i) search(i - kLag);
+  } else {
+    for (; i < n; ++i) address(i);
+    for (i = 0; i < n; ++i) slot(i);
+    for (i = 0; i < n; ++i) search(i);
+  }
+  return n6;
+}
+
+void PrefixTable::batch_v6(const IpAddr* addrs, const uint32_t* pos, size_t n,
+                           SetIndex* out) const {
+  // Groups of addresses walk the tree level by level; each step prefetches the next level's
+  // node of every address in the group, so their misses overlap.
+  constexpr size_t kGroup = 16;
+  const size_t inner_levels = v6_levels_.size() - 1;
+  uint64_t hi[kGroup];
+  uint32_t node[kGroup];
+  for (size_t g = 0; g < n; g += kGroup) {
+    const size_t m = std::min(kGroup, n - g);
+    for (size_t k = 0; k < m; ++k) {
+      hi[k] = hi64(addrs[pos[g + k]]);
+      node[k] = 0;
+    }
+    for (size_t l = 0; l < inner_levels; ++l) {
+      const Node6* level = v6_nodes_.data() + v6_levels_[l].first;
+      const Node6* below = v6_nodes_.data() + v6_levels_[l + 1].first;
+      for (size_t k = 0; k < m; ++k) {
+        const unsigned c = count_le6(level[node[k]].k, kInner6, hi[k]);
+        node[k] = std::min(node[k] * kInner6 + c - 1, v6_levels_[l].last);
+        __builtin_prefetch(below + node[k]);
       }
     }
-    for (size_t j = 0; j < g; ++j) {
-      if (count[j] == kV6) continue;
-      uint32_t c = key[j] >> 16;
-      base[j] = v4_index_[c];
-      count[j] = v4_index_[c + 1] - base[j];
-      // The keys and the set indices of a typical /16 span a line or two each: fetch both
-      // ends of both now, so the search and the final read find them in cache.
-      uint32_t first = base[j] - (count[j] == 0);
-      uint32_t last = base[j] + count[j] - (count[j] != 0);
-      __builtin_prefetch(&v4_keys_[first]);
-      __builtin_prefetch(&v4_keys_[last]);
-      __builtin_prefetch(&v4_values_[first]);
-      __builtin_prefetch(&v4_values_[last]);
-    }
-    for (size_t j = 0; j < g; ++j) {
-      if (count[j] == kV6) continue;
-      base[j] += count_le(&v4_keys_[base[j]], count[j], static_cast<uint16_t>(key[j])) - 1;
-    }
-    for (size_t j = 0; j < g; ++j) {
-      if (count[j] != kV6) o[j] = v4_values_[base[j]];
+    const Node6* leaves = v6_nodes_.data() + v6_levels_[inner_levels].first;
+    for (size_t k = 0; k < m; ++k) {
+      const Node6& leaf = leaves[node[k]];
+      const SetIndex v = leaf6_value(leaf, count_le6(leaf.k, kLeaf6, hi[k]) - 1);
+      out[pos[g + k]] = v & kSplit ? lookup_lo6(v, lo64(addrs[pos[g + k]])) : v;
     }
   }
 }
 
+void PrefixTable::lookup_batch(const IpAddr* addrs, size_t n, SetIndex* out) const {
+  uint32_t v6[kPass];
+  for (size_t start = 0; start < n; start += kPass) {
+    const size_t g = std::min(kPass, n - start);
+    const size_t n6 = wide_ ? batch_v4<true>(addrs + start, g, out + start, v6)
+                            : batch_v4<false>(addrs + start, g, out + start, v6);
+    if (n6 != 0) batch_v6(addrs + start, v6, n6, out + start);
+  }
+}
+
 size_t PrefixTable::structure_bytes() const {
-  return v4_index_.size() * sizeof(uint32_t) + v4_keys_.size() * sizeof(uint16_t) +
-         v4_values_.size() * sizeof(SetIndex) + v6_index_.size() * sizeof(uint32_t) +
-         v6_keys_.size() * sizeof(U128) + v6_values_.size() * sizeof(SetIndex);
+  return dir4_.size() * sizeof(Dir4) + lines4_.size() * sizeof(Line) +
+         v6_nodes_.size() * sizeof(Node6) + v6_levels_.size() * sizeof(Level6) +
+         v6_lo_offsets_.size() * sizeof(uint32_t) + v6_lo_keys_.size() * sizeof(uint64_t) +
+         v6_lo_sets_.size() * sizeof(SetIndex);
 }
 
 size_t PrefixTable::set_bytes() const {

@@ -40,9 +40,10 @@ std::vector<uint32_t> got(const PrefixTable& t, const IpAddr& a) {
   return {s.begin(), s.end()};
 }
 
-std::shared_ptr<const PrefixTable> build(const std::vector<Pair>& pairs) {
+std::shared_ptr<const PrefixTable> build(const std::vector<Pair>& pairs, bool wide = false) {
   PrefixTable::Builder b;
   for (const Pair& p : pairs) b.add(p.prefix, p.id);
+  if (wide) b.force_wide_values_for_test();
   return b.build();
 }
 
@@ -146,20 +147,32 @@ std::vector<IpAddr> probes(std::mt19937_64& rng, const std::vector<Pair>& pairs,
   return out;
 }
 
+// Every probe: the table's set equals the brute-force answer, through lookup(), lookup_set(),
+// lookup_v4() (IPv4) and lookup_batch() alike, in both line layouts.
+void check_pairs(const std::vector<Pair>& pairs, const std::vector<IpAddr>& addrs, uint64_t seed) {
+  for (bool wide : {false, true}) {
+    auto table = build(pairs, wide);
+    ASSERT_EQ(table->wide_values(), wide);
+    std::vector<PrefixTable::SetIndex> batch(addrs.size());
+    table->lookup_batch(addrs.data(), addrs.size(), batch.data());
+    for (size_t i = 0; i < addrs.size(); ++i) {
+      const IpAddr& a = addrs[i];
+      auto want = reference(pairs, a);
+      ASSERT_EQ(got(*table, a), want)
+          << "seed " << seed << " wide " << wide << " " << a.to_string();
+      ASSERT_EQ(batch[i], table->lookup_set(a)) << "seed " << seed << " " << a.to_string();
+      if (a.is_v4()) {
+        ASSERT_EQ(table->lookup_v4(a.v4_value()), batch[i]) << a.to_string();
+      }
+      ASSERT_EQ(want.empty(), batch[i] == PrefixTable::kEmptySet);
+    }
+  }
+}
+
 void check_against_reference(uint64_t seed, size_t n, bool v6, bool v4) {
   std::mt19937_64 rng(seed);
   auto pairs = random_table(rng, n, v6, v4);
-  auto table = build(pairs);
-  auto addrs = probes(rng, pairs, 2000);
-  std::vector<PrefixTable::SetIndex> batch(addrs.size());
-  table->lookup_batch(addrs.data(), addrs.size(), batch.data());
-  for (size_t i = 0; i < addrs.size(); ++i) {
-    const IpAddr& a = addrs[i];
-    auto want = reference(pairs, a);
-    ASSERT_EQ(got(*table, a), want) << "seed " << seed << " address " << a.to_string();
-    ASSERT_EQ(batch[i], table->lookup_set(a)) << "seed " << seed << " " << a.to_string();
-    ASSERT_EQ(want.empty(), batch[i] == PrefixTable::kEmptySet);
-  }
+  check_pairs(pairs, probes(rng, pairs, 2000), seed);
 }
 
 TEST(PrefixTable, EmptyTable) {
@@ -235,6 +248,95 @@ TEST(PrefixTable, BatchOfAnySize) {
     for (size_t i = 0; i < n; ++i) EXPECT_EQ(out[i], t->lookup_set(addrs[i]));
     EXPECT_EQ(out[n], 12345u);  // wrote nothing past n
   }
+}
+
+TEST(PrefixTable, BatchAcrossPasses) {
+  // lookup_batch() works in passes of 1,024 addresses with a pipeline several dozen deep: sizes
+  // around both, all IPv4, all IPv6 and mixed.
+  std::mt19937_64 rng(6);
+  auto pairs = random_table(rng, 3000, true, true);
+  auto t = build(pairs);
+  for (int mix : {0, 1, 2}) {
+    for (size_t n : {2u, 47u, 48u, 49u, 1023u, 1024u, 1025u, 2048u, 3001u}) {
+      std::vector<IpAddr> addrs;
+      for (size_t i = 0; i < n; ++i) {
+        bool v6 = mix == 1 || (mix == 2 && rng() % 4 == 0);
+        addrs.push_back(v6 ? random_v6(rng) : random_v4(rng));
+      }
+      std::vector<PrefixTable::SetIndex> out(n + 1, 12345);
+      t->lookup_batch(addrs.data(), n, out.data());
+      for (size_t i = 0; i < n; ++i) ASSERT_EQ(out[i], t->lookup_set(addrs[i])) << n << " " << i;
+      EXPECT_EQ(out[n], 12345u);
+    }
+  }
+}
+
+// Host routes packed tighter than a line holds: the bucket becomes a B+ tree of lines (two
+// inner levels here), and every boundary is probed.
+TEST(PrefixTable, DenseIpv4BucketsAgainstBruteForce) {
+  std::mt19937_64 rng(7);
+  std::vector<Pair> pairs;
+  pairs.push_back({*Prefix::parse("10.0.0.0/8"), 1});
+  for (uint32_t i = 0; i < 1500; ++i) {  // 10.1.0.0 to 10.1.35.39
+    uint32_t a = 0x0a010000 + static_cast<uint32_t>(rng() % 9000);
+    pairs.push_back({Prefix::make(IpAddr::v4(a), 128), 100 + i % 50});
+  }
+  for (uint32_t i = 0; i < 40; ++i) {  // short runs and nested prefixes in the same /16
+    uint32_t a = 0x0a010000 + static_cast<uint32_t>(rng() % 65536);
+    pairs.push_back({Prefix::make(IpAddr::v4(a), 96 + 20 + rng() % 12), 200 + i});
+  }
+  pairs.push_back({*Prefix::parse("10.1.255.255/32"), 2});
+  pairs.push_back({*Prefix::parse("255.255.255.255/32"), 3});
+  pairs.push_back({*Prefix::parse("0.0.0.0/32"), 4});
+  auto t = build(pairs);
+  EXPECT_GT(t->inner_line_count_v4(), 2u);
+  check_pairs(pairs, probes(rng, pairs, 500), 7);
+}
+
+// Dense random tables in a small space: many buckets overflow, some just fit.
+TEST(PrefixTable, DenseRandomIpv4AgainstBruteForce) {
+  for (uint64_t seed = 300; seed < 310; ++seed) {
+    std::mt19937_64 rng(seed);
+    std::vector<Pair> pairs;
+    uint32_t span = 1u << (10 + seed % 8);
+    for (size_t i = 0; i < 400; ++i) {
+      uint32_t a = 0xc0a80000 + static_cast<uint32_t>(rng() % span);
+      unsigned len = rng() % 4 == 0 ? 96 + 16 + rng() % 17 : 128;
+      pairs.push_back({Prefix::make(IpAddr::v4(a), len), static_cast<uint32_t>(rng() % 300)});
+    }
+    check_pairs(pairs, probes(rng, pairs, 200), seed);
+  }
+}
+
+// IPv6: /64s split by longer prefixes (many hosts in one /64), runs of /64s, the last /64 of
+// the space and an address above every key of the tree.
+TEST(PrefixTable, SplitIpv6AgainstBruteForce) {
+  std::mt19937_64 rng(8);
+  std::vector<Pair> pairs;
+  auto v6 = [](const char* text, unsigned len) { return Prefix::make(*IpAddr::parse(text), len); };
+  pairs.push_back({v6("2001:db8::", 32), 1});
+  pairs.push_back({v6("2001:db8:0:1::", 64), 2});
+  pairs.push_back({v6("2001:db8:0:2::", 63), 3});  // a run of two /64s
+  pairs.push_back({v6("ffff:ffff:ffff:ffff::", 64), 4});
+  pairs.push_back({v6("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 128), 5});
+  pairs.push_back({v6("ffff:ffff:ffff:fffe:8000::", 65), 6});
+  pairs.push_back({v6("::", 128), 7});
+  for (uint32_t i = 0; i < 300; ++i) {  // hosts and short runs inside 2001:db8:0:1::/64
+    IpAddr a = *IpAddr::parse("2001:db8:0:1::");
+    for (int b = 12 + static_cast<int>(rng() % 2) * 2; b < 16; ++b) {
+      a.b[b] = static_cast<uint8_t>(rng());
+    }
+    pairs.push_back({Prefix::make(a, 112 + rng() % 17), 10 + i % 20});
+  }
+  for (uint32_t i = 0; i < 200; ++i) {  // scattered /48-/128 under 2001:db8::/32
+    IpAddr a = *IpAddr::parse("2001:db8::");
+    for (int b = 4; b < 16; ++b) a.b[b] = rng() % 3 == 0 ? static_cast<uint8_t>(rng()) : 0;
+    static constexpr unsigned kLens[] = {48, 56, 64, 64, 80, 127, 128};
+    pairs.push_back({Prefix::make(a, kLens[rng() % std::size(kLens)]), 40 + i});
+  }
+  auto t = build(pairs);
+  EXPECT_GT(t->split_count_v6(), 10u);
+  check_pairs(pairs, probes(rng, pairs, 500), 8);
 }
 
 // Readers look up in a loop while a writer builds and swaps tables. Generation g maps
