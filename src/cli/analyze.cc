@@ -54,6 +54,7 @@ struct AnalyzeOptions {
   std::string file_exporter = "0.0.0.0";
   std::vector<std::string> feeds;
   std::string alerts_out;
+  std::string config;
   std::vector<std::string> internal;
   std::vector<std::string> params;
   size_t top = 5;
@@ -274,7 +275,7 @@ int run_analyze(const AnalyzeOptions& o) {
   detect::EngineOptions engine_opts;
   if (!load_feed_files(o.feeds, wall_clock_ms(), feeds, feed_warnings, error) ||
       !make_detectors(o.params, detectors, error) ||
-      !parse_internal(o.internal, engine_opts.internal, error)) {
+      !load_network_model(o.config, o.internal, engine_opts.model, error)) {
     fmt::print(stderr, "orbwatch analyze: {}\n", error);
     return 2;
   }
@@ -388,8 +389,12 @@ void add_analyze_command(CLI::App& app, int& exit_code) {
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
       ->allow_extra_args(false);
+  cmd->add_option("--config", o->config,
+                  "orbwatch config FILE: the network model (internal prefixes, zones, assets, "
+                  "allow-lists, segmentation; docs/configuration.md)");
   cmd->add_option("--internal", o->internal,
-                  "internal prefixes (comma-separated; default RFC 1918, CGNAT, ULA, link-local)")
+                  "internal prefixes (comma-separated; replaces the config's; default RFC 1918, "
+                  "CGNAT, ULA, link-local)")
       ->delimiter(',');
   cmd->add_option("--param", o->params,
                   "detector parameter detector.name=value, e.g. intel.window=2h (repeatable; "

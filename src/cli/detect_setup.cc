@@ -7,7 +7,6 @@
 
 #include <fmt/core.h>
 
-#include "detect/enricher.h"
 #include "detect/registry.h"
 #include "intel/feed_parser.h"
 
@@ -90,21 +89,30 @@ bool make_detectors(const std::vector<std::string>& settings,
   return true;
 }
 
-bool parse_internal(const std::vector<std::string>& cidrs, std::vector<Prefix>& out,
-                    std::string& error) {
-  if (cidrs.empty()) {
-    out = detect::default_internal_prefixes();
-    return true;
-  }
-  out.clear();
-  for (const auto& c : cidrs) {
-    auto p = Prefix::parse(c);
-    if (!p) {
-      error = fmt::format("--internal '{}': expected a CIDR such as 10.0.0.0/8", c);
+bool load_network_model(const std::string& config_path, const std::vector<std::string>& internal,
+                        std::shared_ptr<const netmodel::ModelIndex>& out, std::string& error) {
+  netmodel::Model model;
+  if (!config_path.empty()) {
+    std::vector<std::string> errors;
+    auto m = netmodel::load_model(config_path, errors);
+    if (!m) {
+      for (const auto& e : errors) error += (error.empty() ? "" : "\n") + e;
       return false;
     }
-    out.push_back(*p);
+    model = std::move(*m);
   }
+  if (!internal.empty()) {
+    model.internal.clear();
+    for (const auto& c : internal) {
+      auto p = Prefix::parse(c);
+      if (!p) {
+        error = fmt::format("--internal '{}': expected a CIDR such as 10.0.0.0/8", c);
+        return false;
+      }
+      model.internal.push_back(Prefix::make(p->addr, p->len));
+    }
+  }
+  out = netmodel::ModelIndex::build(std::move(model));
   return true;
 }
 

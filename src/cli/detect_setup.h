@@ -1,6 +1,6 @@
 // Command-line wiring of the detect stage shared by the offline commands: threat feeds given as
-// files (--feed), detector parameters (--param detector.name=value), internal prefixes
-// (--internal). Errors come back as one line naming the option and the value.
+// files (--feed), detector parameters (--param detector.name=value), the network model
+// (--config, --internal). Errors name the option (or the config file's line) and the value.
 #pragma once
 
 #include <memory>
@@ -9,6 +9,7 @@
 
 #include "detect/detector.h"
 #include "intel/intel_set.h"
+#include "netmodel/model_index.h"
 
 namespace orbwatch::cli {
 
@@ -23,8 +24,9 @@ bool load_feed_files(const std::vector<std::string>& paths, int64_t now_ms,
 bool make_detectors(const std::vector<std::string>& settings,
                     std::vector<std::unique_ptr<detect::Detector>>& out, std::string& error);
 
-// CIDRs as given, or the defaults when none are.
-bool parse_internal(const std::vector<std::string>& cidrs, std::vector<Prefix>& out,
-                    std::string& error);
+// The network model of `config_path` (none when empty), with its internal prefixes replaced by
+// `internal` when that is given. False with `error` holding one line per problem.
+bool load_network_model(const std::string& config_path, const std::vector<std::string>& internal,
+                        std::shared_ptr<const netmodel::ModelIndex>& out, std::string& error);
 
 }  // namespace orbwatch::cli

@@ -16,6 +16,7 @@
 #include "core/alert.h"
 #include "core/flow_batch.h"
 #include "intel/intel_set.h"
+#include "netmodel/model_index.h"
 
 namespace orbwatch::detect {
 
@@ -35,6 +36,9 @@ struct EnrichedFlow {
   std::string_view server_name;          // TLS SNI, HTTP Host or DNS query; empty if none
   std::span<const DnsAnswer> dns;        // DNS answers this flow carried
   Initiator initiator = Initiator::kUnknown;
+  const netmodel::ModelIndex& model;  // the network model the places below refer to
+  const netmodel::Place& src_place;   // zone, asset, lists, internal of rec.src
+  const netmodel::Place& dst_place;
   bool src_internal = false;
   bool dst_internal = false;
 };

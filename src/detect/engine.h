@@ -20,7 +20,8 @@
 namespace orbwatch::detect {
 
 struct EngineOptions {
-  std::vector<Prefix> internal = default_internal_prefixes();
+  // The network model; null: none (the default internal prefixes only).
+  std::shared_ptr<const netmodel::ModelIndex> model;
   int64_t lateness_ms = 60'000;
 };
 

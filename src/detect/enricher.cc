@@ -4,20 +4,7 @@
 
 namespace orbwatch::detect {
 
-std::vector<Prefix> default_internal_prefixes() {
-  std::vector<Prefix> out;
-  for (const char* p : {"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10",
-                        "169.254.0.0/16", "fc00::/7", "fe80::/10"}) {
-    out.push_back(*Prefix::parse(p));
-  }
-  return out;
-}
-
-Enricher::Enricher(const std::vector<Prefix>& internal) {
-  intel::PrefixTable::Builder b;
-  for (const auto& p : internal) b.add(p, 0);
-  internal_ = b.build();
-}
+Enricher::Enricher(std::shared_ptr<const netmodel::ModelIndex> model) : model_(std::move(model)) {}
 
 void Enricher::enrich(const FlowBatch& batch, const intel::IntelSet& intel) {
   batch_ = &batch;
@@ -29,9 +16,9 @@ void Enricher::enrich(const FlowBatch& batch, const intel::IntelSet& intel) {
     addrs_[n + i] = batch.records[i].dst;
   }
   intel_sets_.resize(2 * n);
-  internal_sets_.resize(2 * n);
+  model_sets_.resize(2 * n);
   intel.prefixes().lookup_batch(addrs_.data(), 2 * n, intel_sets_.data());
-  internal_->lookup_batch(addrs_.data(), 2 * n, internal_sets_.data());
+  model_->lookup_batch(addrs_.data(), 2 * n, model_sets_.data());
   // batch.dns is sorted by record: one pass finds where each record's answers start.
   dns_begin_.assign(n + 1, 0);
   size_t d = 0;
@@ -46,6 +33,8 @@ EnrichedFlow Enricher::flow(uint32_t i) const {
   const size_t n = batch_->size();
   const auto& prefixes = intel_->prefixes();
   std::string_view name = batch_->name(r.name_ref);
+  const netmodel::Place& src = model_->place_of(model_sets_[i]);
+  const netmodel::Place& dst = model_->place_of(model_sets_[n + i]);
   EnrichedFlow f{
       .rec = r,
       .batch = *batch_,
@@ -58,8 +47,11 @@ EnrichedFlow Enricher::flow(uint32_t i) const {
       .dns = std::span<const DnsAnswer>(batch_->dns.data() + dns_begin_[i],
                                         batch_->dns.data() + dns_begin_[i + 1]),
       .initiator = guess_initiator(r),
-      .src_internal = internal_sets_[i] != intel::PrefixTable::kEmptySet,
-      .dst_internal = internal_sets_[n + i] != intel::PrefixTable::kEmptySet,
+      .model = *model_,
+      .src_place = src,
+      .dst_place = dst,
+      .src_internal = src.internal,
+      .dst_internal = dst.internal,
   };
   return f;
 }

@@ -12,29 +12,27 @@
 #include "core/ip_addr.h"
 #include "detect/detector.h"
 #include "intel/prefix_table.h"
+#include "netmodel/model_index.h"
 
 namespace orbwatch::detect {
 
-// The address space orbwatch treats as internal until a network model says otherwise:
-// RFC 1918, shared CGNAT space (RFC 6598), link-local, IPv6 ULA and link-local.
-std::vector<Prefix> default_internal_prefixes();
-
 class Enricher {
  public:
-  explicit Enricher(const std::vector<Prefix>& internal);
+  // `model` says which addresses are internal and where they are (zones, assets, lists).
+  explicit Enricher(std::shared_ptr<const netmodel::ModelIndex> model);
 
   void enrich(const FlowBatch& batch, const intel::IntelSet& intel);
   // Valid after enrich() for i < batch.size().
   EnrichedFlow flow(uint32_t i) const;
 
  private:
-  std::shared_ptr<const intel::PrefixTable> internal_;
+  std::shared_ptr<const netmodel::ModelIndex> model_;
   const FlowBatch* batch_ = nullptr;
   const intel::IntelSet* intel_ = nullptr;
   std::vector<IpAddr> addrs_;  // gathered src then dst addresses for lookup_batch
-  std::vector<intel::PrefixTable::SetIndex> intel_sets_;     // src[0..n) then dst[n..2n)
-  std::vector<intel::PrefixTable::SetIndex> internal_sets_;  // same layout
-  std::vector<uint32_t> dns_begin_;                          // answers of record i start here
+  std::vector<intel::PrefixTable::SetIndex> intel_sets_;    // src[0..n) then dst[n..2n)
+  std::vector<netmodel::ModelIndex::SetIndex> model_sets_;  // same layout
+  std::vector<uint32_t> dns_begin_;                         // answers of record i start here
 };
 
 }  // namespace orbwatch::detect

@@ -30,6 +30,17 @@ bool is_service_port(uint8_t proto, uint16_t port) {
   return std::binary_search(kServicePorts.begin(), kServicePorts.end(), port);
 }
 
+bool responder_answered(const FlowRecord& r, Initiator initiator) {
+  constexpr uint8_t kRst = 0x04;
+  if (initiator == Initiator::kDst) {
+    return r.packets != 0 && !(r.proto == kTcp && (r.tcp_flags & kRst) && !(r.tcp_flags & kSyn));
+  }
+  if (initiator == Initiator::kSrc && r.proto == kTcp) {
+    return (r.tcp_flags & (kSyn | kAck)) == (kSyn | kAck);
+  }
+  return false;
+}
+
 Initiator guess_initiator(const FlowRecord& r) {
   if (r.flags & flow_flags::kBiflowForward) return Initiator::kSrc;
   if (r.flags & flow_flags::kBiflowReverse) return Initiator::kDst;

@@ -17,6 +17,12 @@ namespace orbwatch::detect {
 //  Otherwise kUnknown.
 Initiator guess_initiator(const FlowRecord& r);
 
+// Whether this record proves that the responder answered: it is the responder's own record and
+// carries packets (a bare TCP reset is a refusal, not an answer), or it is the initiator's TCP
+// record holding both its SYN and later ACKs (the handshake completed). False when `initiator`
+// is unknown.
+bool responder_answered(const FlowRecord& r, Initiator initiator);
+
 // A port that a server listens on: < 1024 or one of the registered services orbwatch knows
 // (remote access, VPN, admin, IoT, databases).
 bool is_service_port(uint8_t proto, uint16_t port);

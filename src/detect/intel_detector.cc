@@ -5,6 +5,7 @@
 #include <fmt/core.h>
 
 #include "core/proto.h"
+#include "detect/flow_role.h"
 #include "intel/domain_table.h"
 
 namespace orbwatch::detect {
@@ -13,9 +14,6 @@ namespace {
 
 constexpr uint8_t kTcp = 6;
 constexpr uint8_t kUdp = 17;
-constexpr uint8_t kSyn = 0x02;
-constexpr uint8_t kRst = 0x04;
-constexpr uint8_t kAck = 0x10;
 
 enum class MatchKind : uint8_t { kAddress, kServerName, kDnsQuery, kDnsAnswer };
 
@@ -68,8 +66,7 @@ struct IntelDetector::Derived {
   int64_t expires_ms = 0;
 };
 
-struct IntelDetector::Case {
-  std::string key;
+struct IntelDetector::Case : CaseBase {
   IpAddr host;  // the end that is not the indicator
   Alert alert;
   MatchKind kind = MatchKind::kAddress;
@@ -86,9 +83,6 @@ struct IntelDetector::Case {
   uint64_t packets_in = 0;
   uint8_t confidence = 0;
   std::string server_name;
-  uint64_t raised_count = 0;  // count when last raised; 0 = never
-  Severity raised_severity = Severity::kLow;
-  std::pair<int64_t, uint64_t> closes_at;
 
   Severity severity() const {
     if (outbound) return answered_out ? shift(base, +1) : base;
@@ -97,7 +91,8 @@ struct IntelDetector::Case {
   }
 };
 
-IntelDetector::IntelDetector(const IntelDetectorOptions& options) : o_(options) {}
+IntelDetector::IntelDetector(const IntelDetectorOptions& options)
+    : o_(options), cases_(std::make_unique<CaseTable<Case>>(o_.window_ms, o_.max_cases)) {}
 IntelDetector::~IntelDetector() = default;
 
 void IntelDetector::on_flow(const EnrichedFlow& flow, AlertSink& sink) {
@@ -206,49 +201,26 @@ void IntelDetector::apply(const EnrichedFlow& flow, const Hit& hit, AlertSink& s
   const bool known = init != Initiator::kUnknown;
   const bool host_initiated = known && (init == Initiator::kSrc) == host_is_src;
   const bool from_initiator = init == Initiator::kSrc;
-  // The responder answered when this record is its own (packets back, not a bare refusal), or
-  // when the initiator's TCP record holds both its SYN and later ACKs (the handshake finished).
-  bool answered = false;
-  if (known && !from_initiator && r.packets != 0) {
-    answered = !(r.proto == kTcp && (r.tcp_flags & kRst) && !(r.tcp_flags & kSyn));
-  } else if (known && from_initiator && r.proto == kTcp) {
-    answered = (r.tcp_flags & (kSyn | kAck)) == (kSyn | kAck);
-  }
+  const bool answered = responder_answered(r, init);
 
   std::string key = fmt::format("{}\n{}\n", hit.feed, hit.value);
   key.append(reinterpret_cast<const char*>(host.b.data()), host.b.size());
-  auto it = cases_.find(key);
-  // A flow that starts after its case's window (the watermark has not closed it yet) opens the
-  // next case.
-  if (it != cases_.end() && r.start_ms >= it->second.closes_at.first) {
-    close_case(it, sink);
-    it = cases_.end();
-  }
-  if (it == cases_.end()) {
-    if (cases_.size() >= o_.max_cases) {
-      close_case(cases_.find(closing_.begin()->second), sink);
-      ++n_.cases_evicted;
-    }
-    it = cases_.emplace(key, Case{}).first;
-    Case& c = it->second;
-    c.key = key;
+  bool fresh = false;
+  Case& c = cases_->get(key, r.start_ms, fresh, [&](Case& old) { finish(old, sink); });
+  Alert& a = c.alert;
+  if (fresh) {
     c.host = host;
     c.kind = hit.kind;
     c.base = hit.base;
     c.confidence = hit.confidence;
     c.host_internal = host_is_src ? flow.src_internal : flow.dst_internal;
-    Alert& a = c.alert;
     a.detector = "intel";
     a.first_seen_ms = r.start_ms;
     a.last_seen_ms = r.end_ms;
     a.id = make_alert_id("intel", key, r.start_ms);
     a.indicator = AlertIndicator{std::string(hit.feed), hit.value,
                                  hit.tags != nullptr ? *hit.tags : std::vector<std::string>{}};
-    c.closes_at = {r.start_ms + o_.window_ms, seq_++};
-    closing_.emplace(c.closes_at, key);
   }
-  Case& c = it->second;
-  Alert& a = c.alert;
   const bool lookup = hit.kind == MatchKind::kDnsQuery;
   if (a.count == 0 || (c.kind == MatchKind::kDnsQuery && !lookup)) {
     // The conversation the alert names: initiator -> responder (the record's own orientation
@@ -335,18 +307,12 @@ void IntelDetector::raise(Case& c, AlertSink& sink) {
   sink.emit(a);
 }
 
-void IntelDetector::close_case(std::unordered_map<std::string, Case>::iterator it,
-                               AlertSink& sink) {
-  Case& c = it->second;
+void IntelDetector::finish(Case& c, AlertSink& sink) {
   if (c.alert.count != c.raised_count) raise(c, sink);
-  closing_.erase(c.closes_at);
-  cases_.erase(it);
 }
 
 void IntelDetector::on_tick(int64_t watermark_ms, AlertSink& sink) {
-  while (!closing_.empty() && closing_.begin()->first.first <= watermark_ms) {
-    close_case(cases_.find(closing_.begin()->second), sink);
-  }
+  cases_->close_until(watermark_ms, [&](Case& c) { finish(c, sink); });
   while (!derived_expiry_.empty() && derived_expiry_.begin()->first <= watermark_ms) {
     derived_.erase(derived_expiry_.begin()->second);
     derived_expiry_.erase(derived_expiry_.begin());
@@ -356,16 +322,16 @@ void IntelDetector::on_tick(int64_t watermark_ms, AlertSink& sink) {
 DetectorStats IntelDetector::stats() const {
   DetectorStats s;
   s.alerts = n_.alerts;
-  s.state_entries = cases_.size() + derived_.size();
+  s.state_entries = cases_->size() + derived_.size();
   // Node, key and alert strings: a rough per-entry cost, enough to watch growth.
-  s.state_bytes = cases_.size() * (sizeof(Case) + 160) + derived_.size() * (sizeof(Derived) + 96);
-  s.evicted = n_.cases_evicted + n_.derived_evicted;
+  s.state_bytes = cases_->size() * (sizeof(Case) + 160) + derived_.size() * (sizeof(Derived) + 96);
+  s.evicted = cases_->evicted() + n_.derived_evicted;
   s.counters = {{"address_hits", n_.address_hits},
                 {"name_hits", n_.name_hits},
                 {"dns_query_hits", n_.dns_hits},
                 {"dns_answer_hits", n_.derived_hits},
                 {"dns_addresses_learned", n_.derived_learned},
-                {"cases_evicted", n_.cases_evicted},
+                {"cases_evicted", cases_->evicted()},
                 {"dns_addresses_evicted", n_.derived_evicted}};
   return s;
 }

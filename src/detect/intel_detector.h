@@ -28,6 +28,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "detect/case_table.h"
 #include "detect/detector.h"
 
 namespace orbwatch::detect {
@@ -59,12 +60,10 @@ class IntelDetector final : public Detector {
   void match_side(const EnrichedFlow& flow, bool indicator_is_src, std::vector<Hit>& hits);
   void apply(const EnrichedFlow& flow, const Hit& hit, AlertSink& sink);
   void raise(Case& c, AlertSink& sink);
-  void close_case(std::unordered_map<std::string, Case>::iterator it, AlertSink& sink);
+  void finish(Case& c, AlertSink& sink);  // the case closes: raise what was not raised yet
 
   IntelDetectorOptions o_;
-  std::unordered_map<std::string, Case> cases_;
-  std::map<std::pair<int64_t, uint64_t>, std::string> closing_;  // (window end, seq) -> key
-  uint64_t seq_ = 0;
+  std::unique_ptr<CaseTable<Case>> cases_;
   std::unordered_map<IpAddr, Derived, IpAddrHash> derived_;
   std::set<std::pair<int64_t, IpAddr>> derived_expiry_;  // (expires, address)
   std::vector<Hit> hits_;                                // scratch
@@ -75,7 +74,6 @@ class IntelDetector final : public Detector {
     uint64_t dns_hits = 0;
     uint64_t derived_hits = 0;
     uint64_t derived_learned = 0;
-    uint64_t cases_evicted = 0;
     uint64_t derived_evicted = 0;
   } n_;
 };
