@@ -181,6 +181,12 @@ void memory_counters(benchmark::State& state, const Workload& w, const Table& t)
   state.counters["B/prefix"] = static_cast<double>(t.structure_bytes()) / n;
   state.counters["B/prefix+sets"] = static_cast<double>(t.structure_bytes() + t.set_bytes()) / n;
   state.counters["hit_rate"] = w.hit_rate;
+  if constexpr (std::is_same_v<Table, PrefixTable>) {
+    state.counters["v4_lines"] = static_cast<double>(t.line_count_v4());
+    state.counters["v4_inner"] = static_cast<double>(t.inner_line_count_v4());
+    state.counters["v6_entries"] = static_cast<double>(t.entry_count_v6());
+    state.counters["v6_split"] = static_cast<double>(t.split_count_v6());
+  }
 }
 
 template <typename Table>

@@ -1,6 +1,7 @@
 #include "intel/prefix_table.h"
 
 #include <algorithm>
+#include <atomic>
 #include <stdexcept>
 #include <utility>
 
@@ -281,7 +282,7 @@ struct PrefixTable::Layout4 {
         end = more;
         ++next;
       }
-      for (unsigned b = j; b < next; ++b) map |= static_cast<uint32_t>(runs.size()) << (4 * b);
+      map |= 1u << j;
       runs.push_back({e, end, first});
       j = next;
       e = end;
@@ -500,8 +501,9 @@ PrefixTable::SetIndex PrefixTable::lookup_set(const IpAddr& a) const {
   return a.is_v4() ? lookup_v4(a.v4_value()) : lookup_v6(a);
 }
 
-template <bool kWide>
-size_t PrefixTable::batch_v4(const IpAddr* addrs, size_t n, SetIndex* out, uint32_t* v6) const {
+template <bool kWide, bool kPopcnt>
+[[gnu::always_inline]] inline size_t PrefixTable::batch_v4(const IpAddr* addrs, size_t n,
+                                                           SetIndex* out, uint32_t* v6) const {
   // Three stages, each some addresses behind the one before: read the address and prefetch its
   // direct slot; read the slot and prefetch the line; search the line. An IPv6 address is
   // looked up as 0.0.0.0 here (its position is noted for batch_v6, which overwrites it); line 0
@@ -515,29 +517,41 @@ size_t PrefixTable::batch_v4(const IpAddr* addrs, size_t n, SetIndex* out, uint3
   size_t n6 = 0;
   const Dir4* dir = dir4_.data();
   const Line* lines = lines4_.data();
-  auto address = [&](size_t i) {
+  // Selects below are masks, not branches: which way they go depends on the data.
+  // The stages are inlined, so that batch_v4_popcnt's target reaches them.
+  auto address = [&](size_t i) __attribute__((always_inline)) {
     uint64_t w[2];
     std::memcpy(w, addrs[i].b.data(), 16);
-    const bool v4 = w[0] == 0 && static_cast<uint32_t>(w[1]) == 0xFFFF0000u;  // ::ffff:0:0/96
-    key[i] = v4 ? __builtin_bswap32(static_cast<uint32_t>(w[1] >> 32)) : 0;
+    // ::ffff:0:0/96: bytes 0-9 zero, 10-11 0xff (little-endian words).
+    const uint64_t other = w[0] | (static_cast<uint32_t>(w[1]) ^ 0xFFFF0000u);
+    const uint32_t v4 = -static_cast<uint32_t>(other == 0);
+    key[i] = __builtin_bswap32(static_cast<uint32_t>(w[1] >> 32)) & v4;
     v6[n6] = static_cast<uint32_t>(i);
-    n6 += !v4;
+    n6 += v4 + 1;  // +1 when v4 is 0, +0 when it is all ones
     __builtin_prefetch(dir + (key[i] >> 16));
   };
-  auto slot = [&](size_t i) {
+  auto slot = [&](size_t i) __attribute__((always_inline)) {
     const Dir4 d = dir[key[i] >> 16];
-    const uint32_t l = d.base + bucket_line(d.map, key[i]);
-    line[i] = d.map == kOneRange ? 0 : l;
+    const uint32_t lines_of_slot = -static_cast<uint32_t>(d.map != kOneRange);
+    line[i] = (d.base + bucket_line<kPopcnt>(d.map, key[i])) & lines_of_slot;
     direct[i] = d.base;
     __builtin_prefetch(lines + line[i]);
   };
-  auto search = [&](size_t i) {
+  size_t deferred = 0;  // addresses whose line was inner: line[] now names the child
+  auto search = [&](size_t i) __attribute__((always_inline)) {
     const Line* l = lines + line[i];
     if (l->b[kKindByte] != kLeaf) [[unlikely]] {
-      l = descend4(l, key[i]);
+      uint32_t child;
+      std::memcpy(&child, l->b + kInnerChild, 4);
+      line[i] = child + count_le32(*l, key[i], l->b[kCountByte]);
+      __builtin_prefetch(lines + line[i]);
+      line[deferred] = line[i];  // deferred <= i: the slot is free
+      direct[deferred++] = static_cast<SetIndex>(i);
+      return;
     }
     const SetIndex v = leaf_value<kWide>(*l, key[i]);
-    out[i] = line[i] != 0 ? v : direct[i];
+    const uint32_t from_slot = -static_cast<uint32_t>(line[i] == 0);
+    out[i] = v ^ ((v ^ direct[i]) & from_slot);
   };
   size_t i = 0;
   if (n > kLag) {  // prologue, steady state, epilogue
@@ -561,7 +575,43 @@ size_t PrefixTable::batch_v4(const IpAddr* addrs, size_t n, SetIndex* out, uint3
     for (i = 0; i < n; ++i) slot(i);
     for (i = 0; i < n; ++i) search(i);
   }
+  // The children of inner lines, prefetched during the pass (deeper levels read in turn).
+  for (size_t d = 0; d < deferred; ++d) {
+    const size_t at = direct[d];
+    out[at] = leaf_value<kWide>(*descend4(lines + line[d], key[at]), key[at]);
+  }
   return n6;
+}
+
+template <bool kWide>
+#if defined(__x86_64__)
+__attribute__((target("popcnt,bmi,bmi2")))
+#endif
+size_t
+PrefixTable::batch_v4_popcnt(const IpAddr* addrs, size_t n, SetIndex* out, uint32_t* v6) const {
+  return batch_v4<kWide, true>(addrs, n, out, v6);
+}
+
+namespace {
+
+std::atomic<bool> portable_for_test{false};
+
+// Whether this CPU runs batch_v4_popcnt().
+bool has_popcnt() {
+  if (portable_for_test.load(std::memory_order_relaxed)) return false;
+#if defined(__x86_64__)
+  static const bool yes = __builtin_cpu_supports("popcnt") && __builtin_cpu_supports("bmi") &&
+                          __builtin_cpu_supports("bmi2");
+  return yes;
+#else
+  return true;  // elsewhere __builtin_popcount needs no special target
+#endif
+}
+
+}  // namespace
+
+void PrefixTable::portable_batch_for_test(bool on) {
+  portable_for_test.store(on, std::memory_order_relaxed);
 }
 
 void PrefixTable::batch_v6(const IpAddr* addrs, const uint32_t* pos, size_t n,
@@ -597,11 +647,18 @@ void PrefixTable::batch_v6(const IpAddr* addrs, const uint32_t* pos, size_t n,
 }
 
 void PrefixTable::lookup_batch(const IpAddr* addrs, size_t n, SetIndex* out) const {
+  const bool fast = has_popcnt();
   uint32_t v6[kPass];
   for (size_t start = 0; start < n; start += kPass) {
     const size_t g = std::min(kPass, n - start);
-    const size_t n6 = wide_ ? batch_v4<true>(addrs + start, g, out + start, v6)
-                            : batch_v4<false>(addrs + start, g, out + start, v6);
+    size_t n6;
+    if (fast) {
+      n6 = wide_ ? batch_v4_popcnt<true>(addrs + start, g, out + start, v6)
+                 : batch_v4_popcnt<false>(addrs + start, g, out + start, v6);
+    } else {
+      n6 = wide_ ? batch_v4<true, false>(addrs + start, g, out + start, v6)
+                 : batch_v4<false, false>(addrs + start, g, out + start, v6);
+    }
     if (n6 != 0) batch_v6(addrs + start, v6, n6, out + start);
   }
 }

@@ -11,9 +11,10 @@
 //
 // IPv4 (one 64-byte line per lookup after an L2-resident direct table):
 //  - a direct table over the top 16 bits, 8 bytes a slot. A /16 that holds one range stores
-//    its set there (no further read). Otherwise the /16 is cut into 8 buckets of 8,192
+//    its set there (no further read). Otherwise the /16 is cut into 32 buckets of 2,048
 //    addresses and its ranges are packed, whole buckets at a time, into consecutive lines; the
-//    slot holds the first line and, in 4 bits per bucket, which of the lines holds that bucket.
+//    slot holds the first line and a 32-bit map with a bit set at each bucket that starts a
+//    line, so the line of an address is first + (set bits of the map up to its bucket) - 1.
 //  - a leaf line holds up to 12 range starts (16-bit offsets in the /16, stored with the top
 //    bit flipped so that SSE2's signed compare orders them) and their sets in 24 bits each
 //    (10 starts and 32-bit sets once a table has 2^24 sets or more); unused places repeat the
@@ -100,6 +101,8 @@ class PrefixTable {
   size_t entry_count_v6() const { return v6_entries_; }
   size_t split_count_v6() const { return v6_lo_offsets_.size() - 1; }
   bool wide_values() const { return wide_; }
+  // Tests only: lookup_batch() takes its portable path even where the CPU has popcnt/BMI2.
+  static void portable_batch_for_test(bool on);
   // Heap bytes of the lookup structure (direct table, lines, IPv6 tree and low halves) and of
   // the id sets (offsets and ids).
   size_t structure_bytes() const;
@@ -120,18 +123,17 @@ class PrefixTable {
   struct Layout6;
 
   // IPv4 direct slot: map == kOneRange: the whole /16 has set `base`; else its lines start at
-  // line `base` and bits 4j..4j+3 of map say which of them holds bucket j (0 for bucket 0; at
-  // most 7, so kOneRange is no real map).
+  // line `base` and bit j of map is set where bucket j starts a line (bit 0 always).
   struct Dir4 {
     uint32_t base;
     uint32_t map;
   };
-  static constexpr uint32_t kOneRange = 0xFFFFFFFF;
+  static constexpr uint32_t kOneRange = 0;
   struct alignas(64) Line {
     uint8_t b[64];
   };
-  static constexpr unsigned kBucketShift = 13;  // 8 buckets of 8,192 addresses in a /16
-  static constexpr unsigned kBuckets = 8;
+  static constexpr unsigned kBucketShift = 11;  // 32 buckets of 2,048 addresses in a /16
+  static constexpr unsigned kBuckets = 32;
   static constexpr uint16_t kKeyFlip = 0x8000;  // keys are stored as offset ^ kKeyFlip
   static constexpr unsigned kKindByte = 62;     // kLeaf or kInner
   static constexpr unsigned kCountByte = 63;    // keys in the line
@@ -147,9 +149,18 @@ class PrefixTable {
   static constexpr unsigned kInnerChild = 56;
   static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "line values are little endian");
 
-  // Which line of its /16 holds address a (map != kOneRange).
+  // Which line of its /16 holds address a (map != kOneRange): the set bits of the map up to
+  // a's bucket, less one. kPopcnt: the caller is compiled for the popcnt instruction.
+  template <bool kPopcnt = false>
   static uint32_t bucket_line(uint32_t map, uint32_t a) {
-    return (map >> ((a >> (kBucketShift - 2)) & 28)) & 15;
+    uint32_t upto = map & (0xFFFFFFFFu >> (31 - ((a >> kBucketShift) & 31)));
+    if constexpr (kPopcnt) {
+      return static_cast<uint32_t>(__builtin_popcount(upto)) - 1;
+    } else {
+      upto = upto - ((upto >> 1) & 0x55555555u);
+      upto = (upto & 0x33333333u) + ((upto >> 2) & 0x33333333u);
+      return ((((upto + (upto >> 4)) & 0x0F0F0F0Fu) * 0x01010101u) >> 24) - 1;
+    }
   }
   // How many of the first n keys of a line are <= the low 16 bits of a (n <= 16 here, n < 32
   // in count_le32). The keys ascend, so this is the position of the first key above it; lanes
@@ -204,8 +215,13 @@ class PrefixTable {
       return v & 0xFFFFFF;
     }
   }
-  template <bool kWide>
+  // The IPv4 pipeline of lookup_batch(): looks up n addresses (IPv6 ones as 0.0.0.0), writes
+  // the positions of the IPv6 ones to v6 and returns their count.
+  template <bool kWide, bool kPopcnt>
   size_t batch_v4(const IpAddr* addrs, size_t n, SetIndex* out, uint32_t* v6) const;
+  // batch_v4() compiled for CPUs with popcnt, BMI1 and BMI2 (x86-64-v3 has them).
+  template <bool kWide>
+  size_t batch_v4_popcnt(const IpAddr* addrs, size_t n, SetIndex* out, uint32_t* v6) const;
 
   // IPv6 B+ tree over the top 64 bits: levels from the root; entry e of an inner level is the
   // first key of node e of the level below. Values with kSplit set name a split /64.

@@ -155,6 +155,11 @@ void check_pairs(const std::vector<Pair>& pairs, const std::vector<IpAddr>& addr
     ASSERT_EQ(table->wide_values(), wide);
     std::vector<PrefixTable::SetIndex> batch(addrs.size());
     table->lookup_batch(addrs.data(), addrs.size(), batch.data());
+    std::vector<PrefixTable::SetIndex> portable(addrs.size());  // without popcnt/BMI2
+    PrefixTable::portable_batch_for_test(true);
+    table->lookup_batch(addrs.data(), addrs.size(), portable.data());
+    PrefixTable::portable_batch_for_test(false);
+    ASSERT_EQ(portable, batch);
     for (size_t i = 0; i < addrs.size(); ++i) {
       const IpAddr& a = addrs[i];
       auto want = reference(pairs, a);
