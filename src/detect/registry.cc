@@ -6,7 +6,9 @@
 #include <fmt/core.h>
 
 #include "core/time.h"
+#include "detect/allowlist_detector.h"
 #include "detect/intel_detector.h"
+#include "detect/segmentation_detector.h"
 
 namespace orbwatch::detect {
 
@@ -81,9 +83,45 @@ std::unique_ptr<Detector> make_intel(const DetectorParams& params, std::string& 
   return std::make_unique<IntelDetector>(o);
 }
 
+constexpr ParamInfo kAllowlistParams[] = {
+    {"window", "1h", "one alert per (asset, service) per window of event time"},
+    {"max_cases", "20000", "open alert cases held at once"},
+    {"max_sources", "1000", "distinct sources counted per case"},
+};
+
+std::unique_ptr<Detector> make_allowlist(const DetectorParams& params, std::string& error) {
+  AllowlistDetectorOptions o;
+  ParamReader r("allowlist", kAllowlistParams, params, error);
+  r.duration("window", o.window_ms);
+  r.count("max_cases", o.max_cases);
+  r.count("max_sources", o.max_sources);
+  if (!r.ok()) return nullptr;
+  return std::make_unique<AllowlistDetector>(o);
+}
+
+constexpr ParamInfo kSegmentationParams[] = {
+    {"window", "1h", "one alert per (from zone, to zone, initiating host) per window"},
+    {"max_cases", "20000", "open alert cases held at once"},
+    {"max_targets", "1000", "distinct destinations counted per case"},
+};
+
+std::unique_ptr<Detector> make_segmentation(const DetectorParams& params, std::string& error) {
+  SegmentationDetectorOptions o;
+  ParamReader r("segmentation", kSegmentationParams, params, error);
+  r.duration("window", o.window_ms);
+  r.count("max_cases", o.max_cases);
+  r.count("max_targets", o.max_targets);
+  if (!r.ok()) return nullptr;
+  return std::make_unique<SegmentationDetector>(o);
+}
+
 constexpr DetectorInfo kDetectors[] = {
     {"intel", "flows to or from threat-feed indicators (addresses, prefixes, domains)",
      kIntelParams, make_intel},
+    {"allowlist", "connections to a protected asset's service from outside its allow-list",
+     kAllowlistParams, make_allowlist},
+    {"segmentation", "flows between zones that the segmentation rules deny", kSegmentationParams,
+     make_segmentation},
 };
 
 }  // namespace

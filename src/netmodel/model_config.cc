@@ -40,6 +40,16 @@ bool valid_name(std::string_view s) {
   });
 }
 
+// A prefix exactly as written: host bits set ("10.0.0.1/8") is most likely a typo, so it is
+// refused rather than masked. A bare address is a host prefix.
+std::optional<Prefix> exact_prefix(std::string_view s) {
+  auto p = Prefix::parse(s);
+  if (!p) return std::nullopt;
+  auto addr = IpAddr::parse(s.substr(0, s.find('/')));
+  if (!addr || !(*addr == p->addr)) return std::nullopt;
+  return p;
+}
+
 // "external" names everything outside the internal prefixes in segmentation rules.
 constexpr std::string_view kExternal = "external";
 
@@ -120,13 +130,7 @@ class ModelReader {
   bool prefixes(const toml::node& n, const std::string& where, std::vector<Prefix>& out) {
     return list(
         n, where, "a prefix like \"10.0.0.0/8\"",
-        [&](const std::string& s) -> std::optional<Prefix> {
-          auto p = Prefix::parse(s);
-          // Host bits set ("10.0.0.1/8") is most likely a typo: refuse, do not mask.
-          if (p && Prefix::make(p->addr, p->len) == *p) return p;
-          return std::nullopt;
-        },
-        out);
+        [](const std::string& s) { return exact_prefix(s); }, out);
   }
 
   void unknown(const toml::key& key, const std::string& where, const char* keys) {
@@ -217,8 +221,8 @@ class ModelReader {
             r.name = s.substr(5);
             if (!known(m.lists, r.name)) return std::nullopt;
           } else {
-            auto p = Prefix::parse(s);
-            if (!p || !(Prefix::make(p->addr, p->len) == *p)) return std::nullopt;
+            auto p = exact_prefix(s);
+            if (!p) return std::nullopt;
             r.prefix = *p;
           }
           return r;
