@@ -14,7 +14,7 @@ namespace orbwatch::detect {
 struct SegmentationDetector::Case : CaseBase {
   Alert alert;
   std::string from, to;
-  std::string rule;  // "rule on line N" or "default deny"
+  std::string rule;  // "orbwatch.toml:21" (the denying rule) or "default deny"
   uint64_t answered = 0;
   std::unordered_set<IpAddr, IpAddrHash> targets;
   std::vector<IpAddr> listed_targets;
@@ -50,7 +50,8 @@ void SegmentationDetector::on_flow(const EnrichedFlow& flow, AlertSink& sink) {
   if (fresh) {
     c.from = flow.model.segment_name(d.from);
     c.to = flow.model.segment_name(d.to);
-    c.rule = d.rule != nullptr ? fmt::format("line {}", d.rule->line) : "default deny";
+    c.rule = d.rule != nullptr ? fmt::format("{}:{}", flow.model.model().path, d.rule->line)
+                               : "default deny";
     a.detector = "segmentation";
     a.id = make_alert_id("segmentation", key, r.start_ms);
     a.first_seen_ms = r.start_ms;
