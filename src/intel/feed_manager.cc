@@ -201,6 +201,7 @@ FeedManager::Update FeedManager::read_taxii(const FeedConfig& config, const Stat
   req.max_bytes = config.max_bytes;
   req.timeout_s = static_cast<int>((config.timeout_ms + 999) / 1000);
   req.max_total_ms = config.timeout_ms * 10;
+  req.cancel = &cancel_;
   TaxiiPoll poll = poll_taxii(req);
   if (!poll.error.empty()) u.error = config.source + ": " + poll.error;
   if (poll.pages == 0 && !poll.error.empty()) return u;

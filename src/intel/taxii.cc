@@ -77,6 +77,10 @@ TaxiiPoll poll_taxii(const TaxiiRequest& req) {
       poll.error = "stopped after " + std::to_string(poll.pages) + " pages (max_pages)";
       break;
     }
+    if (req.cancel != nullptr && req.cancel->cancelled()) {
+      poll.error = "cancelled";
+      break;
+    }
     if (std::chrono::steady_clock::now() > deadline) {
       poll.error = "stopped after " + std::to_string(req.max_total_ms) + " ms (max_total_ms)";
       break;
@@ -88,6 +92,7 @@ TaxiiPoll poll_taxii(const TaxiiRequest& req) {
     std::string target = httplib::append_query_params(url.path + "objects/", params);
     size_t page_bytes = 0;
     std::string body;
+    if (req.cancel != nullptr && !req.cancel->attach([&cli] { cli.stop(); })) continue;
     auto res =
         cli.Get(target, httplib::Headers{{"Accept", kAccept}}, [&](const char* data, size_t n) {
           page_bytes += n;
@@ -95,6 +100,7 @@ TaxiiPoll poll_taxii(const TaxiiRequest& req) {
           body.append(data, n);
           return true;
         });
+    if (req.cancel != nullptr) req.cancel->detach();
     const std::string where = "page " + std::to_string(poll.pages + 1) + " (" + target + ")";
     if (!res) {
       poll.error = where + ": " +

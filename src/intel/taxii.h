@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 
+#include "intel/feed_fetch.h"
 #include "intel/indicator.h"
 
 namespace orbwatch::intel {
@@ -23,6 +24,7 @@ struct TaxiiRequest {
   size_t max_bytes = 64u << 20;   // all pages together
   int timeout_s = 30;             // connect, read and write, per request
   int64_t max_total_ms = 300000;  // the whole poll
+  FetchCancel* cancel = nullptr;  // set: another thread may abort the poll (FeedManager)
 };
 
 struct TaxiiPoll {

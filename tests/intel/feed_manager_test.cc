@@ -272,13 +272,15 @@ class FeedManagerHttp : public testing::Test {
       res.status = 503;
       res.set_header("Retry-After", "600");
     });
-    server_.Get("/hang", [this](const httplib::Request&, httplib::Response& res) {
+    auto hang = [this](const httplib::Request&, httplib::Response& res) {
       hanging_ = true;
       for (int i = 0; i < 1000 && !release_; ++i) {
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
       }
       res.set_content(addresses(1), "text/plain");
-    });
+    };
+    server_.Get("/hang", hang);
+    server_.Get("/hang/objects/", hang);  // a TAXII collection that never answers
     server_.Get("/big", [](const httplib::Request&, httplib::Response& res) {
       res.set_content(addresses(1) + std::string(2u << 20, '#'), "text/plain");
     });
@@ -437,17 +439,22 @@ TEST_F(FeedManagerHttp, ServerDownAtStartUpUsesTheCachedCopyWithItsReadTime) {
   EXPECT_EQ(IntelSet::build(restarted.feeds(), kT0 + f.ttl_ms)->size(), 0u);
 }
 
-TEST_F(FeedManagerHttp, UpdaterStopAbortsAHangingDownload) {
-  FeedConfig f = http_feed("/hang");
-  f.timeout_ms = 60'000;
-  FeedManager m({f}, "");
-  SnapshotHolder<IntelSet> holder(IntelSet::empty());
-  IntelUpdater updater(m, holder);
-  updater.start();
-  ASSERT_TRUE(eventually([&] { return hanging_.load(); }));
-  const auto start = steady_clock::now();
-  updater.stop();
-  EXPECT_LT(steady_clock::now() - start, std::chrono::seconds(5));  // not the 60 s timeout
+TEST_F(FeedManagerHttp, UpdaterStopAbortsAHangingDownloadOrTaxiiPoll) {
+  for (bool taxii : {false, true}) {
+    hanging_ = false;
+    FeedConfig f = http_feed(taxii ? "/hang/" : "/hang");
+    f.taxii = taxii;
+    f.timeout_ms = 60'000;
+    FeedManager m({f}, "");
+    SnapshotHolder<IntelSet> holder(IntelSet::empty());
+    IntelUpdater updater(m, holder);
+    updater.start();
+    ASSERT_TRUE(eventually([&] { return hanging_.load(); }));
+    const auto start = steady_clock::now();
+    updater.stop();
+    EXPECT_LT(steady_clock::now() - start, std::chrono::seconds(5)) << taxii;  // not 60 s
+    EXPECT_EQ(m.status()[0].consecutive_failures, 1u) << taxii;
+  }
 }
 
 // A STIX indicator object for `ip`.
