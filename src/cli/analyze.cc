@@ -274,7 +274,7 @@ int run_analyze(const AnalyzeOptions& o) {
   std::vector<std::unique_ptr<detect::Detector>> detectors;
   detect::EngineOptions engine_opts;
   if (!load_feed_files(o.feeds, wall_clock_ms(), feeds, feed_warnings, error) ||
-      !make_detectors(o.params, detectors, error) ||
+      !make_detectors(o.config, o.params, detectors, error) ||
       !load_network_model(o.config, o.internal, engine_opts.model, error)) {
     fmt::print(stderr, "orbwatch analyze: {}\n", error);
     return 2;

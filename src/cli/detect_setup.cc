@@ -7,6 +7,7 @@
 
 #include <fmt/core.h>
 
+#include "detect/detector_config.h"
 #include "detect/registry.h"
 #include "intel/feed_parser.h"
 
@@ -59,9 +60,18 @@ bool load_feed_files(const std::vector<std::string>& paths, int64_t now_ms,
   return true;
 }
 
-bool make_detectors(const std::vector<std::string>& settings,
+bool make_detectors(const std::string& config_path, const std::vector<std::string>& settings,
                     std::vector<std::unique_ptr<detect::Detector>>& out, std::string& error) {
-  std::map<std::string, detect::DetectorParams, std::less<>> params;
+  detect::DetectorSettings params;
+  if (!config_path.empty()) {
+    std::vector<std::string> errors;
+    auto from_file = detect::load_detector_settings(config_path, errors);
+    if (!from_file) {
+      for (const auto& e : errors) error += (error.empty() ? "" : "\n") + e;
+      return false;
+    }
+    params = std::move(*from_file);
+  }
   for (const auto& s : settings) {
     const size_t dot = s.find('.');
     const size_t eq = s.find('=');

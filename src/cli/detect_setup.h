@@ -20,8 +20,9 @@ bool load_feed_files(const std::vector<std::string>& paths, int64_t now_ms,
                      std::vector<std::shared_ptr<const intel::LoadedFeed>>& out,
                      std::vector<std::string>& warnings, std::string& error);
 
-// Every registered detector, built with the "detector.param=value" settings given.
-bool make_detectors(const std::vector<std::string>& settings,
+// Every registered detector, built with the config file's [detectors.NAME] settings (none
+// when `config_path` is empty) overridden by the "detector.param=value" settings given.
+bool make_detectors(const std::string& config_path, const std::vector<std::string>& settings,
                     std::vector<std::unique_ptr<detect::Detector>>& out, std::string& error);
 
 // The network model of `config_path` (none when empty), with its internal prefixes replaced by

@@ -10,6 +10,7 @@ int main(int argc, char** argv) try {
   app.require_subcommand(1);
   int exit_code = 0;
   orbwatch::cli::add_analyze_command(app, exit_code);
+  orbwatch::cli::add_check_config_command(app, exit_code);
   orbwatch::cli::add_collect_command(app, exit_code);
   orbwatch::cli::add_feeds_command(app, exit_code);
   if (argc < 2) {
