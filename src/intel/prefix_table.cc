@@ -505,29 +505,25 @@ template <bool kWide, bool kPopcnt>
 [[gnu::always_inline]] inline size_t PrefixTable::batch_v4(const IpAddr* addrs, size_t n,
                                                            SetIndex* out, uint32_t* v6) const {
   // Three stages, each some addresses behind the one before: read the address and prefetch its
-  // direct slot; read the slot and prefetch the line; search the line. An IPv6 address is
-  // looked up as 0.0.0.0 here (its position is noted for batch_v6, which overwrites it); line 0
-  // stands in for slots that hold their set.
+  // direct slot; read the slot and prefetch the line; search the line. An IPv6 address goes
+  // through as its last 32 bits (batch_v6 overwrites its answer); line 0 stands in for slots
+  // that hold their set.
   constexpr size_t kSlotAhead = 16;
   constexpr size_t kLineAhead = 32;
   constexpr size_t kLag = kSlotAhead + kLineAhead;
   uint32_t key[kPass];
   uint32_t line[kPass];
   SetIndex direct[kPass];
-  size_t n6 = 0;
   const Dir4* dir = dir4_.data();
   const Line* lines = lines4_.data();
   // Selects below are masks, not branches: which way they go depends on the data.
-  // The stages are inlined, so that batch_v4_popcnt's target reaches them.
+  uint64_t not_v4 = 0;  // nonzero once an address is outside ::ffff:0:0/96
   auto address = [&](size_t i) __attribute__((always_inline)) {
     uint64_t w[2];
     std::memcpy(w, addrs[i].b.data(), 16);
-    // ::ffff:0:0/96: bytes 0-9 zero, 10-11 0xff (little-endian words).
-    const uint64_t other = w[0] | (static_cast<uint32_t>(w[1]) ^ 0xFFFF0000u);
-    const uint32_t v4 = -static_cast<uint32_t>(other == 0);
-    key[i] = __builtin_bswap32(static_cast<uint32_t>(w[1] >> 32)) & v4;
-    v6[n6] = static_cast<uint32_t>(i);
-    n6 += v4 + 1;  // +1 when v4 is 0, +0 when it is all ones
+    // IPv4-mapped: bytes 0-9 zero, 10-11 0xff (little-endian words).
+    not_v4 |= w[0] | (static_cast<uint32_t>(w[1]) ^ 0xFFFF0000u);
+    key[i] = __builtin_bswap32(static_cast<uint32_t>(w[1] >> 32));
     __builtin_prefetch(dir + (key[i] >> 16));
   };
   auto slot = [&](size_t i) __attribute__((always_inline)) {
@@ -580,15 +576,21 @@ template <bool kWide, bool kPopcnt>
     const size_t at = direct[d];
     out[at] = leaf_value<kWide>(*descend4(lines + line[d], key[at]), key[at]);
   }
+  size_t n6 = 0;
+  if (not_v4 != 0) {
+    for (i = 0; i < n; ++i) {
+      if (!addrs[i].is_v4()) v6[n6++] = static_cast<uint32_t>(i);
+    }
+  }
   return n6;
 }
 
 template <bool kWide>
 #if defined(__x86_64__)
-__attribute__((target("popcnt,bmi,bmi2")))
+__attribute__((target("avx2,bmi,bmi2,popcnt")))
 #endif
 size_t
-PrefixTable::batch_v4_popcnt(const IpAddr* addrs, size_t n, SetIndex* out, uint32_t* v6) const {
+PrefixTable::batch_v4_fast(const IpAddr* addrs, size_t n, SetIndex* out, uint32_t* v6) const {
   return batch_v4<kWide, true>(addrs, n, out, v6);
 }
 
@@ -596,12 +598,12 @@ namespace {
 
 std::atomic<bool> portable_for_test{false};
 
-// Whether this CPU runs batch_v4_popcnt().
-bool has_popcnt() {
+// Whether this CPU runs batch_v4_fast().
+bool fast_cpu() {
   if (portable_for_test.load(std::memory_order_relaxed)) return false;
 #if defined(__x86_64__)
-  static const bool yes = __builtin_cpu_supports("popcnt") && __builtin_cpu_supports("bmi") &&
-                          __builtin_cpu_supports("bmi2");
+  static const bool yes = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi") &&
+                          __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("popcnt");
   return yes;
 #else
   return true;  // elsewhere __builtin_popcount needs no special target
@@ -618,7 +620,7 @@ void PrefixTable::batch_v6(const IpAddr* addrs, const uint32_t* pos, size_t n,
                            SetIndex* out) const {
   // Groups of addresses walk the tree level by level; each step prefetches the next level's
   // node of every address in the group, so their misses overlap.
-  constexpr size_t kGroup = 16;
+  constexpr size_t kGroup = 32;
   const size_t inner_levels = v6_levels_.size() - 1;
   uint64_t hi[kGroup];
   uint32_t node[kGroup];
@@ -647,14 +649,14 @@ void PrefixTable::batch_v6(const IpAddr* addrs, const uint32_t* pos, size_t n,
 }
 
 void PrefixTable::lookup_batch(const IpAddr* addrs, size_t n, SetIndex* out) const {
-  const bool fast = has_popcnt();
+  const bool fast = fast_cpu();
   uint32_t v6[kPass];
   for (size_t start = 0; start < n; start += kPass) {
     const size_t g = std::min(kPass, n - start);
     size_t n6;
     if (fast) {
-      n6 = wide_ ? batch_v4_popcnt<true>(addrs + start, g, out + start, v6)
-                 : batch_v4_popcnt<false>(addrs + start, g, out + start, v6);
+      n6 = wide_ ? batch_v4_fast<true>(addrs + start, g, out + start, v6)
+                 : batch_v4_fast<false>(addrs + start, g, out + start, v6);
     } else {
       n6 = wide_ ? batch_v4<true, false>(addrs + start, g, out + start, v6)
                  : batch_v4<false, false>(addrs + start, g, out + start, v6);

@@ -101,7 +101,7 @@ class PrefixTable {
   size_t entry_count_v6() const { return v6_entries_; }
   size_t split_count_v6() const { return v6_lo_offsets_.size() - 1; }
   bool wide_values() const { return wide_; }
-  // Tests only: lookup_batch() takes its portable path even where the CPU has popcnt/BMI2.
+  // Tests only: lookup_batch() takes its portable path even where the CPU has AVX2 and BMI2.
   static void portable_batch_for_test(bool on);
   // Heap bytes of the lookup structure (direct table, lines, IPv6 tree and low halves) and of
   // the id sets (offsets and ids).
@@ -215,13 +215,13 @@ class PrefixTable {
       return v & 0xFFFFFF;
     }
   }
-  // The IPv4 pipeline of lookup_batch(): looks up n addresses (IPv6 ones as 0.0.0.0), writes
+  // The IPv4 pipeline of lookup_batch(): looks up n addresses (IPv6 ones as garbage), writes
   // the positions of the IPv6 ones to v6 and returns their count.
   template <bool kWide, bool kPopcnt>
   size_t batch_v4(const IpAddr* addrs, size_t n, SetIndex* out, uint32_t* v6) const;
-  // batch_v4() compiled for CPUs with popcnt, BMI1 and BMI2 (x86-64-v3 has them).
+  // batch_v4() compiled for x86-64-v3 (AVX2, BMI1/2, popcnt), chosen where the CPU has it.
   template <bool kWide>
-  size_t batch_v4_popcnt(const IpAddr* addrs, size_t n, SetIndex* out, uint32_t* v6) const;
+  size_t batch_v4_fast(const IpAddr* addrs, size_t n, SetIndex* out, uint32_t* v6) const;
 
   // IPv6 B+ tree over the top 64 bits: levels from the root; entry e of an inner level is the
   // first key of node e of the level below. Values with kSplit set name a split /64.

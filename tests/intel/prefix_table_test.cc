@@ -155,7 +155,7 @@ void check_pairs(const std::vector<Pair>& pairs, const std::vector<IpAddr>& addr
     ASSERT_EQ(table->wide_values(), wide);
     std::vector<PrefixTable::SetIndex> batch(addrs.size());
     table->lookup_batch(addrs.data(), addrs.size(), batch.data());
-    std::vector<PrefixTable::SetIndex> portable(addrs.size());  // without popcnt/BMI2
+    std::vector<PrefixTable::SetIndex> portable(addrs.size());  // without AVX2/BMI2
     PrefixTable::portable_batch_for_test(true);
     table->lookup_batch(addrs.data(), addrs.size(), portable.data());
     PrefixTable::portable_batch_for_test(false);
