@@ -8,6 +8,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -27,6 +28,7 @@
 #include "ingest/export_decoder.h"
 #include "ingest/export_file.h"
 #include "sink/alert_jsonl.h"
+#include "store/inventory_store.h"
 #include "sink/line_output.h"
 
 namespace orbwatch::cli {
@@ -55,6 +57,7 @@ struct AnalyzeOptions {
   std::vector<std::string> feeds;
   std::string alerts_out;
   std::string config;
+  std::string store;
   std::vector<std::string> internal;
   std::vector<std::string> params;
   size_t top = 5;
@@ -302,6 +305,18 @@ int run_analyze(const AnalyzeOptions& o) {
   SnapshotHolder<intel::IntelSet> intel(intel::IntelSet::build(feeds, wall_clock_ms()));
   sink::AlertJsonLines alert_lines(alerts_out);
   AlertSummary alerts(alert_lines);
+  // The edge inventory: continued from the store's state.db when there is one.
+  netmodel::EdgeInventory inventory;
+  if (!o.store.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(o.store, ec);
+    if (ec || !store::load_inventory(store::state_db_path(o.store), inventory, true, error)) {
+      fmt::print(stderr, "orbwatch analyze: --store {}: {}\n", o.store,
+                 ec ? ec.message() : error);
+      return 1;
+    }
+  }
+  engine_opts.inventory = &inventory;
   detect::Engine engine(engine_opts, std::move(detectors), intel, alerts);
 
   std::signal(SIGINT, on_analyze_signal);
@@ -351,6 +366,15 @@ int run_analyze(const AnalyzeOptions& o) {
   FILE* summary = out.is_stdout() || alerts_out.is_stdout() ? stderr : stdout;
   an.print_summary(summary);
   print_intel(summary, *intel.load(), feed_warnings);
+  fmt::print(summary, "edge      {} devices answering from outside, {} services, {} exporters{}\n",
+             inventory.devices().size(), inventory.services().size(),
+             inventory.exporters().size(),
+             inventory.dropped() != 0 ? fmt::format(" ({} past the cap)", inventory.dropped()) : "");
+  if (!o.store.empty() &&
+      !store::save_inventory(store::state_db_path(o.store), inventory, error)) {
+    fmt::print(stderr, "orbwatch analyze: --store {}: {}\n", o.store, error);
+    return 1;
+  }
   alerts.print(summary, o.top);
   return 0;
 }
@@ -392,6 +416,8 @@ void add_analyze_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--config", o->config,
                   "orbwatch config FILE: the network model (internal prefixes, zones, assets, "
                   "allow-lists, segmentation; docs/configuration.md)");
+  cmd->add_option("--store", o->store,
+                  "data directory: the edge inventory in DIR/state.db is continued and saved");
   cmd->add_option("--internal", o->internal,
                   "internal prefixes (comma-separated; replaces the config's; default RFC 1918, "
                   "CGNAT, ULA, link-local)")

@@ -10,5 +10,6 @@ void add_analyze_command(CLI::App& app, int& exit_code);
 void add_check_config_command(CLI::App& app, int& exit_code);
 void add_collect_command(CLI::App& app, int& exit_code);
 void add_feeds_command(CLI::App& app, int& exit_code);
+void add_inventory_command(CLI::App& app, int& exit_code);
 
 }  // namespace orbwatch::cli

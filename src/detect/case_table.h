@@ -54,6 +54,12 @@ class CaseTable {
     return c;
   }
 
+  // The open case of `key`, or null.
+  Case* find(const std::string& key) {
+    auto it = cases_.find(key);
+    return it == cases_.end() ? nullptr : &it->second;
+  }
+
   // Closes every case whose window ends at or before `watermark_ms`.
   template <typename OnClose>
   void close_until(int64_t watermark_ms, OnClose&& on_close) {

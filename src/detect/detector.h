@@ -16,6 +16,7 @@
 #include "core/alert.h"
 #include "core/flow_batch.h"
 #include "intel/intel_set.h"
+#include "netmodel/inventory.h"
 #include "netmodel/model_index.h"
 
 namespace orbwatch::detect {
@@ -41,6 +42,11 @@ struct EnrichedFlow {
   const netmodel::Place& dst_place;
   bool src_internal = false;
   bool dst_internal = false;
+  // What the flow meant for the edge inventory (the engine fills it when it keeps one):
+  // whether an internal responder answered an external initiator, and whether that responder
+  // or service is new to the inventory.
+  netmodel::Observation edge;
+  const netmodel::EdgeInventory* inventory = nullptr;
 };
 
 struct DetectorStats {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "detect/flow_role.h"
+
 namespace orbwatch::detect {
 
 Engine::Engine(const EngineOptions& options, std::vector<std::unique_ptr<Detector>> detectors,
@@ -18,7 +20,8 @@ void Engine::process(const FlowBatch& batch) {
   std::shared_ptr<const intel::IntelSet> intel = intel_.load();
   enricher_.enrich(batch, *intel);
   for (uint32_t i = 0; i < batch.size(); ++i) {
-    const EnrichedFlow flow = enricher_.flow(i);
+    EnrichedFlow flow = enricher_.flow(i);
+    if (o_.inventory != nullptr) observe(flow);
     for (auto& d : detectors_) d->on_flow(flow, sink_);
     max_end_ms_ = std::max(max_end_ms_, batch.records[i].end_ms);
   }
@@ -28,6 +31,22 @@ void Engine::process(const FlowBatch& batch) {
     watermark_ms_ = wm;
     for (auto& d : detectors_) d->on_tick(wm, sink_);
   }
+}
+
+void Engine::observe(EnrichedFlow& flow) {
+  const FlowRecord& r = flow.rec;
+  flow.inventory = o_.inventory;
+  if (!r.exporter.is_zero()) o_.inventory->observe_exporter(r.exporter, r.end_ms);
+  // An edge service: an external initiator, an internal responder that answered.
+  if (flow.initiator == Initiator::kUnknown || !responder_answered(r, flow.initiator)) return;
+  const bool src_initiated = flow.initiator == Initiator::kSrc;
+  const bool client_internal = src_initiated ? flow.src_internal : flow.dst_internal;
+  const bool server_internal = src_initiated ? flow.dst_internal : flow.src_internal;
+  if (client_internal || !server_internal) return;
+  netmodel::ServiceKey key{src_initiated ? r.dst : r.src, r.proto,
+                           src_initiated ? r.dst_port : r.src_port};
+  flow.edge =
+      o_.inventory->observe(key, src_initiated ? r.src : r.dst, r.start_ms, r.end_ms, r.bytes);
 }
 
 void Engine::finish() {

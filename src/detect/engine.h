@@ -22,6 +22,9 @@ namespace orbwatch::detect {
 struct EngineOptions {
   // The network model; null: none (the default internal prefixes only).
   std::shared_ptr<const netmodel::ModelIndex> model;
+  // The edge inventory to keep up to date (not owned; null: none). Detectors see each flow's
+  // observation in EnrichedFlow::edge.
+  netmodel::EdgeInventory* inventory = nullptr;
   int64_t lateness_ms = 60'000;
 };
 
@@ -43,6 +46,7 @@ class Engine {
   const SnapshotHolder<intel::IntelSet>& intel_;
   AlertSink& sink_;
   Enricher enricher_;
+  void observe(EnrichedFlow& flow);
   uint64_t flows_ = 0;
   int64_t max_end_ms_ = INT64_MIN;
   int64_t watermark_ms_ = INT64_MIN;

@@ -52,6 +52,8 @@ EnrichedFlow Enricher::flow(uint32_t i) const {
       .dst_place = dst,
       .src_internal = src.internal,
       .dst_internal = dst.internal,
+      .edge = {},
+      .inventory = nullptr,
   };
   return f;
 }

@@ -7,6 +7,7 @@
 
 #include "core/time.h"
 #include "detect/allowlist_detector.h"
+#include "detect/exposure_detector.h"
 #include "detect/intel_detector.h"
 #include "detect/segmentation_detector.h"
 
@@ -115,6 +116,22 @@ std::unique_ptr<Detector> make_segmentation(const DetectorParams& params, std::s
   return std::make_unique<SegmentationDetector>(o);
 }
 
+constexpr ParamInfo kExposureParams[] = {
+    {"learning", "7d", "event time from the inventory's first flow before new services alert"},
+    {"window", "1d", "one alert per (device, service) per window"},
+    {"max_cases", "20000", "open alert cases held at once"},
+};
+
+std::unique_ptr<Detector> make_exposure(const DetectorParams& params, std::string& error) {
+  ExposureDetectorOptions o;
+  ParamReader r("exposure", kExposureParams, params, error);
+  r.duration("learning", o.learning_ms);
+  r.duration("window", o.window_ms);
+  r.count("max_cases", o.max_cases);
+  if (!r.ok()) return nullptr;
+  return std::make_unique<ExposureDetector>(o);
+}
+
 constexpr DetectorInfo kDetectors[] = {
     {"intel", "flows to or from threat-feed indicators (addresses, prefixes, domains)",
      kIntelParams, make_intel},
@@ -122,6 +139,8 @@ constexpr DetectorInfo kDetectors[] = {
      kAllowlistParams, make_allowlist},
     {"segmentation", "flows between zones that the segmentation rules deny", kSegmentationParams,
      make_segmentation},
+    {"exposure", "edge devices answering the internet on backdoor, management or new services",
+     kExposureParams, make_exposure},
 };
 
 }  // namespace
