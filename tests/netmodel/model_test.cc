@@ -187,7 +187,7 @@ TEST_F(ModelIndexTest, AllowListsPerAssetAndPerService) {
   // vpn-gw: allow_from governs its listed services only.
   int32_t rule = index_->allow_rule(vpn, 6, 443);
   ASSERT_GE(rule, 0);
-  EXPECT_TRUE(index_->allowed(vpn, rule, at("198.51.100.4")));  // zone:partners
+  EXPECT_TRUE(index_->allowed(vpn, rule, at("198.51.100.4")));   // zone:partners
   EXPECT_TRUE(index_->allowed(vpn, rule, at("203.0.113.200")));  // the prefix
   EXPECT_FALSE(index_->allowed(vpn, rule, at("192.0.2.1")));
   EXPECT_FALSE(index_->allowed(vpn, rule, at("10.20.3.5")));  // no implicit internal allow
@@ -209,9 +209,9 @@ TEST_F(ModelIndexTest, SegmentationVerdicts) {
   auto verdict = [&](const char* from, const char* to, uint8_t proto, uint16_t port) {
     return index_->segment(at(from), at(to), proto, port).verdict;
   };
-  EXPECT_EQ(verdict("10.20.5.9", "10.20.3.5", 6, 445), V::kDenied);  // iot -> corp: deny
+  EXPECT_EQ(verdict("10.20.5.9", "10.20.3.5", 6, 445), V::kDenied);      // iot -> corp: deny
   EXPECT_EQ(verdict("10.20.3.5", "10.20.5.9", 6, 445), V::kUngoverned);  // no rule that way
-  EXPECT_EQ(verdict("10.20.3.5", "10.20.1.1", 6, 22), V::kAllowed);  // corp -> dmz ssh
+  EXPECT_EQ(verdict("10.20.3.5", "10.20.1.1", 6, 22), V::kAllowed);      // corp -> dmz ssh
   auto d = index_->segment(at("10.20.3.5"), at("10.20.1.1"), 6, 3389);
   EXPECT_EQ(d.verdict, V::kDenied);  // the pair is governed, no rule allows rdp
   EXPECT_EQ(d.rule, nullptr);        // default deny
