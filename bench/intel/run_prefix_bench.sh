@@ -4,11 +4,11 @@
 # directory (never into the repository) with `npm pack`.
 #
 # usage: bench/intel/run_prefix_bench.sh [BUILD_DIR] [benchmark options...]
-#   BUILD_DIR: a Release build with -DORBWATCH_BENCH=ON (default build-lpm-bench)
+#   BUILD_DIR: a Release build with -DORBWATCH_BENCH=ON (default build-lpm)
 #   ASN_PACKAGE_DIR=DIR reuses an unpacked package (DIR/asn-ipv4-num.csv) instead of fetching.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-build=${1:-build-lpm-bench}
+build=${1:-build-lpm}
 shift || true
 bench="$build/orbwatch_lpm_bench"
 [[ -x $bench ]] || { echo "missing $bench (cmake -DORBWATCH_BENCH=ON, build orbwatch_lpm_bench)" >&2; exit 1; }

@@ -1,11 +1,13 @@
 // Intel prefix table: lookups/s, build time and bytes per prefix, on random IPv4 tables (10k,
-// 100k, 1M prefixes), a random IPv6 table (100k) and, when the environment names them, the real
-// ASN range tables of the npm package @ip-location-db/asn (bench/intel/run_prefix_bench.sh
-// fetches it). The baseline in the same run is a plain binary trie (one node per bit) that
-// returns only the longest match's id, so it does less work than the table.
+// 100k, 1M prefixes), a dense host-route table (the layout's worst case), a random IPv6 table
+// (100k) and, when the environment names them, the real ASN range tables of the npm package
+// @ip-location-db/asn (bench/intel/run_prefix_bench.sh fetches it). In the same run: the
+// previous layout of the table (BM_Old*, bench/intel/legacy_prefix_table.h) and a plain binary
+// trie (one node per bit) that returns only the longest match's id, so it does less work.
 //
 // Addresses: half are drawn inside a random table prefix (hits), half uniformly at random (mostly
-// misses on random tables). Every benchmark checks its answers against the trie first.
+// misses on random tables); all inside for the dense table. Every benchmark checks its answers
+// against the trie and the old table first.
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -61,7 +63,23 @@ std::vector<Pair> random_v6(size_t n, uint64_t seed) {
   return out;
 }
 
-std::vector<IpAddr> addresses(const std::vector<Pair>& pairs, size_t n, uint64_t seed) {
+// The worst case for the line layout: host routes packed densely (random /32s in 10.0.0.0/12,
+// about 2/3 of its addresses), so that every bucket is a B+ tree of lines and a lookup reads
+// three lines after the direct slot. Looked up with addresses inside the /12 only.
+std::vector<Pair> dense_hosts_v4(size_t n, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::vector<Pair> out;
+  out.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    auto a = static_cast<uint32_t>(0x0a000000 + rng() % (uint32_t{1} << 20));
+    out.push_back({Prefix::make(IpAddr::v4(a), 128), static_cast<uint32_t>(i)});
+  }
+  return out;
+}
+
+// all_hits: every address inside a table prefix.
+std::vector<IpAddr> addresses(const std::vector<Pair>& pairs, size_t n, uint64_t seed,
+                              bool all_hits) {
   std::mt19937_64 rng(seed);
   bool v6 = !pairs.empty() && !pairs[0].prefix.addr.is_v4();
   std::vector<IpAddr> out(n);
@@ -73,7 +91,7 @@ std::vector<IpAddr> addresses(const std::vector<Pair>& pairs, size_t n, uint64_t
     } else {
       a = IpAddr::v4(static_cast<uint32_t>(rng()));
     }
-    if (i % 2 == 0 && !pairs.empty()) {  // inside a table prefix: keep its bits
+    if ((all_hits || i % 2 == 0) && !pairs.empty()) {  // inside a table prefix: keep its bits
       const Prefix& p = pairs[rng() % pairs.size()].prefix;
       for (unsigned b = 0; b < 16; ++b) {
         unsigned bits = p.len > b * 8 ? p.len - b * 8 : 0;
@@ -149,7 +167,7 @@ struct Workload {
 
 // Built once per table (the benchmarks share it) and checked against the trie: the most
 // specific id the table reports must be the trie's longest match.
-Workload& workload(const std::string& name, std::vector<Pair> (*make)()) {
+Workload& workload(const std::string& name, std::vector<Pair> (*make)(), bool all_hits = false) {
   static std::vector<std::pair<std::string, std::unique_ptr<Workload>>> cache;
   for (auto& [n, w] : cache) {
     if (n == name) return *w;
@@ -159,7 +177,7 @@ Workload& workload(const std::string& name, std::vector<Pair> (*make)()) {
   w->table = build(w->pairs);
   w->old = build<LegacyPrefixTable>(w->pairs);
   w->trie = std::make_unique<BinaryTrie>(w->pairs);
-  w->addrs = addresses(w->pairs, size_t{1} << 20, 99);
+  w->addrs = addresses(w->pairs, size_t{1} << 20, 99, all_hits);
   size_t hits = 0;
   for (size_t i = 0; i < w->addrs.size(); i += 7) {
     auto s = w->table->lookup(w->addrs[i]);
@@ -306,6 +324,9 @@ template <size_t kN>
 std::vector<Pair> random_v4_n() {
   return random_v4(kN, kN);
 }
+std::vector<Pair> dense_hosts_v4_1M() {
+  return dense_hosts_v4(1000000, 12);
+}
 std::vector<Pair> random_v6_100k() {
   return random_v6(100000, 6);
 }
@@ -316,11 +337,11 @@ std::vector<Pair> asn_v6() {
   return read_asn_csv(std::getenv("ORBWATCH_ASN_V6_CSV"), true);
 }
 
-void register_table(const std::string& name, std::vector<Pair> (*make)()) {
+void register_table(const std::string& name, std::vector<Pair> (*make)(), bool all_hits = false) {
   auto reg = [&](const char* what, void (*fn)(benchmark::State&, Workload&)) {
-    benchmark::RegisterBenchmark((what + name).c_str(), [name, make, fn](benchmark::State& s) {
-      fn(s, workload(name, make));
-    });
+    benchmark::RegisterBenchmark(
+        (what + name).c_str(),
+        [name, make, fn, all_hits](benchmark::State& s) { fn(s, workload(name, make, all_hits)); });
   };
   reg("BM_PrefixTableBatch/", lookup_batch<PrefixTable>);
   reg("BM_OldTableBatch/", lookup_batch<LegacyPrefixTable>);
@@ -347,6 +368,7 @@ int main(int argc, char** argv) {
   register_table("v4_random_10k", random_v4_n<10000>);
   register_table("v4_random_100k", random_v4_n<100000>);
   register_table("v4_random_1M", random_v4_n<1000000>);
+  register_table("v4_dense_hosts_1M", dense_hosts_v4_1M, true);
   register_table("v6_random_100k", random_v6_100k);
   register_build("v4_random_1M", random_v4_n<1000000>);
   if (std::getenv("ORBWATCH_ASN_V4_CSV")) {

@@ -571,10 +571,24 @@ template <bool kWide, bool kPopcnt>
     for (i = 0; i < n; ++i) slot(i);
     for (i = 0; i < n; ++i) search(i);
   }
-  // The children of inner lines, prefetched during the pass (deeper levels read in turn).
-  for (size_t d = 0; d < deferred; ++d) {
-    const size_t at = direct[d];
-    out[at] = leaf_value<kWide>(*descend4(lines + line[d], key[at]), key[at]);
+  // The children of inner lines, prefetched during the pass: each round reads one level of
+  // every deferred address and prefetches the next.
+  while (deferred != 0) {
+    size_t kept = 0;
+    for (size_t d = 0; d < deferred; ++d) {
+      const size_t at = direct[d];
+      const Line* l = lines + line[d];
+      if (l->b[kKindByte] != kLeaf) {
+        uint32_t child;
+        std::memcpy(&child, l->b + kInnerChild, 4);
+        line[kept] = child + count_le32(*l, key[at], l->b[kCountByte]);
+        __builtin_prefetch(lines + line[kept]);
+        direct[kept++] = static_cast<SetIndex>(at);
+      } else {
+        out[at] = leaf_value<kWide>(*l, key[at]);
+      }
+    }
+    deferred = kept;
   }
   size_t n6 = 0;
   if (not_v4 != 0) {
