@@ -28,8 +28,8 @@
 #include "ingest/export_decoder.h"
 #include "ingest/export_file.h"
 #include "sink/alert_jsonl.h"
-#include "store/inventory_store.h"
 #include "sink/line_output.h"
+#include "store/inventory_store.h"
 
 namespace orbwatch::cli {
 
@@ -306,13 +306,13 @@ int run_analyze(const AnalyzeOptions& o) {
   sink::AlertJsonLines alert_lines(alerts_out);
   AlertSummary alerts(alert_lines);
   // The edge inventory: continued from the store's state.db when there is one.
-  netmodel::EdgeInventory inventory;
+  netmodel::EdgeInventory inventory(engine_opts.model->model().inventory.max_services,
+                                    engine_opts.model->model().inventory.max_exporters);
   if (!o.store.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(o.store, ec);
     if (ec || !store::load_inventory(store::state_db_path(o.store), inventory, true, error)) {
-      fmt::print(stderr, "orbwatch analyze: --store {}: {}\n", o.store,
-                 ec ? ec.message() : error);
+      fmt::print(stderr, "orbwatch analyze: --store {}: {}\n", o.store, ec ? ec.message() : error);
       return 1;
     }
   }
@@ -366,12 +366,11 @@ int run_analyze(const AnalyzeOptions& o) {
   FILE* summary = out.is_stdout() || alerts_out.is_stdout() ? stderr : stdout;
   an.print_summary(summary);
   print_intel(summary, *intel.load(), feed_warnings);
-  fmt::print(summary, "edge      {} devices answering from outside, {} services, {} exporters{}\n",
-             inventory.devices().size(), inventory.services().size(),
-             inventory.exporters().size(),
-             inventory.dropped() != 0 ? fmt::format(" ({} past the cap)", inventory.dropped()) : "");
-  if (!o.store.empty() &&
-      !store::save_inventory(store::state_db_path(o.store), inventory, error)) {
+  fmt::print(
+      summary, "edge      {} devices answering from outside, {} services, {} exporters{}\n",
+      inventory.devices().size(), inventory.services().size(), inventory.exporters().size(),
+      inventory.dropped() != 0 ? fmt::format(" ({} past the cap)", inventory.dropped()) : "");
+  if (!o.store.empty() && !store::save_inventory(store::state_db_path(o.store), inventory, error)) {
     fmt::print(stderr, "orbwatch analyze: --store {}: {}\n", o.store, error);
     return 1;
   }

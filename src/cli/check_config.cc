@@ -22,8 +22,9 @@ namespace {
 
 // Tables this version reads, and those that belong to the daemon (`orbwatch run`), which does
 // not exist yet: they are accepted but not checked, and said so.
-const std::set<std::string, std::less<>> kRead = {"network",      "zones", "lists", "assets",
-                                                  "segmentation", "feeds", "intel", "detectors"};
+const std::set<std::string, std::less<>> kRead = {"network", "zones",        "lists",
+                                                  "assets",  "segmentation", "inventory",
+                                                  "feeds",   "intel",        "detectors"};
 const std::set<std::string, std::less<>> kLater = {"collect", "store", "http", "outputs"};
 
 int run_check_config(const std::string& path) {
@@ -55,8 +56,8 @@ int run_check_config(const std::string& path) {
       continue;
     }
     errors.push_back(fmt::format(
-        "{}:{}: {}: unknown table (expected network, zones, lists, assets, segmentation, feeds, "
-        "intel, detectors, collect, store, http, outputs)",
+        "{}:{}: {}: unknown table (expected network, zones, lists, assets, segmentation, "
+        "inventory, feeds, intel, detectors, collect, store, http, outputs)",
         path, key.source().begin.line, key.str()));
   }
   auto model = netmodel::parse_model(text, path, errors);

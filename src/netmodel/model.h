@@ -89,8 +89,15 @@ struct SegmentationRule {
   uint32_t line = 0;
 };
 
+// [inventory]: how much of the edge the inventory holds.
+struct InventoryLimits {
+  size_t max_services = 100'000;
+  size_t max_exporters = 10'000;
+};
+
 struct Model {
   std::string path;  // the file it came from
+  InventoryLimits inventory;
   std::vector<Prefix> internal;
   std::vector<Zone> zones;
   std::vector<NamedList> lists;

@@ -67,6 +67,7 @@ class ModelReader {
     check_zone_overlaps(m);
     if (const toml::node* n = doc.get("assets")) read_assets(*n, m);
     if (const toml::node* n = doc.get("segmentation")) read_segmentation(*n, m);
+    if (const toml::node* n = doc.get("inventory")) read_inventory(*n, m);
     if (!report()) return std::nullopt;
     return m;
   }
@@ -367,6 +368,27 @@ class ModelReader {
                                   std::to_string(a.line) + ")");
       }
       open.push_back(&e);
+    }
+  }
+
+  void read_inventory(const toml::node& n, Model& m) {
+    const toml::table* t = table(n, "inventory");
+    if (t == nullptr) return;
+    for (const auto& [key, value] : *t) {
+      const std::string k(key.str());
+      size_t* target = k == "max_services"    ? &m.inventory.max_services
+                       : k == "max_exporters" ? &m.inventory.max_exporters
+                                              : nullptr;
+      if (target == nullptr) {
+        unknown(key, "inventory", "max_services, max_exporters");
+        continue;
+      }
+      auto v = value.value_exact<int64_t>();
+      if (!v || *v <= 0 || *v > 100'000'000) {
+        expected(value, "inventory." + k, "a whole number from 1 to 100000000");
+        continue;
+      }
+      *target = static_cast<size_t>(*v);
     }
   }
 

@@ -178,21 +178,21 @@ TEST_F(NetmodelE2e, CheckConfigNamesEveryProblem) {
   auto bad = run_command(bin + " check-config " + path("bad.toml"));
   EXPECT_EQ(bad.rc, 1);
   const std::string f = path("bad.toml");
-  EXPECT_EQ(bad.out,
-            f +
-                ":3: zones.iot: 10.20.5.0/24 overlaps zone \"corp\" (10.20.0.0/16, line 2): an "
-                "address belongs to one zone\n" +
-                f +
-                ":6: assets[1].address: expected a prefix like \"10.0.0.0/8\", got "
-                "\"10.20.5.300\"\n" +
-                f +
-                ":9: segmentation[1].to: expected a zone name from [zones] or \"external\", "
-                "got \"ot\"\n" +
-                f + ":12: detectors.intel.window: expected a duration like \"1h\", got \"soon\"\n" +
-                f +
-                ":13: colect: unknown table (expected network, zones, lists, assets, "
-                "segmentation, feeds, intel, detectors, collect, store, http, outputs)\n" +
-                f + ": 5 problems\n");
+  EXPECT_EQ(
+      bad.out,
+      f +
+          ":3: zones.iot: 10.20.5.0/24 overlaps zone \"corp\" (10.20.0.0/16, line 2): an "
+          "address belongs to one zone\n" +
+          f +
+          ":6: assets[1].address: expected a prefix like \"10.0.0.0/8\", got "
+          "\"10.20.5.300\"\n" +
+          f +
+          ":9: segmentation[1].to: expected a zone name from [zones] or \"external\", "
+          "got \"ot\"\n" +
+          f + ":12: detectors.intel.window: expected a duration like \"1h\", got \"soon\"\n" + f +
+          ":13: colect: unknown table (expected network, zones, lists, assets, "
+          "segmentation, inventory, feeds, intel, detectors, collect, store, http, outputs)\n" +
+          f + ": 5 problems\n");
 }
 
 }  // namespace

@@ -135,6 +135,20 @@ TEST(NetworkModel, EachMistakeGetsItsOwnPreciseMessage) {
   EXPECT_EQ(broken[0].rfind("orbwatch.toml:1: ", 0), 0u) << broken[0];
 }
 
+TEST(NetworkModel, InventoryLimits) {
+  std::vector<std::string> errors;
+  auto m = parse_model("[inventory]\nmax_services = 5000\n", "orbwatch.toml", errors);
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->inventory.max_services, 5000u);
+  EXPECT_EQ(m->inventory.max_exporters, 10'000u);
+  EXPECT_EQ(errors_of("[inventory]\nmax_services = 0\n")[0],
+            "orbwatch.toml:2: inventory.max_services: expected a whole number from 1 to "
+            "100000000, got 0");
+  EXPECT_EQ(errors_of("[inventory]\nmax_devices = 5\n")[0],
+            "orbwatch.toml:2: inventory.max_devices: unknown key (expected max_services, "
+            "max_exporters)");
+}
+
 TEST(NetworkModel, ServicesParseAndPrint) {
   EXPECT_EQ(service_text(*parse_service("tcp/8291")), "tcp/8291");
   EXPECT_EQ(service_text(*parse_service("icmp")), "icmp");
