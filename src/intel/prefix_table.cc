@@ -2,8 +2,14 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
+#include <new>
 #include <stdexcept>
 #include <utility>
+
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 namespace orbwatch::intel {
 namespace {
@@ -421,6 +427,54 @@ struct PrefixTable::Layout6 {
   }
 };
 
+namespace {
+
+constexpr size_t kHugePage = size_t{1} << 21;
+
+// Whether n bytes go to huge pages: large, and rounding up to whole pages wastes at most 1/8.
+bool huge_pages_for(size_t bytes) {
+#if defined(__linux__)
+  const size_t rounded = (bytes + kHugePage - 1) & ~(kHugePage - 1);
+  return bytes >= kHugePage && rounded - bytes <= bytes / 8;
+#else
+  (void)bytes;
+  return false;
+#endif
+}
+
+}  // namespace
+
+template <typename T>
+size_t PrefixTable::LineAllocator<T>::footprint(size_t n) {
+  const size_t bytes = n * sizeof(T);
+  return huge_pages_for(bytes) ? (bytes + kHugePage - 1) & ~(kHugePage - 1) : bytes;
+}
+
+template <typename T>
+T* PrefixTable::LineAllocator<T>::allocate(size_t n) {
+  const size_t bytes = n * sizeof(T);
+  if (huge_pages_for(bytes)) {
+    void* p = std::aligned_alloc(kHugePage, footprint(n));
+    if (p == nullptr) throw std::bad_alloc();
+#if defined(__linux__)
+    madvise(p, footprint(n), MADV_HUGEPAGE);  // a hint: without it the pages are just small
+#endif
+    return static_cast<T*>(p);
+  }
+  return static_cast<T*>(::operator new (bytes, std::align_val_t{alignof(T)}));
+}
+
+template <typename T>
+void PrefixTable::LineAllocator<T>::deallocate(T* p, size_t n) {
+  if (huge_pages_for(n * sizeof(T))) {
+    std::free(p);  // from aligned_alloc
+  } else {
+    ::operator delete (p, std::align_val_t{alignof(T)});
+  }
+}
+
+template struct PrefixTable::LineAllocator<PrefixTable::Line>;
+
 void PrefixTable::Builder::add(const Prefix& prefix, uint32_t indicator_id) {
   entries_.push_back({Prefix::make(prefix.addr, prefix.len), indicator_id});
 }
@@ -680,7 +734,7 @@ void PrefixTable::lookup_batch(const IpAddr* addrs, size_t n, SetIndex* out) con
 }
 
 size_t PrefixTable::structure_bytes() const {
-  return dir4_.size() * sizeof(Dir4) + lines4_.size() * sizeof(Line) +
+  return dir4_.size() * sizeof(Dir4) + LineAllocator<Line>::footprint(lines4_.capacity()) +
          v6_nodes_.size() * sizeof(Node6) + v6_levels_.size() * sizeof(Level6) +
          v6_lo_offsets_.size() * sizeof(uint32_t) + v6_lo_keys_.size() * sizeof(uint64_t) +
          v6_lo_sets_.size() * sizeof(SetIndex);

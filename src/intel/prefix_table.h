@@ -249,8 +249,27 @@ class PrefixTable {
   SetIndex lookup_lo6(SetIndex split, uint64_t lo) const;
   void batch_v6(const IpAddr* addrs, const uint32_t* pos, size_t n, SetIndex* out) const;
 
-  std::vector<Dir4> dir4_;    // 2^16
-  std::vector<Line> lines4_;  // line 0: one key at 0 with set 0 (the batch path's no-op)
+  // Allocates large line arrays in 2 MiB pages where the system offers them (Linux transparent
+  // huge pages), so that random lookups into many megabytes of lines miss the TLB less.
+  template <typename T>
+  struct LineAllocator {
+    using value_type = T;
+    LineAllocator() = default;
+    template <typename U>
+    explicit LineAllocator(const LineAllocator<U>&) {}
+    T* allocate(size_t n);
+    void deallocate(T* p, size_t n);
+    // Bytes an allocation of n elements takes.
+    static size_t footprint(size_t n);
+    template <typename U>
+    bool operator==(const LineAllocator<U>&) const {
+      return true;
+    }
+  };
+
+  std::vector<Dir4> dir4_;  // 2^16
+  // Line 0: one key at 0 with set 0 (the batch path's no-op).
+  std::vector<Line, LineAllocator<Line>> lines4_;
   bool wide_ = false;
   size_t inner_lines4_ = 0;
   std::vector<Node6> v6_nodes_;

@@ -344,6 +344,33 @@ TEST(PrefixTable, SplitIpv6AgainstBruteForce) {
   check_pairs(pairs, probes(rng, pairs, 500), 8);
 }
 
+// A table of more than 2 MiB of lines (the line array then goes to huge pages where Linux offers
+// them): 1.2M host routes, one every 8 addresses, each its own id.
+TEST(PrefixTable, LargeTable) {
+  constexpr uint32_t kHosts = 1200000;
+  constexpr uint32_t kBase = 0x20000000;
+  PrefixTable::Builder b;
+  b.reserve(kHosts + 1);
+  for (uint32_t i = 0; i < kHosts; ++i) b.add(Prefix::make(IpAddr::v4(kBase + i * 8), 128), i);
+  b.add(*Prefix::parse("32.0.0.0/4"), kHosts);
+  auto t = b.build();
+  EXPECT_GT(t->line_count_v4() * 64, size_t{8} << 20);
+  std::mt19937_64 rng(9);
+  std::vector<IpAddr> addrs;
+  for (int i = 0; i < 20000; ++i) {
+    addrs.push_back(IpAddr::v4(kBase + static_cast<uint32_t>(rng() % (kHosts * 8 + 100))));
+  }
+  std::vector<PrefixTable::SetIndex> out(addrs.size());
+  t->lookup_batch(addrs.data(), addrs.size(), out.data());
+  for (size_t i = 0; i < addrs.size(); ++i) {
+    const uint32_t off = addrs[i].v4_value() - kBase;
+    std::vector<uint32_t> want = {kHosts};
+    if (off % 8 == 0 && off / 8 < kHosts) want.insert(want.begin(), off / 8);
+    ASSERT_EQ(got(*t, addrs[i]), want) << addrs[i].to_string();
+    ASSERT_EQ(out[i], t->lookup_set(addrs[i]));
+  }
+}
+
 // Readers look up in a loop while a writer builds and swaps tables. Generation g maps
 // 10.0.0.0/8 to {g} and 10.1.0.0/16 to {g + 1000000, g}: a reader must always see both
 // answers from the same generation in one snapshot, and generations never go backwards.
