@@ -6,10 +6,12 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <type_traits>
 
 #include <toml++/toml.h>
 
 #include "core/json.h"
+#include "intel/feed_parser.h"
 #include "netmodel/model.h"
 
 namespace orbwatch::netmodel {
@@ -18,6 +20,7 @@ namespace {
 
 constexpr size_t kMaxErrors = 100;
 constexpr size_t kMaxConfigBytes = 16u << 20;
+constexpr size_t kMaxListBytes = 64u << 20;
 
 std::string describe(const toml::node& node) {
   if (node.is_table()) return "a table";
@@ -56,7 +59,10 @@ constexpr std::string_view kExternal = "external";
 class ModelReader {
  public:
   ModelReader(const std::string& path, std::vector<std::string>& errors)
-      : path_(path), errors_(errors) {}
+      : path_(path), errors_(errors) {
+    std::error_code ec;
+    base_ = std::filesystem::absolute(path, ec).parent_path();
+  }
 
   std::optional<Model> read(const toml::table& doc) {
     Model m;
@@ -166,8 +172,71 @@ class ModelReader {
       T item;
       item.name = std::string(key.str());
       item.line = value.source().begin.line;
-      if (prefixes(value, where, item.prefixes)) out.push_back(std::move(item));
+      bool ok = false;
+      if constexpr (std::is_same_v<T, NamedList>) {
+        // A list may come from a feed file: { source = "ranges/partner.txt", format = "auto" }.
+        if (const toml::table* from = value.as_table()) {
+          ok = list_from_feed(*from, where, item);
+          if (ok) out.push_back(std::move(item));
+          continue;
+        }
+      }
+      ok = prefixes(value, where, item.prefixes);
+      if (ok) out.push_back(std::move(item));
     }
+  }
+
+  // The address prefixes of a feed file (any format `orbwatch feeds lint` reads; host bits are
+  // masked as the feed parsers do). A file that cannot be read, or a feed with errors, fails.
+  bool list_from_feed(const toml::table& t, const std::string& where, NamedList& list) {
+    std::string source;
+    intel::FeedFormat format = intel::FeedFormat::kAuto;
+    bool ok = true;
+    for (const auto& [key, value] : t) {
+      const std::string k(key.str());
+      auto v = value.value<std::string>();
+      if (k == "source" && v && !v->empty()) {
+        source = std::filesystem::path(*v).is_absolute() ? *v : (base_ / *v).string();
+      } else if (k == "format" && v && intel::parse_feed_format(*v, format)) {
+      } else if (k == "source" || k == "format") {
+        expected(value, where + "." + k,
+                 k == "source" ? "a feed file path" : "a feed format such as \"auto\"");
+        ok = false;
+      } else {
+        unknown(key, where, "source, format");
+        ok = false;
+      }
+    }
+    if (!ok) return false;
+    if (source.empty()) {
+      error(t.source(), where + ".source: missing (a list table names its feed file)");
+      return false;
+    }
+    std::ifstream in(source, std::ios::binary);
+    // Bounded: a list is an allow-list, not a routing table (and /dev/zero never ends).
+    std::string text(kMaxListBytes + 1, '\0');
+    in.read(text.data(), static_cast<std::streamsize>(text.size()));
+    if (!in && !in.eof()) {
+      error(t.source(), where + ".source: cannot read " + source);
+      return false;
+    }
+    text.resize(static_cast<size_t>(in.gcount()));
+    if (text.size() > kMaxListBytes) {
+      error(t.source(), where + ".source: " + source + " is larger than 64 MiB");
+      return false;
+    }
+    intel::ParsedFeed feed = intel::parse_feed(text, format, source);
+    if (feed.format == intel::FeedFormat::kAuto || feed.bad != 0) {
+      std::string why = feed.format == intel::FeedFormat::kAuto ? "its format is not known"
+                        : feed.issues.empty()                   ? "it has bad lines"
+                                                                : feed.issues.front().message;
+      error(t.source(), where + ".source: " + source + ": " + why);
+      return false;
+    }
+    for (const auto& ind : feed.indicators) {
+      if (ind.kind == intel::IndicatorKind::kPrefix) list.prefixes.push_back(ind.prefix);
+    }
+    return true;
   }
 
   // Zones partition the address space they name: an address is in at most one zone.
@@ -450,6 +519,7 @@ class ModelReader {
   }
 
   std::string path_;
+  std::filesystem::path base_;  // relative feed paths resolve against the config's directory
   std::vector<std::string>& errors_;
   std::vector<std::pair<uint32_t, std::string>> found_;
 };

@@ -1,6 +1,10 @@
 #include "netmodel/model.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 
 #include <string>
 #include <vector>
@@ -133,6 +137,43 @@ TEST(NetworkModel, EachMistakeGetsItsOwnPreciseMessage) {
   auto broken = errors_of("[zones\n");
   ASSERT_EQ(broken.size(), 1u);
   EXPECT_EQ(broken[0].rfind("orbwatch.toml:1: ", 0), 0u) << broken[0];
+}
+
+TEST(NetworkModel, ListsFromFeedFiles) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("orbwatch_model_lists_" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "partner.netset") << "# FireHOL style\n203.0.113.0/25\n2001:db8:9::/48\n";
+  std::ofstream(dir / "broken.txt") << "203.0.113.0/25\nnot-an-address!\n";
+  const std::string config = (dir / "orbwatch.toml").string();
+  std::vector<std::string> errors;
+  auto m = parse_model(
+      "[lists]\npartner = { source = \"partner.netset\" }\n[[assets]]\n"
+      "name = \"vpn\"\naddress = \"10.0.0.1\"\nallow_from = [\"list:partner\"]\n",
+      config, errors);
+  ASSERT_TRUE(m.has_value()) << errors[0];
+  ASSERT_EQ(m->lists.size(), 1u);
+  EXPECT_EQ(m->lists[0].prefixes.size(), 2u);
+  auto idx = ModelIndex::build(std::move(*m));
+  const int32_t vpn = idx->place(*IpAddr::parse("10.0.0.1")).asset;
+  const int32_t rule = idx->allow_rule(vpn, 6, 443);
+  EXPECT_TRUE(idx->allowed(vpn, rule, idx->place(*IpAddr::parse("203.0.113.77"))));
+  EXPECT_TRUE(idx->allowed(vpn, rule, idx->place(*IpAddr::parse("2001:db8:9::1"))));
+  EXPECT_FALSE(idx->allowed(vpn, rule, idx->place(*IpAddr::parse("203.0.113.200"))));
+  errors.clear();
+  EXPECT_FALSE(parse_model("[lists]\nx = { source = \"missing.txt\" }\n", config, errors));
+  EXPECT_EQ(errors.at(0),
+            config + ":2: lists.x.source: cannot read " + (dir / "missing.txt").string());
+  errors.clear();
+  EXPECT_FALSE(parse_model("[lists]\nx = { source = \"broken.txt\", format = \"plain\" }\n", config,
+                           errors));
+  EXPECT_NE(errors.at(0).find("lists.x.source: " + (dir / "broken.txt").string() + ": line 2"),
+            std::string::npos)
+      << errors.at(0);
+  errors.clear();
+  EXPECT_FALSE(parse_model("[lists]\nx = { path = \"a\" }\n", config, errors));
+  EXPECT_EQ(errors.at(0), config + ":2: lists.x.path: unknown key (expected source, format)");
+  std::filesystem::remove_all(dir);
 }
 
 TEST(NetworkModel, InventoryLimits) {
