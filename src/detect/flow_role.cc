@@ -42,6 +42,7 @@ bool responder_answered(const FlowRecord& r, Initiator initiator) {
 }
 
 Initiator guess_initiator(const FlowRecord& r) {
+  if (r.proto == kTcp && (r.tcp_flags & (kSyn | kAck)) == kSyn) return Initiator::kSrc;
   if (r.flags & flow_flags::kBiflowForward) return Initiator::kSrc;
   if (r.flags & flow_flags::kBiflowReverse) return Initiator::kDst;
   if (r.proto == kIcmp || r.proto == kIcmp6) {
@@ -54,7 +55,6 @@ Initiator guess_initiator(const FlowRecord& r) {
     }
     return Initiator::kUnknown;
   }
-  if (r.proto == kTcp && (r.tcp_flags & (kSyn | kAck)) == kSyn) return Initiator::kSrc;
   if (r.proto != kTcp && r.proto != kUdp) return Initiator::kUnknown;
   const bool src_service = is_service_port(r.proto, r.src_port);
   const bool dst_service = is_service_port(r.proto, r.dst_port);

@@ -9,8 +9,8 @@
 namespace orbwatch::detect {
 
 // Judged in this order (the first that decides wins):
-//  1. RFC 5103 biflow halves: the forward half's source initiated.
-//  2. TCP flags: SYN without ACK means the record holds only the client's opening packets.
+//  1. TCP flags: SYN without ACK means the record holds only the client's opening packets.
+//  2. RFC 5103 biflow halves: the forward half's source initiated.
 //  3. Ports: a well-known service port (< 1024, or a registered service port such as 3389,
 //     8080, 1194) against an ephemeral one (>= 1024 and not a service port) marks the server;
 //     with both well-known the lower one is the service; ICMP echo request/reply decide too.

@@ -16,9 +16,12 @@ FlowRecord rec(uint8_t proto, uint16_t sport, uint16_t dport, uint8_t tcp_flags 
   return r;
 }
 
-TEST(FlowRole, BiflowHalvesDecideFirst) {
+TEST(FlowRole, BiflowHalvesDecideAfterTcpFlags) {
   EXPECT_EQ(guess_initiator(rec(6, 443, 50000, 0x12, flow_flags::kBiflowForward)), Initiator::kSrc);
-  EXPECT_EQ(guess_initiator(rec(6, 50000, 443, 0x02, flow_flags::kBiflowReverse)), Initiator::kDst);
+  EXPECT_EQ(guess_initiator(rec(17, 53, 40000, 0, flow_flags::kBiflowForward)), Initiator::kSrc);
+  EXPECT_EQ(guess_initiator(rec(6, 50000, 443, 0x18, flow_flags::kBiflowReverse)), Initiator::kDst);
+  // A record of nothing but SYNs is the client's, whatever else says otherwise.
+  EXPECT_EQ(guess_initiator(rec(6, 443, 50000, 0x02, flow_flags::kBiflowReverse)), Initiator::kSrc);
 }
 
 TEST(FlowRole, SynWithoutAckIsTheClient) {
