@@ -3,7 +3,8 @@
 // (100k) and, when the environment names them, the real ASN range tables of the npm package
 // @ip-location-db/asn (bench/intel/run_prefix_bench.sh fetches it). In the same run: the
 // previous layout of the table (BM_Old*, bench/intel/legacy_prefix_table.h) and a plain binary
-// trie (one node per bit) that returns only the longest match's id, so it does less work.
+// trie (one node per bit) that returns only the longest match's id, so it does less work; on
+// the IPv4 tables also a Poptrie over the same partition (bench/intel/poptrie.h).
 //
 // Addresses: half are drawn inside a random table prefix (hits), half uniformly at random (mostly
 // misses on random tables); all inside for the dense table. Every benchmark checks its answers
@@ -22,6 +23,7 @@
 #include <vector>
 
 #include "../intel/legacy_prefix_table.h"
+#include "../intel/poptrie.h"
 #include "intel/prefix_table.h"
 
 namespace orbwatch::intel {
@@ -160,10 +162,28 @@ struct Workload {
   std::shared_ptr<const PrefixTable> table;
   std::shared_ptr<const LegacyPrefixTable> old;  // the previous layout, same partition
   std::unique_ptr<BinaryTrie> trie;
+  std::unique_ptr<bench::Poptrie> poptrie;  // IPv4 tables only
   std::vector<IpAddr> addrs;
   double hit_rate = 0;
   bool ok = true;
 };
+
+// A Poptrie over the IPv4 partition of an all-IPv4 table (set numbers as in the tables: the same
+// partition code interns them in the same order); null for other tables.
+std::unique_ptr<bench::Poptrie> make_poptrie(const std::vector<Pair>& pairs) {
+  using namespace legacy::detail;
+  std::vector<Item<uint32_t>> items;
+  for (const Pair& p : pairs) {
+    Prefix norm = Prefix::make(p.prefix.addr, p.prefix.len);
+    if (norm.len < 96 || !norm.addr.is_v4()) return nullptr;
+    uint32_t lo = norm.addr.v4_value();
+    items.push_back({lo, last_address<uint32_t, 32>(lo, norm.len - 96u), p.id, norm.len});
+  }
+  SetInterner sets;
+  std::vector<std::pair<uint32_t, uint32_t>> ranges;
+  for (const auto& r : partition(items, sets)) ranges.emplace_back(r.start, r.set);
+  return std::make_unique<bench::Poptrie>(std::move(ranges));
+}
 
 // Built once per table (the benchmarks share it) and checked against the trie: the most
 // specific id the table reports must be the trie's longest match.
@@ -177,6 +197,7 @@ Workload& workload(const std::string& name, std::vector<Pair> (*make)(), bool al
   w->table = build(w->pairs);
   w->old = build<LegacyPrefixTable>(w->pairs);
   w->trie = std::make_unique<BinaryTrie>(w->pairs);
+  w->poptrie = make_poptrie(w->pairs);
   w->addrs = addresses(w->pairs, size_t{1} << 20, 99, all_hits);
   size_t hits = 0;
   for (size_t i = 0; i < w->addrs.size(); i += 7) {
@@ -185,6 +206,10 @@ Workload& workload(const std::string& name, std::vector<Pair> (*make)(), bool al
     if ((s.empty() ? BinaryTrie::kNone : s[0]) != want) w->ok = false;
     auto o = w->old->lookup(w->addrs[i]);
     if (!std::equal(s.begin(), s.end(), o.begin(), o.end())) w->ok = false;
+    if (w->poptrie &&
+        w->poptrie->lookup(w->addrs[i].v4_value()) != w->table->lookup_set(w->addrs[i])) {
+      w->ok = false;
+    }
     hits += !s.empty();
   }
   w->hit_rate = static_cast<double>(hits) / static_cast<double>((w->addrs.size() + 6) / 7);
@@ -241,6 +266,34 @@ void lookup_scalar(benchmark::State& state, Workload& w) {
   for (auto _ : state) {
     uint32_t acc = 0;
     for (size_t i = 0; i < kBatch; ++i) acc += t.lookup_set(w.addrs[pos + i]);
+    benchmark::DoNotOptimize(acc);
+    pos = (pos + kBatch) & (w.addrs.size() - 1);
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kBatch));
+}
+
+void lookup_poptrie_batch(benchmark::State& state, Workload& w) {
+  if (!w.poptrie) return state.SkipWithError("not an IPv4 table");
+  if (!w.ok) return state.SkipWithError("tables disagree");
+  std::vector<uint32_t> out(kBatch);
+  size_t pos = 0;
+  for (auto _ : state) {
+    w.poptrie->lookup_batch(&w.addrs[pos], kBatch, out.data());
+    benchmark::DoNotOptimize(out.data());
+    pos = (pos + kBatch) & (w.addrs.size() - 1);
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kBatch));
+  state.counters["B/prefix"] =
+      static_cast<double>(w.poptrie->bytes()) / static_cast<double>(w.table->prefix_count());
+  state.counters["nodes"] = static_cast<double>(w.poptrie->node_count());
+}
+
+void lookup_poptrie_scalar(benchmark::State& state, Workload& w) {
+  if (!w.poptrie) return state.SkipWithError("not an IPv4 table");
+  size_t pos = 0;
+  for (auto _ : state) {
+    uint32_t acc = 0;
+    for (size_t i = 0; i < kBatch; ++i) acc += w.poptrie->lookup(w.addrs[pos + i].v4_value());
     benchmark::DoNotOptimize(acc);
     pos = (pos + kBatch) & (w.addrs.size() - 1);
   }
@@ -347,6 +400,10 @@ void register_table(const std::string& name, std::vector<Pair> (*make)(), bool a
   reg("BM_OldTableBatch/", lookup_batch<LegacyPrefixTable>);
   reg("BM_PrefixTableScalar/", lookup_scalar<PrefixTable>);
   reg("BM_OldTableScalar/", lookup_scalar<LegacyPrefixTable>);
+  if (name.rfind("v4_", 0) == 0) {
+    reg("BM_PoptrieBatch/", lookup_poptrie_batch);
+    reg("BM_PoptrieScalar/", lookup_poptrie_scalar);
+  }
   reg("BM_BinaryTrie/", lookup_trie);
 }
 
