@@ -219,7 +219,9 @@ std::vector<Range<K>> partition(std::vector<Item<K>>& items, SetInterner& sets) 
     uint32_t set;
   };
   std::vector<Open> stack;
-  auto top_set = [&stack] { return stack.empty() ? LegacyPrefixTable::kEmptySet : stack.back().set; };
+  auto top_set = [&stack] {
+    return stack.empty() ? LegacyPrefixTable::kEmptySet : stack.back().set;
+  };
   std::vector<uint32_t> scratch;
   for (size_t i = 0; i < items.size();) {
     K lo = items[i].lo;
