@@ -295,9 +295,10 @@ class ConfigReader {
       if (auto name = t["name"].value<std::string>()) {
         auto [first, fresh] = lines.emplace(*name, t.source().begin.line);
         if (!fresh) {
-          error(t["name"].node()->source(), where + ".name: \"" + *name +
-                                                "\" is already the name of the feed on line " +
-                                                std::to_string(first->second));
+          const toml::node& node = *t["name"].node();
+          error(node.source(), where + ".name: " + describe(node) +
+                                   " is already the name of the feed on line " +
+                                   std::to_string(first->second));
           continue;
         }
       }

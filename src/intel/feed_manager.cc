@@ -117,7 +117,11 @@ void FeedManager::load_cached(size_t i) {
   if (state.status.last_success_ms == 0) return;
   auto text = cache_.read_text(config.name, config.taxii ? kMaxTaxiiCacheBytes : config.max_bytes);
   // The size check catches a copy and a status from different writes (a crash between them).
-  if (!text || text->size() != state.status.bytes) return;
+  if (!text || text->size() != state.status.bytes) {
+    state.status.entries = state.status.bytes = 0;  // no version held
+    state.status.format.clear();
+    return;
+  }
   state.current = make_loaded(config, parse_cached(config, *text), state.status.last_success_ms);
   state.status.entries = state.current->parsed.indicators.size();
   state.status.from_cache = true;

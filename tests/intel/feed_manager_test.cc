@@ -206,7 +206,7 @@ TEST(FeedManagerFile, StartsFromTheCachedCopyWithItsOriginalReadTime) {
   EXPECT_EQ(cached->last_error, s.last_error);
 }
 
-TEST(FeedManagerFile, IgnoresACacheWrittenForAnotherSource) {
+TEST(FeedManagerFile, IgnoresACacheOfAnotherSourceOrOfTheWrongSize) {
   TempDir dir;
   dir.write("a.txt", addresses(5));
   {
@@ -216,6 +216,12 @@ TEST(FeedManagerFile, IgnoresACacheWrittenForAnotherSource) {
   FeedManager other({feed("list", dir.file("b.txt"))}, dir.file("cache"));
   EXPECT_TRUE(other.feeds().empty());
   EXPECT_EQ(other.status()[0].last_success_ms, 0);
+
+  // A copy that does not have the size its status says (a crash between the two writes).
+  dir.write("cache/list.feed", addresses(2));
+  FeedManager torn({feed("list", dir.file("a.txt"))}, dir.file("cache"));
+  EXPECT_TRUE(torn.feeds().empty());
+  EXPECT_EQ(torn.status()[0].entries, 0u);
 }
 
 TEST(FeedManagerFile, FailuresBackOffUpToTheRefreshInterval) {
