@@ -1,0 +1,570 @@
+#include "store/filter.h"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+
+#include "core/ip_addr.h"
+#include "intel/prefix_table.h"
+
+namespace orbwatch::store {
+
+namespace {
+
+constexpr size_t kMaxDepth = 64;
+constexpr size_t kMaxNodes = 1000;
+constexpr size_t kMaxListEntries = 100'000;
+
+enum class Dir : uint8_t { kEither, kSrc, kDst, kBoth };
+enum class Cmp : uint8_t { kEq, kGt, kLt, kGe, kLe };
+
+bool compare(uint64_t v, Cmp c, uint64_t x) {
+  switch (c) {
+    case Cmp::kEq:
+      return v == x;
+    case Cmp::kGt:
+      return v > x;
+    case Cmp::kLt:
+      return v < x;
+    case Cmp::kGe:
+      return v >= x;
+    case Cmp::kLe:
+      return v <= x;
+  }
+  return false;
+}
+
+struct Token {
+  std::string text;  // keywords lower-cased
+  std::string raw;
+  size_t column = 0;
+};
+
+std::vector<Token> tokenize(std::string_view s) {
+  std::vector<Token> out;
+  size_t i = 0;
+  while (i < s.size()) {
+    const char c = s[i];
+    if (std::isspace(static_cast<unsigned char>(c)) || c == ',') {
+      ++i;
+      continue;
+    }
+    Token t;
+    t.column = i + 1;
+    size_t n = 1;
+    if (c == '(' || c == ')' || c == '[' || c == ']') {
+      n = 1;
+    } else if (c == '&' || c == '|') {
+      n = i + 1 < s.size() && s[i + 1] == c ? 2 : 1;
+    } else if (c == '<' || c == '>' || c == '=' || c == '!') {
+      n = i + 1 < s.size() && s[i + 1] == '=' ? 2 : 1;
+    } else {
+      while (i + n < s.size()) {
+        const char d = s[i + n];
+        if (std::isspace(static_cast<unsigned char>(d)) || d == ',' || d == '(' || d == ')' ||
+            d == '[' || d == ']' || d == '<' || d == '>' || d == '=' || d == '!' || d == '&' ||
+            d == '|') {
+          break;
+        }
+        ++n;
+      }
+    }
+    t.raw = std::string(s.substr(i, n));
+    t.text = t.raw;
+    for (auto& ch : t.text) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    out.push_back(std::move(t));
+    i += n;
+  }
+  return out;
+}
+
+}  // namespace
+
+struct Filter::Node {
+  enum class Kind : uint8_t {
+    kTrue,
+    kAnd,
+    kOr,
+    kNot,
+    kAddr,     // prefix (a host address is a /32 or /128)
+    kAddrSet,  // table
+    kPort,     // cmp value
+    kPortSet,  // sorted values
+    kAs,
+    kAsSet,
+    kProto,
+    kFlags,
+    kBytes,
+    kPackets,
+    kDuration,
+    kExporter,
+    kFamily4,
+    kFamily6,
+  };
+  Kind kind = Kind::kTrue;
+  Dir dir = Dir::kEither;
+  Cmp cmp = Cmp::kEq;
+  uint64_t value = 0;
+  Prefix prefix;
+  int32_t a = -1, b = -1;  // children
+  std::vector<uint32_t> values;
+  std::shared_ptr<const intel::PrefixTable> table;
+
+  template <typename F>
+  bool either(F&& test) const {
+    switch (dir) {
+      case Dir::kSrc:
+        return test(true);
+      case Dir::kDst:
+        return test(false);
+      case Dir::kBoth:
+        return test(true) && test(false);
+      case Dir::kEither:
+        return test(true) || test(false);
+    }
+    return false;
+  }
+};
+
+namespace {
+
+class Parser {
+ public:
+  Parser(std::vector<Token> tokens, size_t end_column, FilterError& error)
+      : t_(std::move(tokens)), end_(end_column), error_(error) {}
+
+  std::optional<std::vector<Filter::Node>> run() {
+    if (t_.empty()) {
+      nodes_.push_back({});
+      return std::move(nodes_);
+    }
+    int32_t root = expr(0);
+    if (root < 0) return std::nullopt;
+    if (pos_ != t_.size()) {
+      fail(t_[pos_].column, "expected 'and', 'or' or the end, got '" + t_[pos_].raw + "'");
+      return std::nullopt;
+    }
+    // The root last: evaluation starts at back().
+    nodes_.push_back(nodes_[static_cast<size_t>(root)]);
+    return std::move(nodes_);
+  }
+
+ private:
+  using Node = Filter::Node;
+  using K = Node::Kind;
+
+  bool fail(size_t column, std::string message) {
+    if (error_.message.empty()) error_ = {column, std::move(message)};
+    return false;
+  }
+  const Token* peek(size_t ahead = 0) const {
+    return pos_ + ahead < t_.size() ? &t_[pos_ + ahead] : nullptr;
+  }
+  bool is(const char* word, size_t ahead = 0) const {
+    const Token* t = peek(ahead);
+    return t != nullptr && t->text == word;
+  }
+  size_t column() const { return pos_ < t_.size() ? t_[pos_].column : end_; }
+  std::string got() const { return pos_ < t_.size() ? "'" + t_[pos_].raw + "'" : "the end"; }
+
+  int32_t add(Node n) {
+    if (nodes_.size() >= kMaxNodes) {
+      fail(column(), "filter too long (more than 1000 terms)");
+      return -1;
+    }
+    nodes_.push_back(std::move(n));
+    return static_cast<int32_t>(nodes_.size() - 1);
+  }
+
+  int32_t expr(size_t depth) {
+    int32_t left = term(depth);
+    while (left >= 0 && (is("or") || is("||"))) {
+      ++pos_;
+      int32_t right = term(depth);
+      if (right < 0) return -1;
+      Node n;
+      n.kind = K::kOr;
+      n.a = left;
+      n.b = right;
+      left = add(std::move(n));
+    }
+    return left;
+  }
+
+  int32_t term(size_t depth) {
+    int32_t left = factor(depth);
+    while (left >= 0 && (is("and") || is("&&"))) {
+      ++pos_;
+      int32_t right = factor(depth);
+      if (right < 0) return -1;
+      Node n;
+      n.kind = K::kAnd;
+      n.a = left;
+      n.b = right;
+      left = add(std::move(n));
+    }
+    return left;
+  }
+
+  int32_t factor(size_t depth) {
+    if (depth >= kMaxDepth) {
+      fail(column(), "nested too deeply (more than 64 levels)");
+      return -1;
+    }
+    if (is("not") || is("!")) {
+      ++pos_;
+      int32_t inner = factor(depth + 1);
+      if (inner < 0) return -1;
+      Node n;
+      n.kind = K::kNot;
+      n.a = inner;
+      return add(std::move(n));
+    }
+    if (is("(")) {
+      const size_t open = column();
+      ++pos_;
+      int32_t inner = expr(depth + 1);
+      if (inner < 0) return -1;
+      if (!is(")")) {
+        fail(column(),
+             "expected ')' to close the '(' at column " + std::to_string(open) + ", got " + got());
+        return -1;
+      }
+      ++pos_;
+      return inner;
+    }
+    return primitive();
+  }
+
+  Dir direction() {
+    if (is("src") && is("or", 1) && is("dst", 2)) {
+      pos_ += 3;
+      return Dir::kEither;
+    }
+    if (is("src") && is("and", 1) && is("dst", 2)) {
+      pos_ += 3;
+      return Dir::kBoth;
+    }
+    if (is("src")) {
+      ++pos_;
+      return Dir::kSrc;
+    }
+    if (is("dst")) {
+      ++pos_;
+      return Dir::kDst;
+    }
+    return Dir::kEither;
+  }
+
+  std::optional<Cmp> comparator() {
+    static constexpr std::pair<const char*, Cmp> kOps[] = {
+        {"=", Cmp::kEq},  {"==", Cmp::kEq}, {"eq", Cmp::kEq}, {">", Cmp::kGt},
+        {"gt", Cmp::kGt}, {"<", Cmp::kLt},  {"lt", Cmp::kLt}, {">=", Cmp::kGe},
+        {"ge", Cmp::kGe}, {"<=", Cmp::kLe}, {"le", Cmp::kLe}};
+    for (const auto& [word, c] : kOps) {
+      if (is(word)) {
+        ++pos_;
+        return c;
+      }
+    }
+    return std::nullopt;
+  }
+
+  // A number with an optional k/m/g scale (x1000 each, as nfdump).
+  std::optional<uint64_t> number(const char* what, uint64_t max, bool scaled) {
+    const Token* t = peek();
+    if (t == nullptr) {
+      fail(column(), std::string("expected ") + what + ", got the end");
+      return std::nullopt;
+    }
+    std::string_view s = t->text;
+    uint64_t scale = 1;
+    if (scaled && !s.empty()) {
+      const char u = s.back();
+      scale = u == 'k' ? 1000 : u == 'm' ? 1'000'000 : u == 'g' ? 1'000'000'000 : 1;
+      if (scale != 1) s.remove_suffix(1);
+    }
+    uint64_t v = 0;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc{} || p != s.data() + s.size() || s.empty() || v > max / scale) {
+      fail(t->column, std::string("expected ") + what + ", got '" + t->raw + "'");
+      return std::nullopt;
+    }
+    ++pos_;
+    return v * scale;
+  }
+
+  std::optional<Prefix> address(bool allow_cidr) {
+    const Token* t = peek();
+    if (t == nullptr) {
+      fail(column(), "expected an address, got the end");
+      return std::nullopt;
+    }
+    std::optional<Prefix> p;
+    if (t->raw.find('/') != std::string::npos) {
+      if (allow_cidr) p = Prefix::parse(t->raw);
+    } else if (auto a = IpAddr::parse(t->raw)) {
+      p = Prefix::make(*a, 128);
+    }
+    if (!p) {
+      fail(t->column, std::string("expected an address") + (allow_cidr ? " or a prefix" : "") +
+                          ", got '" + t->raw + "'");
+      return std::nullopt;
+    }
+    ++pos_;
+    return p;
+  }
+
+  // "[" item ... "]": calls `item()` until "]".
+  template <typename F>
+  bool list(F&& item) {
+    if (!is("[")) {
+      fail(column(), "expected '[' to open a list, got " + got());
+      return false;
+    }
+    ++pos_;
+    size_t n = 0;
+    while (!is("]")) {
+      if (peek() == nullptr) return fail(column(), "expected ']' to close the list, got the end");
+      if (++n > kMaxListEntries) return fail(column(), "list too long (more than 100000 entries)");
+      if (!item()) return false;
+    }
+    ++pos_;
+    return true;
+  }
+
+  int32_t primitive() {
+    const size_t start = column();
+    const Dir dir = direction();
+    const Token* t = peek();
+    if (t == nullptr) {
+      fail(column(), "expected a filter term such as 'ip', 'port' or 'proto', got the end");
+      return -1;
+    }
+    const std::string word = t->text;
+    Node n;
+    n.dir = dir;
+    auto no_dir = [&] {
+      if (dir == Dir::kEither && t->column == start) return true;
+      return fail(start, "'" + word + "' takes no src/dst");
+    };
+    ++pos_;
+    if (word == "ip" || word == "host") {
+      if (is("in")) {
+        ++pos_;
+        intel::PrefixTable::Builder b;
+        if (!list([&] {
+              auto p = address(true);
+              if (p) b.add(*p, 0);
+              return p.has_value();
+            })) {
+          return -1;
+        }
+        n.kind = K::kAddrSet;
+        n.table = b.build();
+      } else {
+        auto p = address(false);
+        if (!p) return -1;
+        n.kind = K::kAddr;
+        n.prefix = *p;
+      }
+    } else if (word == "net") {
+      auto p = address(true);
+      if (!p) return -1;
+      // "net 10.0.0.0 255.0.0.0": a mask in dotted form.
+      if (const Token* m = peek(); m != nullptr && p->len == 128 && p->addr.is_v4()) {
+        if (auto mask = IpAddr::parse(m->raw); mask && mask->is_v4()) {
+          const uint32_t v = mask->v4_value();
+          const unsigned bits = static_cast<unsigned>(__builtin_popcount(v));
+          if (bits != 32 && v != (bits == 0 ? 0u : ~0u << (32 - bits))) {
+            fail(m->column, "expected a netmask like 255.255.0.0, got '" + m->raw + "'");
+            return -1;
+          }
+          ++pos_;
+          p = Prefix::make(p->addr, 96 + bits);
+        }
+      }
+      n.kind = K::kAddr;
+      n.prefix = *p;
+    } else if (word == "port" || word == "as") {
+      const bool port = word == "port";
+      if (is("in")) {
+        ++pos_;
+        if (!list([&] {
+              auto v =
+                  number(port ? "a port number" : "an AS number", port ? 65535 : UINT32_MAX, false);
+              if (v) n.values.push_back(static_cast<uint32_t>(*v));
+              return v.has_value();
+            })) {
+          return -1;
+        }
+        std::sort(n.values.begin(), n.values.end());
+        n.kind = port ? K::kPortSet : K::kAsSet;
+      } else {
+        n.cmp = comparator().value_or(Cmp::kEq);
+        auto v = number(port ? "a port number" : "an AS number", port ? 65535 : UINT32_MAX, false);
+        if (!v) return -1;
+        n.kind = port ? K::kPort : K::kAs;
+        n.value = *v;
+      }
+    } else if (word == "proto") {
+      if (!no_dir()) return -1;
+      static constexpr std::pair<const char*, uint8_t> kProtos[] = {
+          {"icmp", 1}, {"igmp", 2}, {"tcp", 6},    {"udp", 17},       {"gre", 47},
+          {"esp", 50}, {"ah", 51},  {"icmp6", 58}, {"ipv6-icmp", 58}, {"sctp", 132}};
+      n.kind = K::kProto;
+      bool named = false;
+      for (const auto& [name, num] : kProtos) {
+        if (is(name)) {
+          n.value = num;
+          named = true;
+          ++pos_;
+          break;
+        }
+      }
+      if (!named) {
+        auto v = number("a protocol name (tcp, udp, icmp, ...) or number", 255, false);
+        if (!v) return -1;
+        n.value = *v;
+      }
+    } else if (word == "flags") {
+      if (!no_dir()) return -1;
+      const Token* f = peek();
+      uint64_t mask = 0;
+      for (char c : f != nullptr ? f->text : std::string()) {
+        // FIN, SYN, RST, PSH, ACK, URG: bits 0..5 of the TCP flags byte.
+        const size_t bit = std::string_view("fsrpau").find(c);
+        if (c == 'x') {
+          mask |= 0x3f;
+        } else if (bit != std::string_view::npos) {
+          mask |= uint64_t{1} << bit;
+        } else {
+          mask = 0;
+          break;
+        }
+      }
+      if (mask == 0) {
+        fail(column(), "expected TCP flags from A, S, F, R, P, U, X, got " + got());
+        return -1;
+      }
+      ++pos_;
+      n.kind = K::kFlags;
+      n.value = mask;
+    } else if (word == "bytes" || word == "packets" || word == "duration") {
+      if (!no_dir()) return -1;
+      n.cmp = comparator().value_or(Cmp::kEq);
+      auto v = number(word == "duration" ? "milliseconds" : "a number like 10k", UINT64_MAX,
+                      word != "duration");
+      if (!v) return -1;
+      n.kind = word == "bytes" ? K::kBytes : word == "packets" ? K::kPackets : K::kDuration;
+      n.value = *v;
+    } else if (word == "router" || word == "exporter") {
+      if (!no_dir()) return -1;
+      if (is("ip")) ++pos_;
+      auto p = address(false);
+      if (!p) return -1;
+      n.kind = K::kExporter;
+      n.prefix = *p;
+    } else if (word == "inet" || word == "ipv4" || word == "inet6" || word == "ipv6") {
+      if (!no_dir()) return -1;
+      n.kind = word == "inet" || word == "ipv4" ? K::kFamily4 : K::kFamily6;
+    } else if (word == "any") {
+      if (!no_dir()) return -1;
+      n.kind = K::kTrue;
+    } else {
+      fail(t->column,
+           "expected a filter term such as 'ip', 'net', 'port', 'proto', 'flags', "
+           "'bytes', got '" +
+               t->raw + "'");
+      return -1;
+    }
+    return add(std::move(n));
+  }
+
+  std::vector<Token> t_;
+  size_t end_;
+  FilterError& error_;
+  size_t pos_ = 0;
+  std::vector<Node> nodes_;
+};
+
+bool eval(const std::vector<Filter::Node>& nodes, int32_t i, const FlowRecord& r) {
+  using K = Filter::Node::Kind;
+  const Filter::Node& n = nodes[static_cast<size_t>(i)];
+  switch (n.kind) {
+    case K::kTrue:
+      return true;
+    case K::kAnd:
+      return eval(nodes, n.a, r) && eval(nodes, n.b, r);
+    case K::kOr:
+      return eval(nodes, n.a, r) || eval(nodes, n.b, r);
+    case K::kNot: {
+      // As nfdump: "not flags AFRPU" means none of them is set (so "flags S and not flags
+      // AFRPU" is a bare SYN), not "not all of them".
+      const Filter::Node& c = nodes[static_cast<size_t>(n.a)];
+      if (c.kind == K::kFlags) return (r.tcp_flags & c.value) == 0;
+      return !eval(nodes, n.a, r);
+    }
+    case K::kAddr:
+      return n.either([&](bool src) { return n.prefix.contains(src ? r.src : r.dst); });
+    case K::kAddrSet:
+      return n.either([&](bool src) {
+        return n.table->lookup_set(src ? r.src : r.dst) != intel::PrefixTable::kEmptySet;
+      });
+    case K::kPort:
+      return n.either(
+          [&](bool src) { return compare(src ? r.src_port : r.dst_port, n.cmp, n.value); });
+    case K::kPortSet:
+      return n.either([&](bool src) {
+        return std::binary_search(n.values.begin(), n.values.end(),
+                                  uint32_t{src ? r.src_port : r.dst_port});
+      });
+    case K::kAs:
+      return n.either([&](bool src) { return compare(src ? r.src_as : r.dst_as, n.cmp, n.value); });
+    case K::kAsSet:
+      return n.either([&](bool src) {
+        return std::binary_search(n.values.begin(), n.values.end(), src ? r.src_as : r.dst_as);
+      });
+    case K::kProto:
+      return r.proto == n.value;
+    case K::kFlags:
+      return (r.tcp_flags & n.value) == n.value;
+    case K::kBytes:
+      return compare(r.bytes, n.cmp, n.value);
+    case K::kPackets:
+      return compare(r.packets, n.cmp, n.value);
+    case K::kDuration:
+      return compare(static_cast<uint64_t>(std::max<int64_t>(0, r.end_ms - r.start_ms)), n.cmp,
+                     n.value);
+    case K::kExporter:
+      return n.prefix.contains(r.exporter);
+    case K::kFamily4:
+      return r.src.is_v4() && r.dst.is_v4();
+    case K::kFamily6:
+      return !r.src.is_v4() && !r.dst.is_v4();
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string FilterError::to_string() const {
+  return "column " + std::to_string(column) + ": " + message;
+}
+
+std::optional<Filter> Filter::parse(std::string_view text, FilterError& error) {
+  error = {};
+  Parser p(tokenize(text), text.size() + 1, error);
+  auto nodes = p.run();
+  if (!nodes) return std::nullopt;
+  Filter f;
+  f.text_ = std::string(text);
+  f.nodes_ = std::make_shared<const std::vector<Node>>(std::move(*nodes));
+  return f;
+}
+
+bool Filter::match(const FlowRecord& r) const {
+  return eval(*nodes_, static_cast<int32_t>(nodes_->size() - 1), r);
+}
+
+}  // namespace orbwatch::store
