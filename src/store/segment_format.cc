@@ -1,0 +1,222 @@
+#include "store/segment_format.h"
+
+#include <zlib.h>
+
+#include <algorithm>
+
+namespace orbwatch::store::segment {
+
+uint32_t crc32(uint32_t crc, const uint8_t* p, size_t n) {
+  // zlib takes uInt lengths: feed large buffers in pieces.
+  uLong c = crc;
+  while (n > 0) {
+    const size_t piece = std::min<size_t>(n, 1u << 30);
+    c = ::crc32(c, p, static_cast<uInt>(piece));
+    p += piece;
+    n -= piece;
+  }
+  return static_cast<uint32_t>(c);
+}
+
+void FileHeader::encode(uint8_t* out) const {
+  std::memset(out, 0, kFileHeaderSize);
+  std::memcpy(out, kFileMagic, 8);
+  store_le16(out + 8, version);
+  store_le16(out + 10, kFileHeaderSize);
+  store_le64(out + 16, static_cast<uint64_t>(created_ms));
+  store_le32(out + 28, crc32(0, out, 28));
+}
+
+bool FileHeader::decode(const uint8_t* in, FileHeader& out, const char*& why) {
+  if (std::memcmp(in, kFileMagic, 8) != 0) {
+    why = "not a segment file (bad magic)";
+    return false;
+  }
+  if (load_le32(in + 28) != crc32(0, in, 28)) {
+    why = "file header checksum mismatch";
+    return false;
+  }
+  out.version = load_le16(in + 8);
+  if (out.version != kVersion) {
+    why = "unsupported segment version";
+    return false;
+  }
+  if (load_le16(in + 10) != kFileHeaderSize) {
+    why = "bad file header size";
+    return false;
+  }
+  out.created_ms = static_cast<int64_t>(load_le64(in + 16));
+  return true;
+}
+
+void BlockHeader::encode(uint8_t* out) const {
+  std::memset(out, 0, kBlockHeaderSize);
+  store_le32(out, kBlockMagic);
+  store_le16(out + 4, kBlockHeaderSize);
+  out[6] = static_cast<uint8_t>(codec);
+  out[7] = bloom_hashes;
+  store_le32(out + 8, records);
+  store_le32(out + 12, bloom_bytes);
+  store_le32(out + 16, payload_bytes);
+  store_le32(out + 20, raw_bytes);
+  store_le64(out + 24, static_cast<uint64_t>(min_start_ms));
+  store_le64(out + 32, static_cast<uint64_t>(max_start_ms));
+  store_le64(out + 40, static_cast<uint64_t>(min_end_ms));
+  store_le64(out + 48, static_cast<uint64_t>(max_end_ms));
+  src.encode(out + 56);
+  dst.encode(out + 96);
+  store_le32(out + 136, data_crc);
+  store_le32(out + 140, crc32(0, out, 140));
+}
+
+bool BlockHeader::decode(const uint8_t* in, BlockHeader& out, const char*& why) {
+  if (load_le32(in) != kBlockMagic) {
+    why = "bad block magic";
+    return false;
+  }
+  if (load_le32(in + 140) != crc32(0, in, 140)) {
+    why = "block header checksum mismatch";
+    return false;
+  }
+  if (load_le16(in + 4) != kBlockHeaderSize) {
+    why = "bad block header size";
+    return false;
+  }
+  out.codec = static_cast<Codec>(in[6]);
+  out.bloom_hashes = in[7];
+  out.records = load_le32(in + 8);
+  out.bloom_bytes = load_le32(in + 12);
+  out.payload_bytes = load_le32(in + 16);
+  out.raw_bytes = load_le32(in + 20);
+  out.min_start_ms = static_cast<int64_t>(load_le64(in + 24));
+  out.max_start_ms = static_cast<int64_t>(load_le64(in + 32));
+  out.min_end_ms = static_cast<int64_t>(load_le64(in + 40));
+  out.max_end_ms = static_cast<int64_t>(load_le64(in + 48));
+  out.src = AddrRange::decode(in + 56);
+  out.dst = AddrRange::decode(in + 96);
+  out.data_crc = load_le32(in + 136);
+  if (out.codec != Codec::kNone && out.codec != Codec::kZstd && out.codec != Codec::kLz4) {
+    why = "unknown codec";
+    return false;
+  }
+  if (out.records == 0 || out.records > kMaxBlockRecords) {
+    why = "record count out of bounds";
+    return false;
+  }
+  if (out.raw_bytes > kMaxRawBytes || out.payload_bytes > kMaxPayloadBytes ||
+      out.bloom_bytes > kMaxBloomBytes || out.bloom_bytes % 8 != 0 || out.bloom_bytes == 0) {
+    why = "block sizes out of bounds";
+    return false;
+  }
+  if (uint64_t{out.records} * kMinRecordRawBytes > out.raw_bytes) {
+    why = "record count larger than the payload can hold";
+    return false;
+  }
+  if (out.bloom_hashes == 0 || out.bloom_hashes > 16) {
+    why = "bad bloom hash count";
+    return false;
+  }
+  if (out.min_start_ms > out.max_start_ms || out.min_end_ms > out.max_end_ms) {
+    why = "inconsistent block bounds";
+    return false;
+  }
+  return true;
+}
+
+void AddrRange::add(const IpAddr& a) {
+  if (a.is_v4()) {
+    const uint32_t v = a.v4_value();
+    v4_min = std::min(v4_min, v);
+    v4_max = std::max(v4_max, v);
+  } else {
+    v6_min = std::min(v6_min, a);
+    v6_max = std::max(v6_max, a);
+  }
+}
+
+bool AddrRange::may_contain(const IpAddr& a) const {
+  if (a.is_v4()) {
+    const uint32_t v = a.v4_value();
+    return v4_min <= v && v <= v4_max;
+  }
+  return v6_min <= a && a <= v6_max;
+}
+
+bool AddrRange::may_overlap(const Prefix& p) const {
+  IpAddr lo = p.addr;
+  IpAddr hi = p.addr;
+  for (unsigned bit = p.len; bit < 128; ++bit) {
+    lo.b[bit / 8] = static_cast<uint8_t>(lo.b[bit / 8] & ~(0x80u >> (bit % 8)));
+    hi.b[bit / 8] = static_cast<uint8_t>(hi.b[bit / 8] | (0x80u >> (bit % 8)));
+  }
+  // The part of [lo, hi] inside the IPv4-mapped space, against the IPv4 range.
+  static const IpAddr kV4Lo = IpAddr::v4(0);
+  static const IpAddr kV4Hi = IpAddr::v4(UINT32_MAX);
+  const IpAddr a = std::max(lo, kV4Lo);
+  const IpAddr b = std::min(hi, kV4Hi);
+  if (v4_min <= v4_max && a <= b && a.v4_value() <= v4_max && v4_min <= b.v4_value()) return true;
+  // The IPv6 range holds no mapped address, so comparing whole intervals is exact enough.
+  return v6_min <= v6_max && lo <= v6_max && v6_min <= hi;
+}
+
+void AddrRange::encode(uint8_t* out) const {
+  store_le32(out, v4_min);
+  store_le32(out + 4, v4_max);
+  std::memcpy(out + 8, v6_min.b.data(), 16);
+  std::memcpy(out + 24, v6_max.b.data(), 16);
+}
+
+AddrRange AddrRange::decode(const uint8_t* in) {
+  AddrRange r;
+  r.v4_min = load_le32(in);
+  r.v4_max = load_le32(in + 4);
+  std::memcpy(r.v6_min.b.data(), in + 8, 16);
+  std::memcpy(r.v6_max.b.data(), in + 24, 16);
+  return r;
+}
+
+namespace {
+constexpr uint64_t kBloomSeed = 0x6f72627761746368ull;  // "orbwatch"
+uint64_t mix64(uint64_t z) {
+  z += 0x9e3779b97f4a7c15ull;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+}  // namespace
+
+BloomHash BloomHash::of(const IpAddr& a) {
+  const uint64_t w0 = load_le64(a.b.data());
+  const uint64_t w1 = load_le64(a.b.data() + 8);
+  BloomHash h{};
+  h.h1 = mix64(w0 ^ mix64(w1 ^ kBloomSeed));
+  h.h2 = mix64(h.h1) | 1;
+  return h;
+}
+
+uint32_t bloom_bytes_for(size_t distinct_addresses) {
+  const uint64_t bits = std::max<uint64_t>(64, uint64_t{distinct_addresses} * kBloomBitsPerAddr);
+  const uint64_t bytes = (bits + 63) / 64 * 8;
+  return static_cast<uint32_t>(std::min<uint64_t>(bytes, kMaxBloomBytes));
+}
+
+void bloom_add(uint8_t* bits, uint32_t bytes, uint8_t hashes, const BloomHash& h) {
+  const uint64_t m = uint64_t{bytes} * 8;
+  uint64_t x = h.h1;
+  for (uint8_t i = 0; i < hashes; ++i, x += h.h2) {
+    const uint64_t b = x % m;
+    bits[b / 8] = static_cast<uint8_t>(bits[b / 8] | (1u << (b % 8)));
+  }
+}
+
+bool bloom_test(const uint8_t* bits, uint32_t bytes, uint8_t hashes, const BloomHash& h) {
+  const uint64_t m = uint64_t{bytes} * 8;
+  uint64_t x = h.h1;
+  for (uint8_t i = 0; i < hashes; ++i, x += h.h2) {
+    const uint64_t b = x % m;
+    if ((bits[b / 8] & (1u << (b % 8))) == 0) return false;
+  }
+  return true;
+}
+
+}  // namespace orbwatch::store::segment

@@ -1,0 +1,302 @@
+#include "store/segment_reader.h"
+
+#include <fcntl.h>
+#include <lz4.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include "store/segment_columns.h"
+
+namespace orbwatch::store {
+
+using namespace segment;
+
+SegmentReader::SegmentReader(SegmentReader&& o) noexcept {
+  *this = std::move(o);
+}
+
+SegmentReader& SegmentReader::operator=(SegmentReader&& o) noexcept {
+  if (this != &o) {
+    if (fd_ >= 0) ::close(fd_);
+    name_ = std::move(o.name_);
+    fd_ = std::exchange(o.fd_, -1);
+    mem_ = std::move(o.mem_);
+    size_ = o.size_;
+    has_footer_ = o.has_footer_;
+    blocks_ = std::move(o.blocks_);
+    problems_ = std::move(o.problems_);
+    damaged_blocks_ = o.damaged_blocks_;
+    buf_ = std::move(o.buf_);
+    raw_ = std::move(o.raw_);
+  }
+  return *this;
+}
+
+SegmentReader::~SegmentReader() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+std::optional<SegmentReader> SegmentReader::open(const std::string& path, std::string& error) {
+  SegmentReader r;
+  r.name_ = path;
+  r.fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  struct stat st {};
+  if (r.fd_ < 0 || ::fstat(r.fd_, &st) != 0) {
+    error = path + ": " + std::strerror(errno);
+    return std::nullopt;
+  }
+  r.size_ = static_cast<uint64_t>(st.st_size);
+  if (!r.load(error)) return std::nullopt;
+  return r;
+}
+
+std::optional<SegmentReader> SegmentReader::open_memory(std::string name,
+                                                        std::vector<uint8_t> bytes,
+                                                        std::string& error) {
+  SegmentReader r;
+  r.name_ = std::move(name);
+  r.mem_ = std::move(bytes);
+  r.size_ = r.mem_.size();
+  if (!r.load(error)) return std::nullopt;
+  return r;
+}
+
+bool SegmentReader::read_at(uint64_t offset, size_t n, uint8_t* out) const {
+  if (offset > size_ || n > size_ - offset) return false;
+  if (fd_ < 0) {
+    if (n > 0) std::memcpy(out, mem_.data() + offset, n);
+    return true;
+  }
+  while (n > 0) {
+    const ssize_t r = ::pread(fd_, out, n, static_cast<off_t>(offset));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return false;
+    out += r;
+    n -= static_cast<size_t>(r);
+    offset += static_cast<uint64_t>(r);
+  }
+  return true;
+}
+
+void SegmentReader::problem(const std::string& message) {
+  problems_.push_back(name_ + ": " + message);
+}
+
+uint64_t SegmentReader::records() const {
+  uint64_t n = 0;
+  for (const auto& b : blocks_) n += b.header.records;
+  return n;
+}
+
+bool SegmentReader::load(std::string& error) {
+  uint8_t head[kFileHeaderSize];
+  if (!read_at(0, sizeof head, head)) {
+    error = name_ + ": too short for a segment file header";
+    return false;
+  }
+  FileHeader fh;
+  const char* why = nullptr;
+  if (!FileHeader::decode(head, fh, why)) {
+    error = name_ + ": " + why;
+    return false;
+  }
+  if (!load_footer()) scan_blocks(kFileHeaderSize, size_);
+  return true;
+}
+
+bool SegmentReader::load_footer() {
+  if (size_ < kFileHeaderSize + kFooterHeadSize + kTrailerSize) return false;
+  uint8_t t[kTrailerSize];
+  if (!read_at(size_ - kTrailerSize, kTrailerSize, t)) return false;
+  if (load_le32(t + 12) != kTrailerMagic) return false;  // no footer: the writer did not close
+  auto bad = [&](const char* why) {
+    problem(std::string("footer: ") + why + "; scanning blocks instead");
+    return false;
+  };
+  const uint64_t at = load_le64(t);
+  const uint64_t footer_end = size_ - kTrailerSize;
+  if (at < kFileHeaderSize || at > footer_end - kFooterHeadSize) return bad("offset out of range");
+  const uint64_t len = footer_end - at;
+  if ((len - kFooterHeadSize) % kFooterEntrySize != 0 ||
+      (len - kFooterHeadSize) / kFooterEntrySize > kMaxBlocks) {
+    return bad("bad length");
+  }
+  std::vector<uint8_t> f(len);
+  if (!read_at(at, len, f.data())) return bad("unreadable");
+  if (load_le32(f.data()) != kFooterMagic) return bad("bad magic");
+  if (crc32(0, f.data(), f.size()) != load_le32(t + 8)) return bad("checksum mismatch");
+  const uint32_t count = load_le32(f.data() + 4);
+  if (uint64_t{count} * kFooterEntrySize != len - kFooterHeadSize) return bad("bad block count");
+  std::vector<SegmentBlock> blocks;
+  uint64_t next = kFileHeaderSize;
+  for (uint32_t i = 0; i < count; ++i) {
+    const uint8_t* e = f.data() + kFooterHeadSize + size_t{i} * kFooterEntrySize;
+    SegmentBlock b;
+    b.offset = load_le64(e);
+    const char* why = nullptr;
+    if (!BlockHeader::decode(e + 8, b.header, why)) return bad(why);
+    if (b.offset < next || b.offset > at || b.header.total_bytes() > at - b.offset) {
+      return bad("block offset out of range");
+    }
+    next = b.offset + b.header.total_bytes();
+    blocks.push_back(std::move(b));
+  }
+  for (auto& b : blocks) {
+    b.bloom.resize(b.header.bloom_bytes);
+    if (!read_at(b.offset + kBlockHeaderSize, b.bloom.size(), b.bloom.data())) {
+      return bad("unreadable bloom filter");
+    }
+  }
+  blocks_ = std::move(blocks);
+  has_footer_ = true;
+  return true;
+}
+
+bool SegmentReader::add_block(uint64_t offset, const BlockHeader& h, uint64_t end) {
+  if (h.total_bytes() > end - offset) return false;
+  SegmentBlock b;
+  b.offset = offset;
+  b.header = h;
+  b.bloom.resize(h.bloom_bytes);
+  if (!read_at(offset + kBlockHeaderSize, b.bloom.size(), b.bloom.data())) return false;
+  blocks_.push_back(std::move(b));
+  return true;
+}
+
+void SegmentReader::scan_blocks(uint64_t from, uint64_t end) {
+  uint64_t off = from;
+  bool resynced = false;
+  uint8_t h[kBlockHeaderSize];
+  while (off < end) {
+    BlockHeader bh;
+    const char* why = "truncated block header";
+    bool ok = end - off >= kBlockHeaderSize && read_at(off, kBlockHeaderSize, h) &&
+              BlockHeader::decode(h, bh, why);
+    if (ok && bh.total_bytes() > end - off) {
+      ok = false;
+      why = "block truncated";
+    }
+    if (ok && resynced) {
+      // A header found by searching might be a copy (in a damaged footer): trust it only when
+      // its data checksum holds too.
+      buf_.resize(bh.bloom_bytes + size_t{bh.payload_bytes});
+      ok = read_at(off + kBlockHeaderSize, buf_.size(), buf_.data()) &&
+           crc32(0, buf_.data(), buf_.size()) == bh.data_crc;
+      why = "data checksum mismatch";
+    }
+    if (ok && add_block(off, bh, end)) {
+      off += bh.total_bytes();
+      resynced = false;
+      continue;
+    }
+    if (end - off >= 4 && read_at(off, 4, h) && load_le32(h) == kFooterMagic) {
+      return;  // the (damaged) footer: already reported
+    }
+    // Search for the next block header.
+    const uint64_t bad_at = off;
+    uint64_t found = end;
+    constexpr size_t kWindow = 1 << 16;
+    std::vector<uint8_t> w;
+    for (uint64_t pos = off + 1; pos + 4 <= end && found == end;) {
+      const size_t n = static_cast<size_t>(std::min<uint64_t>(kWindow, end - pos));
+      w.resize(n);
+      if (!read_at(pos, n, w.data())) break;
+      for (size_t k = 0; k + 4 <= n; ++k) {
+        if (load_le32(w.data() + k) != kBlockMagic) continue;
+        BlockHeader probe;
+        const char* unused = nullptr;
+        if (pos + k + kBlockHeaderSize <= end && read_at(pos + k, kBlockHeaderSize, h) &&
+            BlockHeader::decode(h, probe, unused)) {
+          found = pos + k;
+          break;
+        }
+      }
+      pos += n - 3;
+    }
+    ++damaged_blocks_;
+    problem("offset " + std::to_string(bad_at) + ": " + why + "; " +
+            std::to_string(found - bad_at) + " bytes skipped");
+    off = found;
+    resynced = true;
+  }
+}
+
+bool SegmentReader::may_contain_time(size_t i, int64_t from_ms, int64_t to_ms) const {
+  if (i >= blocks_.size()) return false;
+  const auto& h = blocks_[i].header;
+  return h.min_start_ms <= to_ms && h.max_end_ms >= from_ms;
+}
+
+bool SegmentReader::may_contain(size_t i, const IpAddr& a) const {
+  if (i >= blocks_.size()) return false;
+  const auto& b = blocks_[i];
+  const auto& h = b.header;
+  return (h.src.may_contain(a) || h.dst.may_contain(a)) &&
+         bloom_test(b.bloom.data(), h.bloom_bytes, h.bloom_hashes, BloomHash::of(a));
+}
+
+bool SegmentReader::may_contain(size_t i, const Prefix& p) const {
+  if (i >= blocks_.size()) return false;
+  const auto& h = blocks_[i].header;
+  return h.src.may_overlap(p) || h.dst.may_overlap(p);
+}
+
+bool SegmentReader::read_block(size_t i, FlowBatch& out, std::string& error) {
+  if (i >= blocks_.size()) {
+    error = name_ + ": no block " + std::to_string(i);
+    return false;
+  }
+  const SegmentBlock& b = blocks_[i];
+  const BlockHeader& h = b.header;
+  auto fail = [&](const std::string& why) {
+    error = name_ + ": block " + std::to_string(i) + " at offset " + std::to_string(b.offset) +
+            ": " + why;
+    ++damaged_blocks_;
+    problems_.push_back(error);
+    return false;
+  };
+  buf_.resize(h.total_bytes());
+  if (!read_at(b.offset, buf_.size(), buf_.data())) return fail("unreadable (truncated file?)");
+  uint8_t expect[kBlockHeaderSize];
+  h.encode(expect);
+  if (std::memcmp(expect, buf_.data(), kBlockHeaderSize) != 0) {
+    return fail("block header differs from the index");
+  }
+  const uint8_t* data = buf_.data() + kBlockHeaderSize;
+  if (crc32(0, data, buf_.size() - kBlockHeaderSize) != h.data_crc) {
+    return fail("data checksum mismatch");
+  }
+  const uint8_t* payload = data + h.bloom_bytes;
+  raw_.resize(h.raw_bytes);
+  switch (h.codec) {
+    case Codec::kZstd: {
+      const size_t n = ZSTD_decompress(raw_.data(), raw_.size(), payload, h.payload_bytes);
+      if (ZSTD_isError(n) || n != h.raw_bytes) return fail("zstd payload does not decompress");
+      break;
+    }
+    case Codec::kLz4: {
+      const int n =
+          LZ4_decompress_safe(reinterpret_cast<const char*>(payload), raw_.data(),
+                              static_cast<int>(h.payload_bytes), static_cast<int>(h.raw_bytes));
+      if (n < 0 || static_cast<uint32_t>(n) != h.raw_bytes) {
+        return fail("lz4 payload does not decompress");
+      }
+      break;
+    }
+    case Codec::kNone:
+      if (h.payload_bytes != h.raw_bytes) return fail("stored payload size mismatch");
+      std::memcpy(raw_.data(), payload, h.raw_bytes);
+      break;
+  }
+  const char* why = nullptr;
+  if (!decode_columns(raw_, h.records, h.min_start_ms, out, why)) return fail(why);
+  return true;
+}
+
+}  // namespace orbwatch::store

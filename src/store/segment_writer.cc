@@ -1,0 +1,225 @@
+#include "store/segment_writer.h"
+
+#include <fcntl.h>
+#include <lz4.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+
+#include "store/segment_columns.h"
+
+namespace orbwatch::store {
+
+using namespace segment;
+
+SegmentWriter::SegmentWriter(SegmentWriterOptions options) : options_(options) {
+  options_.block_records = std::clamp<uint32_t>(options_.block_records, 1, kMaxBlockRecords);
+}
+
+SegmentWriter::~SegmentWriter() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+bool SegmentWriter::fail(std::string& error, const std::string& what) {
+  failed_ = true;
+  error = tmp_path() + ": " + what + ": " + std::strerror(errno);
+  return false;
+}
+
+bool SegmentWriter::write_all(const void* p, size_t n, std::string& error) {
+  const auto* b = static_cast<const uint8_t*>(p);
+  while (n > 0) {
+    const ssize_t w = ::write(fd_, b, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return fail(error, "write");
+    }
+    b += w;
+    n -= static_cast<size_t>(w);
+    offset_ += static_cast<uint64_t>(w);
+    stats_.bytes += static_cast<uint64_t>(w);
+  }
+  return true;
+}
+
+bool SegmentWriter::open(const std::string& path, std::string& error) {
+  if (fd_ >= 0) {
+    error = path_ + ": writer already open";
+    return false;
+  }
+  path_ = path;
+  failed_ = false;
+  offset_ = 0;
+  stats_ = {};
+  index_.clear();
+  fd_ = ::open(tmp_path().c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd_ < 0) return fail(error, "open");
+  FileHeader h;
+  h.created_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                     std::chrono::system_clock::now().time_since_epoch())
+                     .count();
+  uint8_t buf[kFileHeaderSize];
+  h.encode(buf);
+  return write_all(buf, sizeof buf, error);
+}
+
+bool SegmentWriter::append(const FlowBatch& batch, std::string& error) {
+  if (fd_ < 0 || failed_) {
+    error = tmp_path() + ": writer not open";
+    return false;
+  }
+  for (const auto& r : batch.records) {
+    FlowRecord& c = pending_.emplace_back(r);
+    c.name_ref = 0;
+    if (r.name_ref != 0) {
+      std::string_view name = batch.name(r.name_ref);
+      if (name.size() > kMaxNameBytes) {
+        name = name.substr(0, kMaxNameBytes);
+        ++stats_.names_truncated;
+      }
+      auto [it, inserted] =
+          name_index_.try_emplace(std::string(name), static_cast<uint32_t>(names_.size() + 1));
+      if (inserted) names_.emplace_back(name);
+      c.name_ref = it->second;
+    }
+    if (pending_.size() >= options_.block_records && !write_block(error)) return false;
+  }
+  return true;
+}
+
+bool SegmentWriter::flush(std::string& error) {
+  if (fd_ < 0 || failed_) {
+    error = tmp_path() + ": writer not open";
+    return false;
+  }
+  if (!pending_.empty() && !write_block(error)) return false;
+  if (options_.sync_on_flush && ::fdatasync(fd_) != 0) return fail(error, "fdatasync");
+  return true;
+}
+
+bool SegmentWriter::write_block(std::string& error) {
+  BlockHeader h;
+  h.codec = options_.codec;
+  h.records = static_cast<uint32_t>(pending_.size());
+  h.min_start_ms = h.max_start_ms = pending_[0].start_ms;
+  h.min_end_ms = h.max_end_ms = pending_[0].end_ms;
+  addrs_.clear();
+  addrs_.reserve(pending_.size() * 2);
+  for (const auto& r : pending_) {
+    h.min_start_ms = std::min(h.min_start_ms, r.start_ms);
+    h.max_start_ms = std::max(h.max_start_ms, r.start_ms);
+    h.min_end_ms = std::min(h.min_end_ms, r.end_ms);
+    h.max_end_ms = std::max(h.max_end_ms, r.end_ms);
+    h.src.add(r.src);
+    h.dst.add(r.dst);
+    addrs_.push_back(r.src);
+    addrs_.push_back(r.dst);
+  }
+  std::sort(addrs_.begin(), addrs_.end());
+  addrs_.erase(std::unique(addrs_.begin(), addrs_.end()), addrs_.end());
+
+  raw_.clear();
+  encode_columns(pending_, names_, h.min_start_ms, raw_);
+  if (raw_.size() > kMaxRawBytes) {
+    errno = EFBIG;
+    return fail(error, "block too large (server names?)");
+  }
+  h.raw_bytes = static_cast<uint32_t>(raw_.size());
+  h.bloom_bytes = bloom_bytes_for(addrs_.size());
+
+  size_t bound = raw_.size();
+  if (h.codec == Codec::kZstd) bound = ZSTD_compressBound(raw_.size());
+  if (h.codec == Codec::kLz4)
+    bound = static_cast<size_t>(LZ4_compressBound(static_cast<int>(raw_.size())));
+  out_.assign(kBlockHeaderSize + h.bloom_bytes + bound, '\0');
+  auto* bloom = reinterpret_cast<uint8_t*>(out_.data() + kBlockHeaderSize);
+  for (const auto& a : addrs_) bloom_add(bloom, h.bloom_bytes, h.bloom_hashes, BloomHash::of(a));
+  char* payload = out_.data() + kBlockHeaderSize + h.bloom_bytes;
+  size_t n = raw_.size();
+  switch (h.codec) {
+    case Codec::kZstd:
+      n = ZSTD_compress(payload, bound, raw_.data(), raw_.size(), options_.zstd_level);
+      if (ZSTD_isError(n)) {
+        errno = EINVAL;
+        return fail(error, std::string("zstd: ") + ZSTD_getErrorName(n));
+      }
+      break;
+    case Codec::kLz4: {
+      const int c = LZ4_compress_default(raw_.data(), payload, static_cast<int>(raw_.size()),
+                                         static_cast<int>(bound));
+      if (c <= 0) {
+        errno = EINVAL;
+        return fail(error, "lz4 compression failed");
+      }
+      n = static_cast<size_t>(c);
+      break;
+    }
+    case Codec::kNone:
+      std::memcpy(payload, raw_.data(), n);
+      break;
+  }
+  h.payload_bytes = static_cast<uint32_t>(n);
+  out_.resize(kBlockHeaderSize + h.bloom_bytes + n);
+  h.data_crc = crc32(0, reinterpret_cast<const uint8_t*>(out_.data() + kBlockHeaderSize),
+                     out_.size() - kBlockHeaderSize);
+  h.encode(reinterpret_cast<uint8_t*>(out_.data()));
+
+  const uint64_t at = offset_;
+  if (!write_all(out_.data(), out_.size(), error)) return false;
+  const size_t e = index_.size();
+  index_.resize(e + kFooterEntrySize);
+  store_le64(index_.data() + e, at);
+  std::memcpy(index_.data() + e + 8, out_.data(), kBlockHeaderSize);
+
+  stats_.records += pending_.size();
+  stats_.raw_bytes += raw_.size();
+  ++stats_.blocks;
+  pending_.clear();
+  names_.clear();
+  name_index_.clear();
+  return true;
+}
+
+bool SegmentWriter::close(std::string& error) {
+  if (!flush(error)) return false;
+  // Footer: head, the index entries, then the trailer that points back at the head.
+  std::vector<uint8_t> footer(kFooterHeadSize);
+  store_le32(footer.data(), kFooterMagic);
+  store_le32(footer.data() + 4, static_cast<uint32_t>(stats_.blocks));
+  store_le64(footer.data() + 8, stats_.records);
+  footer.insert(footer.end(), index_.begin(), index_.end());
+  const uint32_t crc = crc32(0, footer.data(), footer.size());
+  const uint64_t footer_at = offset_;
+  uint8_t trailer[kTrailerSize];
+  store_le64(trailer, footer_at);
+  store_le32(trailer + 8, crc);
+  store_le32(trailer + 12, kTrailerMagic);
+  if (!write_all(footer.data(), footer.size(), error) ||
+      !write_all(trailer, sizeof trailer, error)) {
+    return false;
+  }
+  if (::fsync(fd_) != 0) return fail(error, "fsync");
+  if (::close(fd_) != 0) {
+    fd_ = -1;
+    return fail(error, "close");
+  }
+  fd_ = -1;
+  if (::rename(tmp_path().c_str(), path_.c_str()) != 0) return fail(error, "rename");
+  // The rename is durable once the directory is synced.
+  std::string dir = std::filesystem::path(path_).parent_path().string();
+  if (dir.empty()) dir = ".";
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) return fail(error, "open directory " + dir);
+  const int rc = ::fsync(dfd);
+  ::close(dfd);
+  if (rc != 0) return fail(error, "fsync directory " + dir);
+  return true;
+}
+
+}  // namespace orbwatch::store

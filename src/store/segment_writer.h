@@ -1,0 +1,81 @@
+// SegmentWriter: appends flow batches to one segment file of the flow archive (format in
+// segment_format.h and docs/formats.md).
+//
+// Records collect in memory and are written as one compressed columnar block every
+// `block_records` records or on flush(). The file is written as PATH.tmp; close() appends the
+// footer, fsyncs and renames it to PATH (then fsyncs the directory), so PATH only ever names a
+// complete file. A writer destroyed without close() (or a crash) leaves PATH.tmp holding every
+// block written so far, which SegmentReader reads by scanning; what was not yet flushed is lost,
+// so a caller that calls flush() every second loses at most the last second.
+//
+// Not thread-safe: one writer per thread. Errors are returned as text naming the file; after an
+// I/O error the writer refuses further appends.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/flow_batch.h"
+#include "store/segment_format.h"
+
+namespace orbwatch::store {
+
+struct SegmentWriterOptions {
+  uint32_t block_records = 65536;  // 1..segment::kMaxBlockRecords
+  segment::Codec codec = segment::Codec::kZstd;
+  int zstd_level = 3;
+  bool sync_on_flush = false;  // fdatasync after each flush() (close() always fsyncs)
+};
+
+struct SegmentWriterStats {
+  uint64_t records = 0;
+  uint64_t blocks = 0;
+  uint64_t bytes = 0;            // written to the file so far
+  uint64_t raw_bytes = 0;        // uncompressed column bytes of the written blocks
+  uint64_t names_truncated = 0;  // server names longer than segment::kMaxNameBytes
+};
+
+class SegmentWriter {
+ public:
+  explicit SegmentWriter(SegmentWriterOptions options = {});
+  ~SegmentWriter();  // without close(): PATH.tmp stays, as after a crash
+  SegmentWriter(const SegmentWriter&) = delete;
+  SegmentWriter& operator=(const SegmentWriter&) = delete;
+
+  // Creates PATH.tmp (replacing a stale one) and writes the file header.
+  bool open(const std::string& path, std::string& error);
+  // Copies every record of `batch` (with its server name) into the pending block, writing full
+  // blocks as they fill.
+  bool append(const FlowBatch& batch, std::string& error);
+  // Writes the pending records (if any) as a block.
+  bool flush(std::string& error);
+  // flush(), footer, fsync, rename PATH.tmp -> PATH, fsync of the directory.
+  bool close(std::string& error);
+
+  const SegmentWriterStats& stats() const { return stats_; }
+  const std::string& path() const { return path_; }
+  std::string tmp_path() const { return path_ + ".tmp"; }
+
+ private:
+  bool write_block(std::string& error);
+  bool write_all(const void* p, size_t n, std::string& error);
+  bool fail(std::string& error, const std::string& what);
+
+  SegmentWriterOptions options_;
+  std::string path_;
+  int fd_ = -1;
+  bool failed_ = false;
+  uint64_t offset_ = 0;
+  SegmentWriterStats stats_;
+  std::vector<FlowRecord> pending_;
+  std::vector<std::string> names_;  // the pending block's names, name_ref 1-based into it
+  std::unordered_map<std::string, uint32_t> name_index_;
+  std::vector<uint8_t> index_;  // footer entries so far
+  std::string raw_;             // scratch: uncompressed columns
+  std::string out_;             // scratch: block header, bloom and payload
+  std::vector<IpAddr> addrs_;   // scratch: distinct addresses for the bloom
+};
+
+}  // namespace orbwatch::store

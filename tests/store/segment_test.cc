@@ -1,0 +1,472 @@
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "store/segment_reader.h"
+#include "store/segment_writer.h"
+
+namespace orbwatch::store {
+namespace {
+
+namespace fs = std::filesystem;
+constexpr int64_t kT0 = 1'776'672'000'000;  // 2026-04-20
+
+class SegmentTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("orbwatch_segment_test_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string path(const char* name) const { return (dir_ / name).string(); }
+  fs::path dir_;
+};
+
+// A record with every field set from `i`; every 3rd one IPv6, every 4th with a server name.
+FlowRecord make_record(uint32_t i, FlowBatch& batch) {
+  FlowRecord r;
+  r.start_ms = kT0 + i * 10 + (i % 7);
+  r.end_ms = r.start_ms + (i % 5) * 1000;
+  if (i % 3 == 0) {
+    uint8_t v6[16] = {0x20, 0x01, 0x0d, 0xb8};
+    v6[14] = static_cast<uint8_t>(i >> 8);
+    v6[15] = static_cast<uint8_t>(i);
+    r.src = IpAddr::v6_bytes(v6);  // 2001:db8::XXXX
+    v6[5] = 0xff;
+    v6[14] = static_cast<uint8_t>(i % 1000 >> 8);
+    v6[15] = static_cast<uint8_t>(i % 1000);
+    r.dst = IpAddr::v6_bytes(v6);  // 2001:db8:ff::XXX
+  } else {
+    r.src = IpAddr::v4(0x0a000000u + i);
+    r.dst = IpAddr::v4(0xc6336400u + i % 256);
+  }
+  r.exporter = IpAddr::v4(0xc0000201u + i % 3);
+  r.bytes = 40 + uint64_t{i} * 977;
+  r.packets = 1 + i % 100;
+  r.obs_domain = i % 4;
+  r.in_if = i % 10;
+  r.out_if = 100 + i % 9;
+  r.src_as = 64500 + i % 20;
+  r.dst_as = 15169;
+  r.sampling_rate = i % 2 == 0 ? 0 : 1000;
+  r.src_port = static_cast<uint16_t>(1024 + i);
+  r.dst_port = static_cast<uint16_t>(i % 2 == 0 ? 443 : 53);
+  r.proto = i % 2 == 0 ? 6 : 17;
+  r.tcp_flags = static_cast<uint8_t>(i & 0x3f);
+  r.direction = static_cast<FlowDirection>(i % 3);
+  r.source = static_cast<FlowSource>(i % 6);
+  r.vlan = static_cast<uint16_t>(i % 4095);
+  r.tos = static_cast<uint8_t>(i);
+  r.flags = static_cast<uint8_t>(i % 16);
+  r.src_mask = static_cast<uint8_t>(i % 33);
+  r.dst_mask = static_cast<uint8_t>(i % 129);
+  if (i % 4 == 0) r.name_ref = batch.add_name("host" + std::to_string(i % 50) + ".example");
+  return r;
+}
+
+FlowBatch make_batch(uint32_t first, uint32_t n) {
+  FlowBatch b;
+  for (uint32_t i = first; i < first + n; ++i) b.records.push_back(make_record(i, b));
+  return b;
+}
+
+void expect_same(const FlowBatch& a, size_t ai, const FlowBatch& b, size_t bi) {
+  const FlowRecord& x = a.records[ai];
+  const FlowRecord& y = b.records[bi];
+  EXPECT_EQ(x.start_ms, y.start_ms);
+  EXPECT_EQ(x.end_ms, y.end_ms);
+  EXPECT_EQ(x.src, y.src);
+  EXPECT_EQ(x.dst, y.dst);
+  EXPECT_EQ(x.exporter, y.exporter);
+  EXPECT_EQ(x.bytes, y.bytes);
+  EXPECT_EQ(x.packets, y.packets);
+  EXPECT_EQ(x.obs_domain, y.obs_domain);
+  EXPECT_EQ(x.in_if, y.in_if);
+  EXPECT_EQ(x.out_if, y.out_if);
+  EXPECT_EQ(x.src_as, y.src_as);
+  EXPECT_EQ(x.dst_as, y.dst_as);
+  EXPECT_EQ(x.sampling_rate, y.sampling_rate);
+  EXPECT_EQ(x.src_port, y.src_port);
+  EXPECT_EQ(x.dst_port, y.dst_port);
+  EXPECT_EQ(x.proto, y.proto);
+  EXPECT_EQ(x.tcp_flags, y.tcp_flags);
+  EXPECT_EQ(x.direction, y.direction);
+  EXPECT_EQ(x.source, y.source);
+  EXPECT_EQ(x.vlan, y.vlan);
+  EXPECT_EQ(x.tos, y.tos);
+  EXPECT_EQ(x.flags, y.flags);
+  EXPECT_EQ(x.src_mask, y.src_mask);
+  EXPECT_EQ(x.dst_mask, y.dst_mask);
+  EXPECT_EQ(a.name(x.name_ref), b.name(y.name_ref));
+  EXPECT_EQ(x.name_ref == 0, y.name_ref == 0);
+}
+
+// Writes `n` records from make_batch in batches of 1000 into `file`.
+void write_file(const std::string& file, uint32_t n, SegmentWriterOptions o, bool close = true) {
+  SegmentWriter w(o);
+  std::string error;
+  ASSERT_TRUE(w.open(file, error)) << error;
+  for (uint32_t i = 0; i < n; i += 1000) {
+    ASSERT_TRUE(w.append(make_batch(i, std::min<uint32_t>(1000, n - i)), error)) << error;
+  }
+  if (close) {
+    ASSERT_TRUE(w.close(error)) << error;
+  } else {
+    ASSERT_TRUE(w.flush(error)) << error;
+  }
+}
+
+FlowBatch read_all(SegmentReader& r) {
+  FlowBatch out;
+  for (size_t i = 0; i < r.blocks().size(); ++i) {
+    std::string error;
+    EXPECT_TRUE(r.read_block(i, out, error)) << error;
+  }
+  return out;
+}
+
+std::vector<uint8_t> slurp(const std::string& file) {
+  std::ifstream in(file, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+void spit(const std::string& file, const std::vector<uint8_t>& bytes) {
+  std::ofstream out(file, std::ios::binary | std::ios::trunc);
+  out.write(reinterpret_cast<const char*>(bytes.data()),
+            static_cast<std::streamsize>(bytes.size()));
+}
+
+TEST_F(SegmentTest, RoundTripsEveryFieldAcrossBlocksAndCodecs) {
+  for (auto codec : {segment::Codec::kZstd, segment::Codec::kLz4, segment::Codec::kNone}) {
+    const std::string file = path("rt.seg");
+    SegmentWriterOptions o;
+    o.block_records = 2500;  // 10,000 records -> 4 blocks, batches straddle blocks
+    o.codec = codec;
+    write_file(file, 10'000, o);
+    std::string error;
+    auto r = SegmentReader::open(file, error);
+    ASSERT_TRUE(r) << error;
+    EXPECT_TRUE(r->has_footer());
+    ASSERT_EQ(r->blocks().size(), 4u);
+    EXPECT_EQ(r->records(), 10'000u);
+    EXPECT_TRUE(r->problems().empty());
+    const FlowBatch got = read_all(*r);
+    const FlowBatch want = make_batch(0, 10'000);
+    ASSERT_EQ(got.size(), want.size());
+    for (size_t i = 0; i < want.size(); ++i) expect_same(want, i, got, i);
+    // Names are interned per block: 25 distinct names (host0, host2, ... host48) in each block,
+    // not one per named record.
+    EXPECT_EQ(got.names.size(), 4u * 25);
+  }
+}
+
+TEST_F(SegmentTest, ExtremeValuesRoundTrip) {
+  FlowBatch b;
+  FlowRecord& r = b.add();
+  r.start_ms = INT64_MAX;
+  r.end_ms = INT64_MIN;
+  r.bytes = UINT64_MAX;
+  r.packets = UINT64_MAX;
+  r.in_if = UINT32_MAX;
+  r.name_ref = b.add_name(std::string(70'000, 'x'));  // truncated to 65,535 bytes
+  FlowRecord& r2 = b.add();
+  r2.start_ms = INT64_MIN;
+  r2.end_ms = INT64_MAX;
+  const std::string file = path("x.seg");
+  SegmentWriter w;
+  std::string error;
+  ASSERT_TRUE(w.open(file, error)) << error;
+  ASSERT_TRUE(w.append(b, error)) << error;
+  ASSERT_TRUE(w.close(error)) << error;
+  EXPECT_EQ(w.stats().names_truncated, 1u);
+  auto rd = SegmentReader::open(file, error);
+  ASSERT_TRUE(rd) << error;
+  FlowBatch got;
+  ASSERT_TRUE(rd->read_block(0, got, error)) << error;
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got.records[0].start_ms, INT64_MAX);
+  EXPECT_EQ(got.records[0].end_ms, INT64_MIN);
+  EXPECT_EQ(got.records[0].bytes, UINT64_MAX);
+  EXPECT_EQ(got.records[1].start_ms, INT64_MIN);
+  EXPECT_EQ(got.records[1].end_ms, INT64_MAX);
+  EXPECT_EQ(got.name(got.records[0].name_ref).size(), segment::kMaxNameBytes);
+  EXPECT_EQ(got.records[1].name_ref, 0u);
+}
+
+TEST_F(SegmentTest, AllZeroRecordsFitTheSmallestEncoding) {
+  // The reader's lower bound on raw bytes per record must hold for the smallest records.
+  FlowBatch b;
+  for (int i = 0; i < 5000; ++i) b.add();
+  const std::string file = path("z.seg");
+  SegmentWriter w;
+  std::string error;
+  ASSERT_TRUE(w.open(file, error)) << error;
+  ASSERT_TRUE(w.append(b, error)) << error;
+  ASSERT_TRUE(w.close(error)) << error;
+  auto r = SegmentReader::open(file, error);
+  ASSERT_TRUE(r) << error;
+  ASSERT_EQ(r->blocks().size(), 1u);
+  EXPECT_EQ(r->blocks()[0].header.raw_bytes, 5000u * segment::kMinRecordRawBytes + 26 * 4 + 1);
+  EXPECT_EQ(read_all(*r).size(), 5000u);
+}
+
+TEST_F(SegmentTest, SkipsBlocksByTime) {
+  const std::string file = path("t.seg");
+  SegmentWriterOptions o;
+  o.block_records = 1000;
+  write_file(file, 5000, o);  // block k holds start times kT0 + [10000 k, 10000 k + 9996]
+  std::string error;
+  auto r = SegmentReader::open(file, error);
+  ASSERT_TRUE(r) << error;
+  ASSERT_EQ(r->blocks().size(), 5u);
+  std::vector<size_t> hit;
+  for (size_t i = 0; i < 5; ++i) {
+    if (r->may_contain_time(i, kT0 + 25'000, kT0 + 31'000)) hit.push_back(i);
+  }
+  EXPECT_EQ(hit, (std::vector<size_t>{2, 3}));
+  EXPECT_FALSE(r->may_contain_time(0, kT0 + 100'000, kT0 + 200'000));
+  EXPECT_TRUE(r->may_contain_time(4, kT0, kT0 + 100'000));
+  EXPECT_FALSE(r->may_contain_time(0, kT0 - 10, kT0 - 1));
+}
+
+TEST_F(SegmentTest, SkipsBlocksByAddressAndPrefixWithoutFalseNegatives) {
+  const std::string file = path("a.seg");
+  SegmentWriterOptions o;
+  o.block_records = 4096;
+  write_file(file, 40'960, o);
+  std::string error;
+  auto r = SegmentReader::open(file, error);
+  ASSERT_TRUE(r) << error;
+  ASSERT_EQ(r->blocks().size(), 10u);
+  // No false negatives: every address of every block is answered by its block.
+  const FlowBatch all = make_batch(0, 40'960);
+  for (size_t i = 0; i < all.size(); ++i) {
+    const size_t block = i / 4096;
+    ASSERT_TRUE(r->may_contain(block, all.records[i].src)) << i;
+    ASSERT_TRUE(r->may_contain(block, all.records[i].dst)) << i;
+  }
+  // A source address of block 3 only: the bounds alone rule out most blocks.
+  const IpAddr a = IpAddr::v4(0x0a000000u + 3 * 4096 + 1);
+  size_t hits = 0;
+  for (size_t b = 0; b < 10; ++b) hits += r->may_contain(b, a) ? 1 : 0;
+  EXPECT_EQ(hits, 1u);
+  EXPECT_TRUE(r->may_contain(3, a));
+  // Prefixes use the bounds: 10.0.0.0/20 covers block 0 only (sources 10.0.0.1..10.0.15.255).
+  const Prefix p = *Prefix::parse("10.0.0.0/20");
+  EXPECT_TRUE(r->may_contain(0, p));
+  EXPECT_FALSE(r->may_contain(5, p));
+  EXPECT_TRUE(r->may_contain(9, *Prefix::parse("198.51.100.0/24")));  // every block's dst
+  EXPECT_FALSE(r->may_contain(9, *Prefix::parse("172.16.0.0/12")));
+  EXPECT_TRUE(r->may_contain(9, *Prefix::parse("2001:db8::/32")));
+  // Dual-stack blocks keep per-family bounds: IPv6 addresses do not widen the IPv4 range.
+  EXPECT_FALSE(r->may_contain(9, *Prefix::parse("2001:db9::/32")));
+  EXPECT_FALSE(r->may_contain(9, *Prefix::parse("11.0.0.0/8")));
+  EXPECT_TRUE(r->may_contain(9, *Prefix::parse("::/0")));
+  EXPECT_TRUE(r->may_contain(9, *Prefix::parse("0.0.0.0/0")));
+  EXPECT_FALSE(r->may_contain(9, IpAddr::v4(0x0b000001)));
+}
+
+TEST_F(SegmentTest, BloomFalsePositiveRateIsAboutOnePercent) {
+  // Random addresses inside the block's bounds, so only the bloom filter can answer.
+  const std::string file = path("b.seg");
+  FlowBatch b;
+  std::mt19937 rng(7);
+  for (int i = 0; i < 65'536; ++i) {
+    FlowRecord& r = b.add();
+    r.src = IpAddr::v4(0x0a000000u | (rng() & 0x00ffffffu));
+    r.dst = IpAddr::v4(0x0a000000u | (rng() & 0x00ffffffu));
+  }
+  SegmentWriter w;
+  std::string error;
+  ASSERT_TRUE(w.open(file, error)) << error;
+  ASSERT_TRUE(w.append(b, error)) << error;
+  ASSERT_TRUE(w.close(error)) << error;
+  auto rd = SegmentReader::open(file, error);
+  ASSERT_TRUE(rd) << error;
+  ASSERT_EQ(rd->blocks().size(), 1u);
+  std::vector<IpAddr> present;
+  for (const auto& r : b.records) {
+    present.push_back(r.src);
+    present.push_back(r.dst);
+  }
+  std::sort(present.begin(), present.end());
+  int probes = 0;
+  int fp = 0;
+  while (probes < 200'000) {
+    const IpAddr a = IpAddr::v4(0x0a000000u | (rng() & 0x00ffffffu));
+    if (std::binary_search(present.begin(), present.end(), a)) continue;
+    ++probes;
+    fp += rd->may_contain(0, a) ? 1 : 0;
+  }
+  const double rate = static_cast<double>(fp) / probes;
+  std::printf("bloom: %u bytes for 131072 addresses, false-positive rate %.4f\n",
+              rd->blocks()[0].header.bloom_bytes, rate);
+  EXPECT_LT(rate, 0.015);  // 10 bits per address, 7 probes: 0.8% in theory
+}
+
+TEST_F(SegmentTest, WritesTmpThenRenamesOnClose) {
+  const std::string file = path("r.seg");
+  SegmentWriter w;
+  std::string error;
+  ASSERT_TRUE(w.open(file, error)) << error;
+  ASSERT_TRUE(w.append(make_batch(0, 100), error)) << error;
+  EXPECT_TRUE(fs::exists(file + ".tmp"));
+  EXPECT_FALSE(fs::exists(file));
+  ASSERT_TRUE(w.flush(error)) << error;
+  EXPECT_FALSE(fs::exists(file));
+  ASSERT_TRUE(w.close(error)) << error;
+  EXPECT_TRUE(fs::exists(file));
+  EXPECT_FALSE(fs::exists(file + ".tmp"));
+  EXPECT_EQ(fs::file_size(file), w.stats().bytes);
+}
+
+TEST_F(SegmentTest, MissingFooterAfterCrashIsReadByScanning) {
+  const std::string file = path("c.seg");
+  SegmentWriterOptions o;
+  o.block_records = 1000;
+  {
+    SegmentWriter w(o);
+    std::string error;
+    ASSERT_TRUE(w.open(file, error)) << error;
+    ASSERT_TRUE(w.append(make_batch(0, 3500), error)) << error;   // 3 blocks written, 500 pending
+    ASSERT_TRUE(w.flush(error)) << error;                         // 4th block
+    ASSERT_TRUE(w.append(make_batch(3500, 10), error)) << error;  // lost: never flushed
+  }  // destroyed without close(): as after a crash
+  EXPECT_FALSE(fs::exists(file));
+  std::string error;
+  auto r = SegmentReader::open(file + ".tmp", error);
+  ASSERT_TRUE(r) << error;
+  EXPECT_FALSE(r->has_footer());
+  EXPECT_TRUE(r->problems().empty());
+  ASSERT_EQ(r->blocks().size(), 4u);
+  const FlowBatch got = read_all(*r);
+  const FlowBatch want = make_batch(0, 3500);
+  ASSERT_EQ(got.size(), 3500u);
+  for (size_t i = 0; i < want.size(); i += 7) expect_same(want, i, got, i);
+}
+
+TEST_F(SegmentTest, TruncatedFileKeepsItsWholeBlocks) {
+  const std::string file = path("tr.seg");
+  SegmentWriterOptions o;
+  o.block_records = 1000;
+  write_file(file, 4000, o);
+  std::string error;
+  uint64_t third_block_end = 0;
+  {
+    auto r = SegmentReader::open(file, error);
+    ASSERT_TRUE(r) << error;
+    third_block_end = r->blocks()[2].offset + r->blocks()[2].header.total_bytes();
+  }
+  auto bytes = slurp(file);
+  bytes.resize(third_block_end + 100);  // a piece of the 4th block, no footer
+  spit(file, bytes);
+  auto r = SegmentReader::open(file, error);
+  ASSERT_TRUE(r) << error;
+  EXPECT_FALSE(r->has_footer());
+  EXPECT_EQ(r->blocks().size(), 3u);
+  ASSERT_EQ(r->problems().size(), 1u);
+  EXPECT_NE(r->problems()[0].find(file), std::string::npos);
+  EXPECT_NE(r->problems()[0].find("truncated"), std::string::npos) << r->problems()[0];
+  EXPECT_EQ(read_all(*r).size(), 3000u);
+
+  bytes.resize(10);
+  spit(file, bytes);
+  EXPECT_FALSE(SegmentReader::open(file, error));
+  EXPECT_NE(error.find(file), std::string::npos);
+}
+
+TEST_F(SegmentTest, FlippedByteInABlockSkipsThatBlockOnly) {
+  const std::string file = path("f.seg");
+  SegmentWriterOptions o;
+  o.block_records = 1000;
+  write_file(file, 4000, o);
+  std::string error;
+  uint64_t at = 0;
+  {
+    auto r = SegmentReader::open(file, error);
+    ASSERT_TRUE(r) << error;
+    const auto& b = r->blocks()[1];
+    at = b.offset + b.header.total_bytes() - 10;  // inside block 1's payload
+  }
+  auto bytes = slurp(file);
+  bytes[at] ^= 0x20;
+  spit(file, bytes);
+  auto r = SegmentReader::open(file, error);
+  ASSERT_TRUE(r) << error;
+  EXPECT_TRUE(r->has_footer());  // the footer is intact: the damage shows on reading
+  FlowBatch out;
+  EXPECT_TRUE(r->read_block(0, out, error)) << error;
+  EXPECT_FALSE(r->read_block(1, out, error));
+  EXPECT_NE(error.find(file + ": block 1 at offset"), std::string::npos) << error;
+  EXPECT_NE(error.find("checksum"), std::string::npos) << error;
+  EXPECT_TRUE(r->read_block(2, out, error)) << error;
+  EXPECT_TRUE(r->read_block(3, out, error)) << error;
+  EXPECT_EQ(out.size(), 3000u);
+  EXPECT_EQ(r->damaged_blocks(), 1u);
+  ASSERT_EQ(r->problems().size(), 1u);
+}
+
+TEST_F(SegmentTest, DamagedHeaderWithoutFooterResynchronises) {
+  const std::string file = path("h.seg");
+  SegmentWriterOptions o;
+  o.block_records = 1000;
+  write_file(file, 4000, o, /*close=*/false);
+  const std::string tmp = file + ".tmp";
+  std::string error;
+  uint64_t at = 0;
+  {
+    auto r = SegmentReader::open(tmp, error);
+    ASSERT_TRUE(r) << error;
+    ASSERT_EQ(r->blocks().size(), 4u);
+    at = r->blocks()[1].offset + 10;  // block 1's header (record count)
+  }
+  auto bytes = slurp(tmp);
+  bytes[at] ^= 0x01;
+  spit(tmp, bytes);
+  auto r = SegmentReader::open(tmp, error);
+  ASSERT_TRUE(r) << error;
+  EXPECT_EQ(r->blocks().size(), 3u);  // 0, 2, 3
+  EXPECT_EQ(r->damaged_blocks(), 1u);
+  ASSERT_EQ(r->problems().size(), 1u);
+  EXPECT_NE(r->problems()[0].find("header checksum"), std::string::npos) << r->problems()[0];
+  EXPECT_EQ(read_all(*r).size(), 3000u);
+}
+
+TEST_F(SegmentTest, DamagedFooterFallsBackToScanning) {
+  const std::string file = path("df.seg");
+  SegmentWriterOptions o;
+  o.block_records = 1000;
+  write_file(file, 3000, o);
+  auto bytes = slurp(file);
+  bytes[bytes.size() - 30] ^= 0xff;  // inside the footer's last index entry
+  spit(file, bytes);
+  std::string error;
+  auto r = SegmentReader::open(file, error);
+  ASSERT_TRUE(r) << error;
+  EXPECT_FALSE(r->has_footer());
+  EXPECT_EQ(r->blocks().size(), 3u);
+  ASSERT_EQ(r->problems().size(), 1u);
+  EXPECT_NE(r->problems()[0].find("footer"), std::string::npos) << r->problems()[0];
+  EXPECT_EQ(read_all(*r).size(), 3000u);
+}
+
+TEST_F(SegmentTest, NotASegmentFile) {
+  std::string error;
+  EXPECT_FALSE(SegmentReader::open(path("missing.seg"), error));
+  EXPECT_NE(error.find("missing.seg"), std::string::npos);
+  std::vector<uint8_t> junk(100, 'x');
+  EXPECT_FALSE(SegmentReader::open_memory("junk", junk, error));
+  EXPECT_EQ(error, "junk: not a segment file (bad magic)");
+}
+
+}  // namespace
+}  // namespace orbwatch::store
