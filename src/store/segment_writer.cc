@@ -109,8 +109,8 @@ bool SegmentWriter::write_block(std::string& error) {
   h.records = static_cast<uint32_t>(pending_.size());
   h.min_start_ms = h.max_start_ms = pending_[0].start_ms;
   h.min_end_ms = h.max_end_ms = pending_[0].end_ms;
-  addrs_.clear();
-  addrs_.reserve(pending_.size() * 2);
+  hashes_.clear();
+  hashes_.reserve(pending_.size() * 2);
   for (const auto& r : pending_) {
     h.min_start_ms = std::min(h.min_start_ms, r.start_ms);
     h.max_start_ms = std::max(h.max_start_ms, r.start_ms);
@@ -118,11 +118,26 @@ bool SegmentWriter::write_block(std::string& error) {
     h.max_end_ms = std::max(h.max_end_ms, r.end_ms);
     h.src.add(r.src);
     h.dst.add(r.dst);
-    addrs_.push_back(r.src);
-    addrs_.push_back(r.dst);
+    hashes_.push_back(BloomHash::of(r.src));
+    hashes_.push_back(BloomHash::of(r.dst));
   }
-  std::sort(addrs_.begin(), addrs_.end());
-  addrs_.erase(std::unique(addrs_.begin(), addrs_.end()), addrs_.end());
+  // The bloom filter is sized by the distinct addresses, counted by their 64-bit hashes in an
+  // open-addressing set (sorting the 16-byte addresses instead took a third of the write time).
+  size_t slots = 16;
+  while (slots < hashes_.size() * 2) slots *= 2;
+  seen_.assign(slots, 0);
+  size_t distinct = 0;
+  for (const auto& bh : hashes_) {
+    const uint64_t key = bh.h1 == 0 ? 1 : bh.h1;
+    for (size_t k = key & (slots - 1);; k = (k + 1) & (slots - 1)) {
+      if (seen_[k] == key) break;
+      if (seen_[k] == 0) {
+        seen_[k] = key;
+        ++distinct;
+        break;
+      }
+    }
+  }
 
   raw_.clear();
   encode_columns(pending_, names_, h.min_start_ms, raw_);
@@ -131,7 +146,7 @@ bool SegmentWriter::write_block(std::string& error) {
     return fail(error, "block too large (server names?)");
   }
   h.raw_bytes = static_cast<uint32_t>(raw_.size());
-  h.bloom_bytes = bloom_bytes_for(addrs_.size());
+  h.bloom_bytes = bloom_bytes_for(distinct);
 
   size_t bound = raw_.size();
   if (h.codec == Codec::kZstd) bound = ZSTD_compressBound(raw_.size());
@@ -139,7 +154,7 @@ bool SegmentWriter::write_block(std::string& error) {
     bound = static_cast<size_t>(LZ4_compressBound(static_cast<int>(raw_.size())));
   out_.assign(kBlockHeaderSize + h.bloom_bytes + bound, '\0');
   auto* bloom = reinterpret_cast<uint8_t*>(out_.data() + kBlockHeaderSize);
-  for (const auto& a : addrs_) bloom_add(bloom, h.bloom_bytes, h.bloom_hashes, BloomHash::of(a));
+  for (const auto& bh : hashes_) bloom_add(bloom, h.bloom_bytes, h.bloom_hashes, bh);
   char* payload = out_.data() + kBlockHeaderSize + h.bloom_bytes;
   size_t n = raw_.size();
   switch (h.codec) {

@@ -72,10 +72,11 @@ class SegmentWriter {
   std::vector<FlowRecord> pending_;
   std::vector<std::string> names_;  // the pending block's names, name_ref 1-based into it
   std::unordered_map<std::string, uint32_t> name_index_;
-  std::vector<uint8_t> index_;  // footer entries so far
-  std::string raw_;             // scratch: uncompressed columns
-  std::string out_;             // scratch: block header, bloom and payload
-  std::vector<IpAddr> addrs_;   // scratch: distinct addresses for the bloom
+  std::vector<uint8_t> index_;              // footer entries so far
+  std::string raw_;                         // scratch: uncompressed columns
+  std::string out_;                         // scratch: block header, bloom and payload
+  std::vector<segment::BloomHash> hashes_;  // scratch: the block's address hashes
+  std::vector<uint64_t> seen_;              // scratch: distinct-hash set
 };
 
 }  // namespace orbwatch::store
