@@ -24,8 +24,10 @@ namespace orbwatch::store {
 
 struct SegmentWriterOptions {
   uint32_t block_records = 65536;  // 1..segment::kMaxBlockRecords
+  // zstd level 1: on bench/micro/segment_bench.cc's workload it wrote 3.1 M flows/s at 18.8
+  // bytes/flow, level 3 2.3 M/s at 19.3, lz4 3.7 M/s at 30.8 (docs/performance.md).
   segment::Codec codec = segment::Codec::kZstd;
-  int zstd_level = 3;
+  int zstd_level = 1;
   bool sync_on_flush = false;  // fdatasync after each flush() (close() always fsyncs)
 };
 
