@@ -172,6 +172,10 @@ bool SegmentReader::add_block(uint64_t offset, const BlockHeader& h, uint64_t en
 void SegmentReader::scan_blocks(uint64_t from, uint64_t end) {
   uint64_t off = from;
   bool resynced = false;
+  // Checking candidates after damage reads their data; a hostile file full of fake headers that
+  // each claim the rest of the file would make that quadratic, so it gets a budget of twice the
+  // file (a genuine block lies inside the file, so it always fits).
+  uint64_t verify_budget = 2 * (end - from);
   uint8_t h[kBlockHeaderSize];
   while (off < end) {
     BlockHeader bh;
@@ -185,7 +189,15 @@ void SegmentReader::scan_blocks(uint64_t from, uint64_t end) {
     if (ok && resynced) {
       // A header found by searching might be a copy (in a damaged footer): trust it only when
       // its data checksum holds too.
-      buf_.resize(bh.bloom_bytes + size_t{bh.payload_bytes});
+      const uint64_t data_bytes = bh.bloom_bytes + uint64_t{bh.payload_bytes};
+      if (data_bytes > verify_budget) {
+        ++damaged_blocks_;
+        problem("offset " + std::to_string(off) + ": too much damage; the last " +
+                std::to_string(end - off) + " bytes skipped");
+        return;
+      }
+      verify_budget -= data_bytes;
+      buf_.resize(data_bytes);
       ok = read_at(off + kBlockHeaderSize, buf_.size(), buf_.data()) &&
            crc32(0, buf_.data(), buf_.size()) == bh.data_crc;
       why = "data checksum mismatch";

@@ -459,6 +459,45 @@ TEST_F(SegmentTest, DamagedFooterFallsBackToScanning) {
   EXPECT_EQ(read_all(*r).size(), 3000u);
 }
 
+TEST_F(SegmentTest, HostileHeadersAreRejectedBeforeAllocating) {
+  std::vector<uint8_t> file(segment::kFileHeaderSize + segment::kBlockHeaderSize + 200);
+  segment::FileHeader().encode(file.data());
+  segment::BlockHeader h;
+  h.records = segment::kMaxBlockRecords;  // a million records in 100 bytes
+  h.bloom_bytes = 8;
+  h.payload_bytes = h.raw_bytes = 100;
+  h.encode(file.data() + segment::kFileHeaderSize);
+  std::string error;
+  auto r = SegmentReader::open_memory("hostile", file, error);
+  ASSERT_TRUE(r) << error;
+  EXPECT_TRUE(r->blocks().empty());
+  ASSERT_EQ(r->problems().size(), 1u);
+  EXPECT_EQ(r->problems()[0],
+            "hostile: offset 32: record count larger than the payload can hold; 344 bytes skipped");
+
+  // Many fake headers, each claiming the rest of the file with a wrong data checksum: the scan
+  // stays linear (bounded re-reading) instead of checking every candidate's claimed data.
+  std::vector<uint8_t> fakes(segment::kFileHeaderSize);
+  segment::FileHeader().encode(fakes.data());
+  const size_t n = 20'000;
+  fakes.resize(segment::kFileHeaderSize + 1 + n * segment::kBlockHeaderSize);
+  for (size_t i = 0; i < n; ++i) {
+    const size_t at = segment::kFileHeaderSize + 1 + i * segment::kBlockHeaderSize;
+    segment::BlockHeader f;
+    f.records = 1;
+    f.bloom_bytes = 8;
+    f.raw_bytes = 100;
+    f.payload_bytes = static_cast<uint32_t>(fakes.size() - at - segment::kBlockHeaderSize - 8);
+    f.encode(fakes.data() + at);
+  }
+  auto rf = SegmentReader::open_memory("fakes", fakes, error);
+  ASSERT_TRUE(rf) << error;
+  EXPECT_TRUE(rf->blocks().empty());
+  EXPECT_FALSE(rf->problems().empty());
+  EXPECT_NE(rf->problems().back().find("too much damage"), std::string::npos)
+      << rf->problems().back();
+}
+
 TEST_F(SegmentTest, NotASegmentFile) {
   std::string error;
   EXPECT_FALSE(SegmentReader::open(path("missing.seg"), error));
