@@ -28,7 +28,9 @@
 #include "ingest/export_decoder.h"
 #include "ingest/export_file.h"
 #include "sink/alert_jsonl.h"
+#include "sink/alert_store_sink.h"
 #include "sink/line_output.h"
+#include "store/alert_store.h"
 #include "store/inventory_store.h"
 
 namespace orbwatch::cli {
@@ -303,19 +305,24 @@ int run_analyze(const AnalyzeOptions& o) {
     return 1;
   }
   SnapshotHolder<intel::IntelSet> intel(intel::IntelSet::build(feeds, wall_clock_ms()));
-  sink::AlertJsonLines alert_lines(alerts_out);
-  AlertSummary alerts(alert_lines);
-  // The edge inventory: continued from the store's state.db when there is one.
+  // The edge inventory and the alert store: continued in the store's state.db when there is
+  // one.
   netmodel::EdgeInventory inventory(engine_opts.model->model().inventory.max_services,
                                     engine_opts.model->model().inventory.max_exporters);
+  store::AlertStore alert_store;
   if (!o.store.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(o.store, ec);
-    if (ec || !store::load_inventory(store::state_db_path(o.store), inventory, true, error)) {
+    const std::string db = store::state_db_path(o.store);
+    if (ec || !store::load_inventory(db, inventory, true, error) ||
+        !alert_store.open(db, true, error)) {
       fmt::print(stderr, "orbwatch analyze: --store {}: {}\n", o.store, ec ? ec.message() : error);
       return 1;
     }
   }
+  sink::AlertJsonLines alert_lines(alerts_out);
+  sink::AlertStoreSink stored(o.store.empty() ? nullptr : &alert_store, alert_lines);
+  AlertSummary alerts(stored);
   engine_opts.inventory = &inventory;
   detect::Engine engine(engine_opts, std::move(detectors), intel, alerts);
 
@@ -374,6 +381,11 @@ int run_analyze(const AnalyzeOptions& o) {
     fmt::print(stderr, "orbwatch analyze: --store {}: {}\n", o.store, error);
     return 1;
   }
+  if (stored.not_stored() != 0) {
+    fmt::print(stderr, "orbwatch analyze: --store {}: {} alerts not stored: {}\n", o.store,
+               stored.not_stored(), stored.error());
+    return 1;
+  }
   alerts.print(summary, o.top);
   return 0;
 }
@@ -416,7 +428,8 @@ void add_analyze_command(CLI::App& app, int& exit_code) {
                   "orbwatch config FILE: the network model (internal prefixes, zones, assets, "
                   "allow-lists, segmentation; docs/configuration.md)");
   cmd->add_option("--store", o->store,
-                  "data directory: the edge inventory in DIR/state.db is continued and saved");
+                  "data directory: alerts and the edge inventory go to DIR/state.db (the "
+                  "inventory is continued from it)");
   cmd->add_option("--internal", o->internal,
                   "internal prefixes (comma-separated; replaces the config's; default RFC 1918, "
                   "CGNAT, ULA, link-local)")

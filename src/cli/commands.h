@@ -6,6 +6,7 @@
 namespace orbwatch::cli {
 
 // Each registers its subcommand, options and callback. The callback sets `exit_code`.
+void add_alerts_command(CLI::App& app, int& exit_code);
 void add_analyze_command(CLI::App& app, int& exit_code);
 void add_check_config_command(CLI::App& app, int& exit_code);
 void add_collect_command(CLI::App& app, int& exit_code);

@@ -9,6 +9,7 @@ int main(int argc, char** argv) try {
   app.set_version_flag("--version", "orbwatch " ORBWATCH_VERSION);
   app.require_subcommand(1);
   int exit_code = 0;
+  orbwatch::cli::add_alerts_command(app, exit_code);
   orbwatch::cli::add_analyze_command(app, exit_code);
   orbwatch::cli::add_check_config_command(app, exit_code);
   orbwatch::cli::add_collect_command(app, exit_code);

@@ -1,0 +1,56 @@
+// The alert store: every alert in state.db (SQLite, WAL), keyed by its id, with a status
+// (new, ack, closed) and a note that analysts set. A later version of an alert (same id: more
+// flows folded in, higher severity) replaces the earlier one but keeps its status and note.
+//
+// Threading: one AlertStore per thread (SQLite connection); readers in other processes never
+// block the writer (WAL).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/alert.h"
+#include "store/sqlite.h"
+
+namespace orbwatch::store {
+
+struct StoredAlert {
+  std::string id;
+  int64_t ts_ms = 0;
+  std::string detector;
+  Severity severity = Severity::kLow;
+  std::string summary;
+  std::string status;  // new | ack | closed
+  std::string note;
+  std::string json;  // the alert's JSON line (docs/formats.md), without the newline
+};
+
+struct AlertQuery {
+  int64_t since_ms = INT64_MIN;
+  int64_t until_ms = INT64_MAX;
+  std::string detector;                  // empty: all
+  std::optional<Severity> min_severity;  // at least this
+  std::string status;                    // empty: all
+  size_t limit = 1000;
+};
+
+class AlertStore {
+ public:
+  bool open(const std::string& db_path, bool create, std::string& error);
+  // Inserts or replaces by id (status and note kept). Call inside begin()/commit() for many.
+  bool put(const Alert& alert, bool retro, std::string& error);
+  bool begin(std::string& error) { return db_.exec("BEGIN IMMEDIATE", error); }
+  bool commit(std::string& error) { return db_.exec("COMMIT", error); }
+  // Newest first.
+  std::vector<StoredAlert> find(const AlertQuery& q, std::string& error);
+  // Sets the status (ack, closed, new) and, when given, the note; false when no such id.
+  bool set_status(const std::string& id, const std::string& status, const std::string& note,
+                  std::string& error);
+
+ private:
+  Database db_;
+};
+
+}  // namespace orbwatch::store

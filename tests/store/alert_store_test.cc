@@ -1,0 +1,76 @@
+#include "store/alert_store.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
+
+namespace orbwatch::store {
+namespace {
+
+Alert alert(const std::string& id, const std::string& detector, Severity s, int64_t ts,
+            uint64_t count = 1) {
+  Alert a;
+  a.id = id;
+  a.detector = detector;
+  a.severity = s;
+  a.ts_ms = ts;
+  a.first_seen_ms = ts - 10;
+  a.last_seen_ms = ts;
+  a.count = count;
+  a.summary = detector + " " + id;
+  a.src = *IpAddr::parse("10.0.0.1");
+  a.dst = *IpAddr::parse("192.0.2.1");
+  return a;
+}
+
+TEST(AlertStore, UpsertsKeepStatusAndNoteAndQueriesFilter) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("orbwatch_alert_store_" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string db = (dir / "state.db").string();
+  std::string error;
+  {
+    AlertStore s;
+    ASSERT_TRUE(s.open(db, true, error)) << error;
+    ASSERT_TRUE(s.begin(error));
+    ASSERT_TRUE(s.put(alert("a1", "intel", Severity::kHigh, 1000), false, error)) << error;
+    ASSERT_TRUE(s.put(alert("a2", "allowlist", Severity::kMedium, 2000), false, error));
+    ASSERT_TRUE(s.put(alert("a3", "intel", Severity::kLow, 3000), false, error));
+    ASSERT_TRUE(s.commit(error));
+    ASSERT_TRUE(s.set_status("a1", "ack", "known scanner", error)) << error;
+    EXPECT_FALSE(s.set_status("zz", "ack", "", error));
+    EXPECT_EQ(error, "no alert with id zz");
+    // A later version of a1 (more flows, higher severity) keeps its status and note.
+    ASSERT_TRUE(s.put(alert("a1", "intel", Severity::kCritical, 4000, 7), false, error));
+  }
+  AlertStore s;
+  ASSERT_TRUE(s.open(db, false, error)) << error;
+  auto all = s.find({}, error);
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[0].id, "a1");  // newest first
+  EXPECT_EQ(all[0].severity, Severity::kCritical);
+  EXPECT_EQ(all[0].status, "ack");
+  EXPECT_EQ(all[0].note, "known scanner");
+  EXPECT_NE(all[0].json.find("\"count\":7"), std::string::npos) << all[0].json;
+  AlertQuery q;
+  q.detector = "intel";
+  EXPECT_EQ(s.find(q, error).size(), 2u);
+  q.min_severity = Severity::kHigh;
+  EXPECT_EQ(s.find(q, error).size(), 1u);
+  AlertQuery t;
+  t.since_ms = 1500;
+  t.until_ms = 3500;
+  t.status = "new";
+  auto mid = s.find(t, error);
+  ASSERT_EQ(mid.size(), 2u);
+  EXPECT_EQ(mid[0].id, "a3");
+  AlertQuery one;
+  one.limit = 1;
+  EXPECT_EQ(s.find(one, error).size(), 1u);
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace orbwatch::store
