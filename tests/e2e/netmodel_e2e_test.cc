@@ -142,6 +142,21 @@ TEST_F(NetmodelE2e, ModelAlertsAndInventoryAreExactlyTheExpectedOnes) {
   EXPECT_EQ(field(exposure, "asset"), "edge-router");
   EXPECT_EQ(field(exposure, "reason"), "backdoor");
 
+  // The same alerts are in the store; one can be acknowledged with a note.
+  auto stored = run_command(bin + " alerts --store " + path("store") + " --format jsonl");
+  ASSERT_EQ(stored.rc, 0) << stored.out;
+  size_t lines = 0;
+  for (char c : stored.out) lines += c == '\n';
+  EXPECT_EQ(lines, 3u) << stored.out;
+  const std::string exposure_id = field(exposure, "id");
+  auto ack = run_command(bin + " alerts ack " + exposure_id +
+                         " --note 'router reflashed' --store " + path("store"));
+  EXPECT_EQ(ack.rc, 0) << ack.out;
+  auto acked = run_command(bin + " alerts --store " + path("store") + " --status ack --format csv");
+  EXPECT_NE(acked.out.find(exposure_id + ",exposure,critical,ack,"), std::string::npos)
+      << acked.out;
+  EXPECT_NE(acked.out.find("\"router reflashed\""), std::string::npos) << acked.out;
+
   auto inv = run_command(bin + " inventory --store " + path("store") + " --format csv --config " +
                          path("orbwatch.toml"));
   ASSERT_EQ(inv.rc, 0) << inv.out;
