@@ -51,6 +51,10 @@ std::optional<SegmentReader> SegmentReader::open(const std::string& path, std::s
     error = path + ": " + std::strerror(errno);
     return std::nullopt;
   }
+  if (!S_ISREG(st.st_mode)) {
+    error = path + ": not a regular file";
+    return std::nullopt;
+  }
   r.size_ = static_cast<uint64_t>(st.st_size);
   if (!r.load(error)) return std::nullopt;
   return r;

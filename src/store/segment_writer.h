@@ -49,7 +49,7 @@ class SegmentWriter {
   // Creates PATH.tmp (replacing a stale one) and writes the file header.
   bool open(const std::string& path, std::string& error);
   // Copies every record of `batch` (with its server name) into the pending block, writing full
-  // blocks as they fill.
+  // blocks as they fill. The batch's DNS answers are not stored (format version 1).
   bool append(const FlowBatch& batch, std::string& error);
   // Writes the pending records (if any) as a block.
   bool flush(std::string& error);

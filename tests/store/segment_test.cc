@@ -502,6 +502,8 @@ TEST_F(SegmentTest, NotASegmentFile) {
   std::string error;
   EXPECT_FALSE(SegmentReader::open(path("missing.seg"), error));
   EXPECT_NE(error.find("missing.seg"), std::string::npos);
+  EXPECT_FALSE(SegmentReader::open(dir_.string(), error));
+  EXPECT_EQ(error, dir_.string() + ": not a regular file");
   std::vector<uint8_t> junk(100, 'x');
   EXPECT_FALSE(SegmentReader::open_memory("junk", junk, error));
   EXPECT_EQ(error, "junk: not a segment file (bad magic)");
