@@ -6,6 +6,7 @@
 #include <fmt/core.h>
 
 #include "cli/commands.h"
+#include "cli/time_args.h"
 #include "core/time.h"
 #include "store/alert_store.h"
 #include "store/inventory_store.h"
@@ -21,19 +22,6 @@ struct AlertsOptions {
   size_t limit = 100;
   std::string id, note;
 };
-
-// A duration back from `newest` (offline captures keep their own clock), or an RFC 3339 time.
-bool time_arg(const std::string& text, int64_t newest_ms, int64_t& out) {
-  if (auto d = parse_duration_ms(text)) {
-    out = newest_ms - *d;
-    return true;
-  }
-  if (auto t = parse_rfc3339_ms(text)) {
-    out = *t;
-    return true;
-  }
-  return false;
-}
 
 std::string csv_field(const std::string& s) {
   std::string out = "\"";
@@ -73,8 +61,8 @@ int run_list(const AlertsOptions& o) {
     newest.limit = 1;
     auto last = db.find(newest, error);
     const int64_t top = last.empty() ? wall_clock_ms() : last.front().ts_ms;
-    if ((!o.since.empty() && !time_arg(o.since, top, q.since_ms)) ||
-        (!o.until.empty() && !time_arg(o.until, top, q.until_ms))) {
+    if ((!o.since.empty() && !parse_time_arg(o.since, top, q.since_ms)) ||
+        (!o.until.empty() && !parse_time_arg(o.until, top, q.until_ms))) {
       fmt::print(stderr,
                  "orbwatch alerts: --since/--until: expected a duration like 1d or an RFC 3339 "
                  "time\n");

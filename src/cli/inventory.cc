@@ -9,6 +9,7 @@
 #include <fmt/core.h>
 
 #include "cli/commands.h"
+#include "cli/time_args.h"
 #include "core/json.h"
 #include "core/proto.h"
 #include "core/time.h"
@@ -35,24 +36,6 @@ std::string service_name(const netmodel::ServiceKey& k) {
   return fmt::format("{}/{}", proto_text(k.proto), k.port);
 }
 
-// --since: a duration back from the newest time in the inventory (offline captures have their
-// own clock), or an RFC 3339 time.
-bool since_ms(const std::string& text, int64_t newest_ms, int64_t& out) {
-  if (text.empty()) {
-    out = INT64_MIN;
-    return true;
-  }
-  if (auto d = parse_duration_ms(text)) {
-    out = newest_ms - *d;
-    return true;
-  }
-  if (auto t = parse_rfc3339_ms(text)) {
-    out = *t;
-    return true;
-  }
-  return false;
-}
-
 int run_inventory(const InventoryOptions& o) {
   if (o.format != "table" && o.format != "json" && o.format != "csv") {
     fmt::print(stderr, "orbwatch inventory: --format: expected table, json or csv, got '{}'\n",
@@ -77,8 +60,8 @@ int run_inventory(const InventoryOptions& o) {
   }
   int64_t newest = 0;
   for (const auto& [a, d] : inv.devices()) newest = std::max(newest, d.last_seen_ms);
-  int64_t since = 0;
-  if (!since_ms(o.since, newest, since)) {
+  int64_t since = INT64_MIN;
+  if (!o.since.empty() && !parse_time_arg(o.since, newest, since)) {
     fmt::print(stderr,
                "orbwatch inventory: --since: expected a duration like 7d or an RFC 3339 time, "
                "got '{}'\n",

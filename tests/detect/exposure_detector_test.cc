@@ -10,28 +10,16 @@
 #include "core/snapshot.h"
 #include "detect/engine.h"
 #include "netmodel/model.h"
+#include "util/alert_helpers.h"
 
 namespace orbwatch::detect {
 namespace {
 
+using test::evidence;
+
 constexpr uint8_t kSyn = 0x02, kPsh = 0x08, kAck = 0x10;
 constexpr int64_t kT0 = 1'776'672'000'000;
 constexpr int64_t kDay = 86'400'000;
-
-class Collect final : public AlertSink {
- public:
-  void emit(const Alert& a) override { all.push_back(a); }
-  std::vector<Alert> all;
-};
-
-std::string evidence(const Alert& a, const std::string& key) {
-  for (const auto& [k, v] : a.evidence) {
-    if (k != key) continue;
-    if (auto* s = std::get_if<std::string>(&v)) return *s;
-    if (auto* i = std::get_if<int64_t>(&v)) return std::to_string(*i);
-  }
-  return "(none)";
-}
 
 class ExposureTest : public ::testing::Test {
  protected:
@@ -72,7 +60,7 @@ class ExposureTest : public ::testing::Test {
 
   netmodel::EdgeInventory inventory_;
   SnapshotHolder<intel::IntelSet> intel_{intel::IntelSet::empty()};
-  Collect sink_;
+  test::CollectAlerts sink_;
   std::unique_ptr<Engine> engine_;
 };
 

@@ -11,42 +11,16 @@
 #include "detect/engine.h"
 #include "detect/registry.h"
 #include "intel/feed_parser.h"
+#include "util/alert_helpers.h"
 
 namespace orbwatch::detect {
 namespace {
 
+using test::evidence;
+
 constexpr uint8_t kSyn = 0x02, kRst = 0x04, kPsh = 0x08, kAck = 0x10;
 constexpr int64_t kT0 = 1'776'672'000'000;  // 2026-04-20T08:00:00Z
 constexpr int64_t kMin = 60'000;
-
-class Collect final : public AlertSink {
- public:
-  void emit(const Alert& a) override { all.push_back(a); }
-  // The latest version of each alert id, in order of first appearance.
-  std::vector<Alert> latest() const {
-    std::vector<Alert> out;
-    std::map<std::string, size_t> at;
-    for (const auto& a : all) {
-      auto [it, fresh] = at.emplace(a.id, out.size());
-      if (fresh) {
-        out.push_back(a);
-      } else {
-        out[it->second] = a;
-      }
-    }
-    return out;
-  }
-  std::vector<Alert> all;
-};
-
-std::string evidence(const Alert& a, const std::string& key) {
-  for (const auto& [k, v] : a.evidence) {
-    if (k != key) continue;
-    if (auto* s = std::get_if<std::string>(&v)) return *s;
-    if (auto* i = std::get_if<int64_t>(&v)) return std::to_string(*i);
-  }
-  return "(none)";
-}
 
 std::shared_ptr<const intel::LoadedFeed> feed(const std::string& name, const std::string& text,
                                               Severity severity = Severity::kHigh) {
@@ -106,7 +80,7 @@ class IntelDetectorTest : public ::testing::Test {
   }
 
   SnapshotHolder<intel::IntelSet> intel_{intel::IntelSet::empty()};
-  Collect sink_;
+  test::CollectAlerts sink_;
   std::unique_ptr<Engine> engine_;
 };
 

@@ -12,9 +12,12 @@
 #include "detect/engine.h"
 #include "detect/segmentation_detector.h"
 #include "netmodel/model.h"
+#include "util/alert_helpers.h"
 
 namespace orbwatch::detect {
 namespace {
+
+using test::evidence;
 
 constexpr uint8_t kSyn = 0x02, kPsh = 0x08, kAck = 0x10;
 constexpr int64_t kT0 = 1'776'672'000'000;
@@ -45,34 +48,6 @@ from = "iot"
 to = "corp"
 action = "deny"
 )";
-
-class Collect final : public AlertSink {
- public:
-  void emit(const Alert& a) override { all.push_back(a); }
-  std::vector<Alert> latest() const {
-    std::vector<Alert> out;
-    std::map<std::string, size_t> at;
-    for (const auto& a : all) {
-      auto [it, fresh] = at.emplace(a.id, out.size());
-      if (fresh) {
-        out.push_back(a);
-      } else {
-        out[it->second] = a;
-      }
-    }
-    return out;
-  }
-  std::vector<Alert> all;
-};
-
-std::string evidence(const Alert& a, const std::string& key) {
-  for (const auto& [k, v] : a.evidence) {
-    if (k != key) continue;
-    if (auto* s = std::get_if<std::string>(&v)) return *s;
-    if (auto* i = std::get_if<int64_t>(&v)) return std::to_string(*i);
-  }
-  return "(none)";
-}
 
 struct Flow {
   const char* src;
@@ -124,7 +99,7 @@ class ModelDetectorsTest : public ::testing::Test {
   }
 
   SnapshotHolder<intel::IntelSet> intel_{intel::IntelSet::empty()};
-  Collect sink_;
+  test::CollectAlerts sink_;
   std::unique_ptr<Engine> engine_;
 };
 

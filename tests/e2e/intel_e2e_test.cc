@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "util/interop.h"
+#include "util/json_field.h"
 #include "util/pcap_writer.h"
 #include "util/run_command.h"
 
@@ -21,6 +22,8 @@
 
 namespace {
 
+using orbwatch::test::ipv4_bytes;
+using orbwatch::test::json_field;
 using orbwatch::test::PcapWriter;
 using orbwatch::test::run_command;
 
@@ -28,14 +31,6 @@ constexpr uint8_t kSyn = 0x02, kAck = 0x10, kPsh = 0x08, kFin = 0x01;
 
 std::string temp_path(const std::string& name) {
   return "/tmp/orbwatch_intel_e2e_" + std::to_string(getpid()) + "_" + name;
-}
-
-std::vector<uint8_t> v4(const std::string& text) {
-  std::vector<uint8_t> out;
-  std::istringstream in(text);
-  std::string part;
-  while (std::getline(in, part, '.')) out.push_back(static_cast<uint8_t>(std::stoi(part)));
-  return out;
 }
 
 // A DNS message: one question (A), and when `answer` is set one A record for it.
@@ -52,21 +47,13 @@ std::vector<uint8_t> dns(const std::string& name, const std::string& answer = {}
   m.insert(m.end(), {0, 0, 1, 0, 1});
   if (!answer.empty()) {
     m.insert(m.end(), {0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4});
-    auto a = v4(answer);
+    auto a = ipv4_bytes(answer);
     m.insert(m.end(), a.begin(), a.end());
   }
   return m;
 }
 
 // The fields of one alert line this test checks (the line is orbwatch's own flat JSON).
-std::string field(const std::string& line, const std::string& key) {
-  const std::string k = "\"" + key + "\":";
-  size_t p = line.find(k);
-  if (p == std::string::npos) return "(missing)";
-  p += k.size();
-  if (line[p] == '"') return line.substr(p + 1, line.find('"', p + 1) - p - 1);
-  return line.substr(p, line.find_first_of(",}", p) - p);
-}
 
 struct Ioc {
   std::vector<std::string> tier2_ips;
@@ -103,10 +90,12 @@ TEST(IntelE2e, RaptorTrainTier2CaptureGivesExactlyTheExpectedAlerts) {
   {
     PcapWriter w(pcap, 1776672000000);  // 2026-04-20T08:00:00Z
     ASSERT_TRUE(w.ok());
-    auto cam = v4("10.20.5.7"), nas = v4("10.20.5.8"), vpn = v4("10.20.1.1");
-    auto laptop = v4("10.20.5.9"), resolver = v4("10.20.0.53");
-    auto c2 = v4(ioc.tier2_ips[0]), c2b = v4(ioc.tier2_ips[1]), scanner = v4(ioc.tier2_ips[2]);
-    auto web = v4("192.0.2.10"), resolved = v4("192.0.2.77");
+    auto cam = ipv4_bytes("10.20.5.7"), nas = ipv4_bytes("10.20.5.8"),
+         vpn = ipv4_bytes("10.20.1.1");
+    auto laptop = ipv4_bytes("10.20.5.9"), resolver = ipv4_bytes("10.20.0.53");
+    auto c2 = ipv4_bytes(ioc.tier2_ips[0]), c2b = ipv4_bytes(ioc.tier2_ips[1]),
+         scanner = ipv4_bytes(ioc.tier2_ips[2]);
+    auto web = ipv4_bytes("192.0.2.10"), resolved = ipv4_bytes("192.0.2.77");
     // The camera talks TLS to a tier-2 node and gets data back: critical.
     w.packet(0, false, cam.data(), c2.data(), 6, 50000, 443, kSyn, 0);
     w.packet(10, false, c2.data(), cam.data(), 6, 443, 50000, kSyn | kAck, 0);
@@ -145,43 +134,44 @@ TEST(IntelE2e, RaptorTrainTier2CaptureGivesExactlyTheExpectedAlerts) {
   std::map<std::string, std::string> latest;
   std::ifstream in(alerts);
   std::string line;
-  while (std::getline(in, line)) latest[field(line, "id")] = line;
+  while (std::getline(in, line)) latest[json_field(line, "id")] = line;
   std::map<std::string, std::string> by_host;  // evidence.host + match -> line
-  for (const auto& [id, l] : latest) by_host[field(l, "host") + " " + field(l, "match")] = l;
+  for (const auto& [id, l] : latest)
+    by_host[json_field(l, "host") + " " + json_field(l, "match")] = l;
   ASSERT_EQ(latest.size(), 4u) << r.out;
 
   const auto& cam = by_host["10.20.5.7 address"];
-  EXPECT_EQ(field(cam, "severity"), "critical");
-  EXPECT_EQ(field(cam, "direction"), "outbound");
-  EXPECT_EQ(field(cam, "answered"), "1");
-  EXPECT_EQ(field(cam, "src_ip"), "10.20.5.7");
-  EXPECT_EQ(field(cam, "dst_ip"), ioc.tier2_ips[0]);
-  EXPECT_EQ(field(cam, "dst_port"), "443");
-  EXPECT_EQ(field(cam, "feed"), "Raptor_Train_IOCs");
-  EXPECT_EQ(field(cam, "value"), ioc.tier2_ips[0]);
+  EXPECT_EQ(json_field(cam, "severity"), "critical");
+  EXPECT_EQ(json_field(cam, "direction"), "outbound");
+  EXPECT_EQ(json_field(cam, "answered"), "1");
+  EXPECT_EQ(json_field(cam, "src_ip"), "10.20.5.7");
+  EXPECT_EQ(json_field(cam, "dst_ip"), ioc.tier2_ips[0]);
+  EXPECT_EQ(json_field(cam, "dst_port"), "443");
+  EXPECT_EQ(json_field(cam, "feed"), "Raptor_Train_IOCs");
+  EXPECT_EQ(json_field(cam, "value"), ioc.tier2_ips[0]);
   EXPECT_NE(cam.find("\"tags\":[\"Tier 2\"]"), std::string::npos) << cam;
-  EXPECT_EQ(field(cam, "count"), "2");
-  EXPECT_EQ(field(cam, "bytes_in"), std::to_string(3 * 40 + 1200));
+  EXPECT_EQ(json_field(cam, "count"), "2");
+  EXPECT_EQ(json_field(cam, "bytes_in"), std::to_string(3 * 40 + 1200));
 
   const auto& nas = by_host["10.20.5.8 address"];
-  EXPECT_EQ(field(nas, "severity"), "high");
-  EXPECT_EQ(field(nas, "direction"), "outbound");
-  EXPECT_EQ(field(nas, "answered"), "0");
+  EXPECT_EQ(json_field(nas, "severity"), "high");
+  EXPECT_EQ(json_field(nas, "direction"), "outbound");
+  EXPECT_EQ(json_field(nas, "answered"), "0");
 
   const auto& vpn = by_host["10.20.1.1 address"];
-  EXPECT_EQ(field(vpn, "severity"), "medium");
-  EXPECT_EQ(field(vpn, "direction"), "inbound");
-  EXPECT_EQ(field(vpn, "src_ip"), ioc.tier2_ips[2]);
-  EXPECT_EQ(field(vpn, "dst_port"), "22");
+  EXPECT_EQ(json_field(vpn, "severity"), "medium");
+  EXPECT_EQ(json_field(vpn, "direction"), "inbound");
+  EXPECT_EQ(json_field(vpn, "src_ip"), ioc.tier2_ips[2]);
+  EXPECT_EQ(json_field(vpn, "dst_port"), "22");
 
   // The lookup and the connection to the address it gave are one case, named by the domain.
   const auto& laptop = by_host["10.20.5.9 dns_answer"];
-  EXPECT_EQ(field(laptop, "severity"), "critical");
-  EXPECT_EQ(field(laptop, "value"), ioc.tier2_domain);
-  EXPECT_EQ(field(laptop, "server_name"), "api." + ioc.tier2_domain);
-  EXPECT_EQ(field(laptop, "dst_ip"), "192.0.2.77");
-  EXPECT_EQ(field(laptop, "dst_port"), "443");
-  EXPECT_EQ(field(laptop, "count"), "4");
+  EXPECT_EQ(json_field(laptop, "severity"), "critical");
+  EXPECT_EQ(json_field(laptop, "value"), ioc.tier2_domain);
+  EXPECT_EQ(json_field(laptop, "server_name"), "api." + ioc.tier2_domain);
+  EXPECT_EQ(json_field(laptop, "dst_ip"), "192.0.2.77");
+  EXPECT_EQ(json_field(laptop, "dst_port"), "443");
+  EXPECT_EQ(json_field(laptop, "count"), "4");
 
   std::filesystem::remove(pcap);
   std::filesystem::remove(alerts);

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "util/json_field.h"
 #include "util/pcap_writer.h"
 #include "util/run_command.h"
 
@@ -21,6 +22,8 @@
 
 namespace {
 
+using orbwatch::test::ipv4_bytes;
+using orbwatch::test::json_field;
 using orbwatch::test::PcapWriter;
 using orbwatch::test::run_command;
 
@@ -67,32 +70,15 @@ class NetmodelE2e : public ::testing::Test {
   std::filesystem::path dir_;
 };
 
-std::vector<uint8_t> v4(const std::string& text) {
-  std::vector<uint8_t> out;
-  std::istringstream in(text);
-  std::string part;
-  while (std::getline(in, part, '.')) out.push_back(static_cast<uint8_t>(std::stoi(part)));
-  return out;
-}
-
 // A TCP conversation; `answered`: the server replies and data flows both ways.
 void session(PcapWriter& w, int64_t ms, const std::string& client, const std::string& server,
              uint16_t cport, uint16_t sport, bool answered) {
-  auto c = v4(client), s = v4(server);
+  auto c = ipv4_bytes(client), s = ipv4_bytes(server);
   w.packet(ms, false, c.data(), s.data(), 6, cport, sport, kSyn, 0);
   if (!answered) return;
   w.packet(ms + 10, false, s.data(), c.data(), 6, sport, cport, kSyn | kAck, 0);
   w.packet(ms + 20, false, c.data(), s.data(), 6, cport, sport, kAck | kPsh, 200);
   w.packet(ms + 30, false, s.data(), c.data(), 6, sport, cport, kAck | kPsh, 800);
-}
-
-std::string field(const std::string& line, const std::string& key) {
-  const std::string k = "\"" + key + "\":";
-  size_t p = line.find(k);
-  if (p == std::string::npos) return "(missing)";
-  p += k.size();
-  if (line[p] == '"') return line.substr(p + 1, line.find('"', p + 1) - p - 1);
-  return line.substr(p, line.find_first_of(",}", p) - p);
 }
 
 TEST_F(NetmodelE2e, ModelAlertsAndInventoryAreExactlyTheExpectedOnes) {
@@ -116,31 +102,31 @@ TEST_F(NetmodelE2e, ModelAlertsAndInventoryAreExactlyTheExpectedOnes) {
   std::map<std::string, std::string> latest;  // id -> last line
   std::ifstream in(path("alerts.jsonl"));
   std::string line;
-  while (std::getline(in, line)) latest[field(line, "id")] = line;
+  while (std::getline(in, line)) latest[json_field(line, "id")] = line;
   std::map<std::string, std::string> by_detector;
-  for (const auto& [id, l] : latest) by_detector[field(l, "detector")] = l;
+  for (const auto& [id, l] : latest) by_detector[json_field(l, "detector")] = l;
   ASSERT_EQ(latest.size(), 3u) << r.out;
   ASSERT_EQ(by_detector.size(), 3u) << r.out;
 
   // The VPN gateway: two outsiders (one answered) and, not in the allow-list either, corp.
   const auto& allow = by_detector["allowlist"];
-  EXPECT_EQ(field(allow, "severity"), "high");
-  EXPECT_EQ(field(allow, "asset"), "vpn-gw");
-  EXPECT_EQ(field(allow, "dst_port"), "443");
-  EXPECT_EQ(field(allow, "sources"), "3");
-  EXPECT_EQ(field(allow, "source_list"), "192.0.2.50,192.0.2.51,10.20.3.10");
-  EXPECT_EQ(field(allow, "answered"), "4");  // both records of each answered session show it
+  EXPECT_EQ(json_field(allow, "severity"), "high");
+  EXPECT_EQ(json_field(allow, "asset"), "vpn-gw");
+  EXPECT_EQ(json_field(allow, "dst_port"), "443");
+  EXPECT_EQ(json_field(allow, "sources"), "3");
+  EXPECT_EQ(json_field(allow, "source_list"), "192.0.2.50,192.0.2.51,10.20.3.10");
+  EXPECT_EQ(json_field(allow, "answered"), "4");  // both records of each answered session show it
   const auto& seg = by_detector["segmentation"];
-  EXPECT_EQ(field(seg, "severity"), "medium");
-  EXPECT_EQ(field(seg, "src_ip"), "10.20.5.23");
-  EXPECT_EQ(field(seg, "dst_ip"), "10.20.3.10");
-  EXPECT_EQ(field(seg, "from_zone"), "iot");
-  EXPECT_EQ(field(seg, "to_zone"), "corp");
-  EXPECT_EQ(field(seg, "rule"), path("orbwatch.toml") + ":23");
+  EXPECT_EQ(json_field(seg, "severity"), "medium");
+  EXPECT_EQ(json_field(seg, "src_ip"), "10.20.5.23");
+  EXPECT_EQ(json_field(seg, "dst_ip"), "10.20.3.10");
+  EXPECT_EQ(json_field(seg, "from_zone"), "iot");
+  EXPECT_EQ(json_field(seg, "to_zone"), "corp");
+  EXPECT_EQ(json_field(seg, "rule"), path("orbwatch.toml") + ":23");
   const auto& exposure = by_detector["exposure"];
-  EXPECT_EQ(field(exposure, "severity"), "critical");
-  EXPECT_EQ(field(exposure, "asset"), "edge-router");
-  EXPECT_EQ(field(exposure, "reason"), "backdoor");
+  EXPECT_EQ(json_field(exposure, "severity"), "critical");
+  EXPECT_EQ(json_field(exposure, "asset"), "edge-router");
+  EXPECT_EQ(json_field(exposure, "reason"), "backdoor");
 
   // The same alerts are in the store; one can be acknowledged with a note.
   auto stored = run_command(bin + " alerts --store " + path("store") + " --format jsonl");
@@ -148,7 +134,7 @@ TEST_F(NetmodelE2e, ModelAlertsAndInventoryAreExactlyTheExpectedOnes) {
   size_t lines = 0;
   for (char c : stored.out) lines += c == '\n';
   EXPECT_EQ(lines, 3u) << stored.out;
-  const std::string exposure_id = field(exposure, "id");
+  const std::string exposure_id = json_field(exposure, "id");
   auto ack = run_command(bin + " alerts ack " + exposure_id +
                          " --note 'router reflashed' --store " + path("store"));
   EXPECT_EQ(ack.rc, 0) << ack.out;

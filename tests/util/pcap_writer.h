@@ -11,6 +11,19 @@
 
 namespace orbwatch::test {
 
+// "192.0.2.7" as 4 network-order bytes, for PcapWriter::packet.
+inline std::vector<uint8_t> ipv4_bytes(const std::string& text) {
+  std::vector<uint8_t> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t dot = text.find('.', start);
+    if (dot == std::string::npos) dot = text.size();
+    out.push_back(static_cast<uint8_t>(std::stoi(text.substr(start, dot - start))));
+    start = dot + 1;
+  }
+  return out;
+}
+
 class PcapWriter {
  public:
   explicit PcapWriter(const std::string& path, int64_t base_ms = 1700000000000)
