@@ -13,6 +13,7 @@
 
 #include "core/json.h"
 #include "core/time.h"
+#include "intel/toml_support.h"
 
 namespace orbwatch::intel {
 
@@ -28,25 +29,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr size_t kMaxErrors = 100;
 constexpr size_t kMaxConfigBytes = 16u << 20;
 constexpr size_t kMaxNameBytes = 64;
-
-// A value as the user wrote it, for "expected X, got Y" (long ones are cut).
-std::string describe(const toml::node& node) {
-  if (node.is_table()) return "a table";
-  if (node.is_array()) return "an array";
-  if (const auto* str = node.as_string()) {
-    std::string quoted;
-    orbwatch::json::append_string(quoted, str->get());
-    return quoted.size() > 60 ? quoted.substr(0, 56) + "...\"" : quoted;
-  }
-  std::ostringstream os;
-  node.visit([&os](const auto& v) { os << v; });
-  std::string s = std::move(os).str();
-  if (s.size() > 60) s = s.substr(0, 57) + "...";
-  return s;
-}
 
 // The directory relative paths in the file are relative to: the file's own, made absolute so a
 // feed's source reads the same whatever directory orbwatch runs in (the cache compares it).
@@ -218,7 +202,7 @@ std::string key_list() {
 class ConfigReader {
  public:
   ConfigReader(const std::string& path, std::vector<std::string>& errors)
-      : path_(path), base_(absolute_dir(path)), errors_(errors) {}
+      : path_(path), base_(absolute_dir(path)), problems_(path, errors) {}
 
   std::optional<IntelConfig> read(const toml::table& doc) {
     IntelConfig config;
@@ -230,23 +214,9 @@ class ConfigReader {
   }
 
   void error(const toml::source_region& where, const std::string& message) {
-    found_.emplace_back(where.begin.line, message);
+    problems_.add(where, message);
   }
-
-  // The problems in the order of their lines (toml++ hands out keys sorted by name).
-  bool report() {
-    std::stable_sort(found_.begin(), found_.end(),
-                     [](const auto& a, const auto& b) { return a.first < b.first; });
-    for (const auto& [line, message] : found_) {
-      if (errors_.size() == kMaxErrors) {
-        errors_.push_back(path_ + ": " + std::to_string(found_.size() - kMaxErrors) +
-                          " more problems not listed");
-        break;
-      }
-      errors_.push_back(path_ + ":" + std::to_string(line) + ": " + message);
-    }
-    return found_.empty();
-  }
+  bool report() { return problems_.report(); }
 
  private:
   std::string resolve(const std::string& p) const {
@@ -262,7 +232,7 @@ class ConfigReader {
     if (!intel) return;
     const toml::table* t = intel->as_table();
     if (!t) {
-      error(intel->source(), "intel: expected a table, got " + describe(*intel));
+      error(intel->source(), "intel: expected a table, got " + describe_toml(*intel));
       return;
     }
     for (const auto& [key, value] : *t) {
@@ -273,7 +243,8 @@ class ConfigReader {
       }
       auto dir = value.value<std::string>();
       if (!dir || dir->empty()) {
-        error(value.source(), "intel.cache_dir: expected a directory path, got " + describe(value));
+        error(value.source(),
+              "intel.cache_dir: expected a directory path, got " + describe_toml(value));
         continue;
       }
       config.cache_dir = resolve(*dir);
@@ -283,7 +254,7 @@ class ConfigReader {
   void read_feeds(const toml::node& feeds, IntelConfig& config) {
     const toml::array* arr = feeds.as_array();
     if (!arr || !arr->is_array_of_tables()) {
-      error(feeds.source(), "feeds: expected [[feeds]] tables, got " + describe(feeds));
+      error(feeds.source(), "feeds: expected [[feeds]] tables, got " + describe_toml(feeds));
       return;
     }
     std::map<std::string, uint32_t> lines;  // name -> line of its [[feeds]]
@@ -296,7 +267,7 @@ class ConfigReader {
         auto [first, fresh] = lines.emplace(*name, t.source().begin.line);
         if (!fresh) {
           const toml::node& node = *t["name"].node();
-          error(node.source(), where + ".name: " + describe(node) +
+          error(node.source(), where + ".name: " + describe_toml(node) +
                                    " is already the name of the feed on line " +
                                    std::to_string(first->second));
           continue;
@@ -323,7 +294,7 @@ class ConfigReader {
       std::string expected;
       if (!k->set(value, feed, expected)) {
         error(value.source(),
-              where + "." + name + ": expected " + expected + ", got " + describe(value));
+              where + "." + name + ": expected " + expected + ", got " + describe_toml(value));
         ok = false;
       }
     }
@@ -365,8 +336,7 @@ class ConfigReader {
 
   std::string path_;
   fs::path base_;
-  std::vector<std::string>& errors_;
-  std::vector<std::pair<uint32_t, std::string>> found_;  // line, message
+  ConfigProblems problems_;
 };
 
 }  // namespace

@@ -12,29 +12,17 @@
 
 #include "core/json.h"
 #include "intel/feed_parser.h"
+#include "intel/toml_support.h"
 #include "netmodel/model.h"
 
 namespace orbwatch::netmodel {
 
 namespace {
 
-constexpr size_t kMaxErrors = 100;
+using intel::ConfigProblems;
+
 constexpr size_t kMaxConfigBytes = 16u << 20;
 constexpr size_t kMaxListBytes = 64u << 20;
-
-std::string describe(const toml::node& node) {
-  if (node.is_table()) return "a table";
-  if (node.is_array()) return "an array";
-  if (const auto* str = node.as_string()) {
-    std::string quoted;
-    json::append_string(quoted, str->get());
-    return quoted.size() > 60 ? quoted.substr(0, 56) + "...\"" : quoted;
-  }
-  std::ostringstream os;
-  node.visit([&os](const auto& v) { os << v; });
-  std::string s = std::move(os).str();
-  return s.size() > 60 ? s.substr(0, 57) + "..." : s;
-}
 
 bool valid_name(std::string_view s) {
   return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
@@ -59,7 +47,7 @@ constexpr std::string_view kExternal = "external";
 class ModelReader {
  public:
   ModelReader(const std::string& path, std::vector<std::string>& errors)
-      : path_(path), errors_(errors) {
+      : path_(path), problems_(path, errors) {
     std::error_code ec;
     base_ = std::filesystem::absolute(path, ec).parent_path();
   }
@@ -79,26 +67,13 @@ class ModelReader {
   }
 
   void error(const toml::source_region& where, std::string message) {
-    found_.emplace_back(where.begin.line, std::move(message));
+    problems_.add(where, std::move(message));
   }
-
-  bool report() {
-    std::stable_sort(found_.begin(), found_.end(),
-                     [](const auto& a, const auto& b) { return a.first < b.first; });
-    for (const auto& [line, message] : found_) {
-      if (errors_.size() == kMaxErrors) {
-        errors_.push_back(path_ + ": " + std::to_string(found_.size() - kMaxErrors) +
-                          " more problems not listed");
-        break;
-      }
-      errors_.push_back(path_ + ":" + std::to_string(line) + ": " + message);
-    }
-    return found_.empty();
-  }
+  bool report() { return problems_.report(); }
 
  private:
   void expected(const toml::node& n, const std::string& where, const std::string& what) {
-    error(n.source(), where + ": expected " + what + ", got " + describe(n));
+    error(n.source(), where + ": expected " + what + ", got " + intel::describe_toml(n));
   }
 
   const toml::table* table(const toml::node& n, const std::string& where) {
@@ -269,7 +244,7 @@ class ModelReader {
   }
 
   void error_at_line(uint32_t line, std::string message) {
-    found_.emplace_back(line, std::move(message));
+    problems_.add(line, std::move(message));
   }
 
   bool source_ref(const toml::node& n, const std::string& where, const Model& m,
@@ -520,8 +495,7 @@ class ModelReader {
 
   std::string path_;
   std::filesystem::path base_;  // relative feed paths resolve against the config's directory
-  std::vector<std::string>& errors_;
-  std::vector<std::pair<uint32_t, std::string>> found_;
+  ConfigProblems problems_;
 };
 
 }  // namespace
