@@ -1,19 +1,18 @@
 // `orbwatch check-config FILE`: validates the whole config file (every table orbwatch reads:
 // network model, feeds, detector settings) and lists every problem with its line; exit 1 when
 // there is one.
-#include <fstream>
+#include <algorithm>
 #include <memory>
 #include <set>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include <fmt/core.h>
-#include <toml++/toml.h>
 
 #include "cli/commands.h"
 #include "detect/detector_config.h"
 #include "intel/feed_config.h"
+#include "intel/toml_support.h"
 #include "netmodel/model.h"
 
 namespace orbwatch::cli {
@@ -28,25 +27,15 @@ const std::set<std::string, std::less<>> kRead = {"network", "zones",        "li
 const std::set<std::string, std::less<>> kLater = {"collect", "store", "http", "outputs"};
 
 int run_check_config(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    fmt::print(stderr, "{}: cannot open the config file\n", path);
-    return 1;
-  }
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  const std::string text = std::move(buf).str();
-
   std::vector<std::string> errors;
-  std::vector<std::string> notes;
-  toml::table doc;
-  try {
-    doc = toml::parse(text, path);
-  } catch (const toml::parse_error& e) {
-    fmt::print(stderr, "{}:{}: {}\n", path, e.source().begin.line, e.description());
+  auto text = intel::read_config_file(path, errors);
+  auto doc = text ? intel::parse_toml(*text, path, errors) : std::nullopt;
+  if (!doc) {
+    fmt::print(stderr, "{}\n", errors.front());
     return 1;
   }
-  for (const auto& [key, value] : doc) {
+  std::vector<std::string> notes;
+  for (const auto& [key, value] : *doc) {
     if (kRead.contains(key.str())) continue;
     if (kLater.contains(key.str())) {
       notes.push_back(
@@ -60,9 +49,9 @@ int run_check_config(const std::string& path) {
         "inventory, feeds, intel, detectors, collect, store, http, outputs)",
         path, key.source().begin.line, key.str()));
   }
-  auto model = netmodel::parse_model(text, path, errors);
-  auto intel = intel::parse_intel_config(text, path, errors);
-  auto detectors = detect::parse_detector_settings(text, path, errors);
+  auto model = netmodel::parse_model(*text, path, errors);
+  auto intel = intel::parse_intel_config(*text, path, errors);
+  auto detectors = detect::parse_detector_settings(*text, path, errors);
   for (const auto& n : notes) fmt::print(stderr, "note: {}\n", n);
   if (!errors.empty()) {
     // Each reader sorts its own; one list by line reads best.

@@ -1,10 +1,7 @@
 // The only detect file that includes toml++ (slow to compile).
 #include "detect/detector_config.h"
 
-#include <fstream>
-#include <sstream>
-
-#include <toml++/toml.h>
+#include "intel/toml_support.h"
 
 namespace orbwatch::detect {
 
@@ -28,15 +25,10 @@ std::string where(const std::string& path, const toml::source_region& r) {
 std::optional<DetectorSettings> parse_detector_settings(std::string_view text,
                                                         const std::string& path,
                                                         std::vector<std::string>& errors) {
-  toml::table doc;
-  try {
-    doc = toml::parse(text, path);
-  } catch (const toml::parse_error& e) {
-    errors.push_back(where(path, e.source()) + std::string(e.description()));
-    return std::nullopt;
-  }
+  auto doc = intel::parse_toml(text, path, errors);
+  if (!doc) return std::nullopt;
   DetectorSettings out;
-  const toml::node* section = doc.get("detectors");
+  const toml::node* section = doc->get("detectors");
   if (section == nullptr) return out;
   const size_t before = errors.size();
   const toml::table* t = section->as_table();
@@ -79,14 +71,9 @@ std::optional<DetectorSettings> parse_detector_settings(std::string_view text,
 
 std::optional<DetectorSettings> load_detector_settings(const std::string& path,
                                                        std::vector<std::string>& errors) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    errors.push_back(path + ": cannot open the config file");
-    return std::nullopt;
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_detector_settings(text.str(), path, errors);
+  auto text = intel::read_config_file(path, errors);
+  if (!text) return std::nullopt;
+  return parse_detector_settings(*text, path, errors);
 }
 
 }  // namespace orbwatch::detect

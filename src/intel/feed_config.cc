@@ -5,13 +5,10 @@
 #include <algorithm>
 #include <array>
 #include <filesystem>
-#include <fstream>
 #include <map>
-#include <sstream>
 
 #include <toml++/toml.h>
 
-#include "core/json.h"
 #include "core/time.h"
 #include "intel/toml_support.h"
 
@@ -29,7 +26,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr size_t kMaxConfigBytes = 16u << 20;
 constexpr size_t kMaxNameBytes = 64;
 
 // The directory relative paths in the file are relative to: the file's own, made absolute so a
@@ -343,34 +339,16 @@ class ConfigReader {
 
 std::optional<IntelConfig> parse_intel_config(std::string_view text, const std::string& path,
                                               std::vector<std::string>& errors) {
-  ConfigReader reader(path, errors);
-  toml::table doc;
-  try {
-    doc = toml::parse(text, path);
-  } catch (const toml::parse_error& e) {
-    reader.error(e.source(), std::string(e.description()));
-    reader.report();
-    return std::nullopt;
-  }
-  return reader.read(doc);
+  auto doc = parse_toml(text, path, errors);
+  if (!doc) return std::nullopt;
+  return ConfigReader(path, errors).read(*doc);
 }
 
 std::optional<IntelConfig> load_intel_config(const std::string& path,
                                              std::vector<std::string>& errors) {
-  std::error_code ec;
-  const auto size = fs::file_size(path, ec);
-  std::ifstream in(path, std::ios::binary);
-  if (ec || !in) {
-    errors.push_back(path + ": cannot open the config file");
-    return std::nullopt;
-  }
-  if (size > kMaxConfigBytes) {
-    errors.push_back(path + ": larger than 16 MiB, not a config file");
-    return std::nullopt;
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_intel_config(std::move(text).str(), path, errors);
+  auto text = read_config_file(path, errors);
+  if (!text) return std::nullopt;
+  return parse_intel_config(*text, path, errors);
 }
 
 }  // namespace orbwatch::intel

@@ -5,7 +5,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -15,6 +17,14 @@ namespace orbwatch::intel {
 
 // A value as the user wrote it ("\"soon\"", "12", "a table"); long ones are cut.
 std::string describe_toml(const toml::node& node);
+
+// The text of a config file (at most 16 MiB); nullopt with one message in `errors`.
+std::optional<std::string> read_config_file(const std::string& path,
+                                            std::vector<std::string>& errors);
+
+// The document, or nullopt with the syntax error in `errors` ("orbwatch.toml:3: ...").
+std::optional<toml::table> parse_toml(std::string_view text, const std::string& path,
+                                      std::vector<std::string>& errors);
 
 // Problems found while reading one file; report() appends them to `errors` sorted by line
 // ("orbwatch.toml:12: feeds[2].refresh: ..."), at most 100 listed.

@@ -21,7 +21,6 @@ namespace {
 
 using intel::ConfigProblems;
 
-constexpr size_t kMaxConfigBytes = 16u << 20;
 constexpr size_t kMaxListBytes = 64u << 20;
 
 bool valid_name(std::string_view s) {
@@ -502,33 +501,15 @@ class ModelReader {
 
 std::optional<Model> parse_model(std::string_view text, const std::string& path,
                                  std::vector<std::string>& errors) {
-  ModelReader reader(path, errors);
-  toml::table doc;
-  try {
-    doc = toml::parse(text, path);
-  } catch (const toml::parse_error& e) {
-    reader.error(e.source(), std::string(e.description()));
-    reader.report();
-    return std::nullopt;
-  }
-  return reader.read(doc);
+  auto doc = intel::parse_toml(text, path, errors);
+  if (!doc) return std::nullopt;
+  return ModelReader(path, errors).read(*doc);
 }
 
 std::optional<Model> load_model(const std::string& path, std::vector<std::string>& errors) {
-  std::error_code ec;
-  const auto size = std::filesystem::file_size(path, ec);
-  std::ifstream in(path, std::ios::binary);
-  if (ec || !in) {
-    errors.push_back(path + ": cannot open the config file");
-    return std::nullopt;
-  }
-  if (size > kMaxConfigBytes) {
-    errors.push_back(path + ": larger than 16 MiB, not a config file");
-    return std::nullopt;
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_model(text.str(), path, errors);
+  auto text = intel::read_config_file(path, errors);
+  if (!text) return std::nullopt;
+  return parse_model(*text, path, errors);
 }
 
 }  // namespace orbwatch::netmodel
