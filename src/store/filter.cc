@@ -176,29 +176,19 @@ class Parser {
     return static_cast<int32_t>(nodes_.size() - 1);
   }
 
-  int32_t expr(size_t depth) {
-    int32_t left = term(depth);
-    while (left >= 0 && (is("or") || is("||"))) {
-      ++pos_;
-      int32_t right = term(depth);
-      if (right < 0) return -1;
-      Node n;
-      n.kind = K::kOr;
-      n.a = left;
-      n.b = right;
-      left = add(std::move(n));
-    }
-    return left;
-  }
+  int32_t expr(size_t depth) { return chain(depth, true); }
 
-  int32_t term(size_t depth) {
-    int32_t left = factor(depth);
-    while (left >= 0 && (is("and") || is("&&"))) {
+  // A left-associative chain: "or" of "and" chains, "and" of factors ("and" binds tighter).
+  int32_t chain(size_t depth, bool is_or) {
+    auto operand = [&] { return is_or ? chain(depth, false) : factor(depth); };
+    auto joiner = [&] { return is_or ? is("or") || is("||") : is("and") || is("&&"); };
+    int32_t left = operand();
+    while (left >= 0 && joiner()) {
       ++pos_;
-      int32_t right = factor(depth);
+      int32_t right = operand();
       if (right < 0) return -1;
       Node n;
-      n.kind = K::kAnd;
+      n.kind = is_or ? K::kOr : K::kAnd;
       n.a = left;
       n.b = right;
       left = add(std::move(n));
