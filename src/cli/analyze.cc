@@ -31,6 +31,9 @@
 #include "sink/alert_store_sink.h"
 #include "sink/line_output.h"
 #include "store/alert_store.h"
+#include "store/archive.h"
+#include "store/archive_scan.h"
+#include "store/archive_writer.h"
 #include "store/inventory_store.h"
 
 namespace orbwatch::cli {
@@ -66,9 +69,17 @@ struct AnalyzeOptions {
   bool quiet = false;
 };
 
-enum class InputKind { kCapture, kExportFile, kUnknown };
+enum class InputKind { kCapture, kExportFile, kArchive, kUnknown };
 
 InputKind detect(const std::string& path, std::string& error) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    if (std::filesystem::is_directory(store::archive::flows_dir(path), ec)) {
+      return InputKind::kArchive;
+    }
+    error = fmt::format("{}: a directory without a flow archive (no flows/ in it)", path);
+    return InputKind::kUnknown;
+  }
   FILE* f = fopen(path.c_str(), "rb");
   if (f == nullptr) {
     error = fmt::format("{}: {}", path, std::strerror(errno));
@@ -105,8 +116,9 @@ uint64_t file_size(const std::string& path) {
 // (template and data often come in separate captures).
 class Analyzer {
  public:
-  Analyzer(const AnalyzeOptions& o, sink::LineOutput& out, detect::Engine& engine)
-      : o_(o), out_(out), engine_(engine) {
+  Analyzer(const AnalyzeOptions& o, sink::LineOutput& out, detect::Engine& engine,
+           store::ArchiveWriter* archive)
+      : o_(o), out_(out), engine_(engine), archive_(archive) {
     capture_opts_.force_meter = o.meter_all;
     capture_opts_.decode_ports = o.decode_ports;
     capture_opts_.meter.active_timeout_ms = static_cast<int64_t>(o.active_timeout_s * 1000);
@@ -141,6 +153,17 @@ class Analyzer {
       problems_.push_back(
           fmt::format("{}: {} packets dropped by the kernel", src.name(), src.dropped()));
     }
+  }
+
+  // Replays an archive in its order (files by time, then blocks).
+  void run_archive(const std::string& dir) {
+    store::ScanSpec spec;
+    spec.ordered = true;
+    const auto stats = store::scan(dir, spec, [this](unsigned, FlowBatch& b) {
+      take(b);
+      return g_stop == 0;
+    });
+    for (const auto& p : stats.problems) problems_.push_back(p);
   }
 
   bool run_export_file(const std::string& path, Progress& progress, uint64_t& done_bytes) {
@@ -230,6 +253,7 @@ class Analyzer {
     summary_.add(b);
     engine_.process(b);
     write(b);
+    if (archive_ != nullptr) archive_->append(b, wall_clock_ms());
   }
   void flush_batch() {
     if (batch_.empty()) return;
@@ -245,6 +269,7 @@ class Analyzer {
   const AnalyzeOptions& o_;
   sink::LineOutput& out_;
   detect::Engine& engine_;
+  store::ArchiveWriter* archive_;  // --store: flows are archived too
   ingest::CaptureOptions capture_opts_;
   ingest::ExportDecoder decoder_;
   FlowBatch batch_;
@@ -292,6 +317,12 @@ int run_analyze(const AnalyzeOptions& o) {
       fmt::print(stderr, "orbwatch analyze: {}\n", error);
       return 1;
     }
+    std::error_code ec;
+    if (kinds.back() == InputKind::kArchive && !o.store.empty() &&
+        std::filesystem::equivalent(path, o.store, ec)) {
+      fmt::print(stderr, "orbwatch analyze: {}: the input archive cannot also be --store\n", path);
+      return 2;
+    }
     total += file_size(path);
   }
   sink::LineOutput out;
@@ -310,6 +341,7 @@ int run_analyze(const AnalyzeOptions& o) {
   netmodel::EdgeInventory inventory(engine_opts.model->model().inventory.max_services,
                                     engine_opts.model->model().inventory.max_exporters);
   store::AlertStore alert_store;
+  std::optional<store::ArchiveWriter> archive;
   if (!o.store.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(o.store, ec);
@@ -319,6 +351,10 @@ int run_analyze(const AnalyzeOptions& o) {
       fmt::print(stderr, "orbwatch analyze: --store {}: {}\n", o.store, ec ? ec.message() : error);
       return 1;
     }
+    for (const auto& p : store::archive::recover(o.store).problems) {
+      fmt::print(stderr, "orbwatch analyze: --store {}: {}\n", o.store, p);
+    }
+    archive.emplace(o.store);
   }
   sink::AlertJsonLines alert_lines(alerts_out);
   sink::AlertStoreSink stored(o.store.empty() ? nullptr : &alert_store, alert_lines);
@@ -329,10 +365,14 @@ int run_analyze(const AnalyzeOptions& o) {
   std::signal(SIGINT, on_analyze_signal);
   std::signal(SIGTERM, on_analyze_signal);
 
-  Analyzer an(o, out, engine);
+  Analyzer an(o, out, engine, archive ? &*archive : nullptr);
   Progress progress(total, o.quiet);
   uint64_t done = 0;
   for (size_t i = 0; i < o.inputs.size() && g_stop == 0; ++i) {
+    if (kinds[i] == InputKind::kArchive) {
+      an.run_archive(o.inputs[i]);
+      continue;
+    }
     if (kinds[i] == InputKind::kExportFile) {
       if (!an.run_export_file(o.inputs[i], progress, done)) {
         progress.done();
@@ -381,6 +421,17 @@ int run_analyze(const AnalyzeOptions& o) {
     fmt::print(stderr, "orbwatch analyze: --store {}: {}\n", o.store, error);
     return 1;
   }
+  if (archive) {
+    const bool sealed = archive->close(error);
+    const auto& as = archive->stats();
+    fmt::print(summary, "archive   {} flows stored in {} ({} segments, {} bytes){}\n",
+               as.flows_stored, o.store, as.segments_sealed, as.bytes_sealed,
+               as.flows_not_stored != 0 ? fmt::format(", {} NOT stored", as.flows_not_stored) : "");
+    if (!sealed) {
+      fmt::print(stderr, "orbwatch analyze: --store {}: {}\n", o.store, error);
+      return 1;
+    }
+  }
   if (stored.not_stored() != 0) {
     fmt::print(stderr, "orbwatch analyze: --store {}: {} alerts not stored: {}\n", o.store,
                stored.not_stored(), stored.error());
@@ -398,7 +449,9 @@ void add_analyze_command(CLI::App& app, int& exit_code) {
       "analyze",
       "Analyse captures offline: pcap/pcapng of raw traffic (metered into flows) or of "
       "NetFlow/IPFIX/sFlow exports (decoded), IPFIX files (RFC 5655) and NetFlow v5 streams");
-  cmd->add_option("inputs", o->inputs, "input files; the format is read from the file header");
+  cmd->add_option("inputs", o->inputs,
+                  "input files (the format is read from the file header) or flow archive "
+                  "directories (replayed through the detectors)");
   cmd->add_option("--flows-out", o->flows_out, "write flows as JSON lines to FILE ('-': stdout)");
   cmd->add_option("--interface,-i", o->interface, "also capture live from this interface");
   cmd->add_option("--bpf", o->bpf, "BPF filter for --interface");
@@ -428,8 +481,8 @@ void add_analyze_command(CLI::App& app, int& exit_code) {
                   "orbwatch config FILE: the network model (internal prefixes, zones, assets, "
                   "allow-lists, segmentation; docs/configuration.md)");
   cmd->add_option("--store", o->store,
-                  "data directory: alerts and the edge inventory go to DIR/state.db (the "
-                  "inventory is continued from it)");
+                  "data directory: flows are archived in DIR/flows (for query and hunt), alerts "
+                  "and the edge inventory go to DIR/state.db (the inventory is continued)");
   cmd->add_option("--internal", o->internal,
                   "internal prefixes (comma-separated; replaces the config's; default RFC 1918, "
                   "CGNAT, ULA, link-local)")

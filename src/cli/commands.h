@@ -12,5 +12,6 @@ void add_check_config_command(CLI::App& app, int& exit_code);
 void add_collect_command(CLI::App& app, int& exit_code);
 void add_feeds_command(CLI::App& app, int& exit_code);
 void add_inventory_command(CLI::App& app, int& exit_code);
+void add_query_command(CLI::App& app, int& exit_code);
 
 }  // namespace orbwatch::cli

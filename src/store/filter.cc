@@ -109,6 +109,7 @@ struct Filter::Node {
   int32_t a = -1, b = -1;  // children
   std::vector<uint32_t> values;
   std::shared_ptr<const intel::PrefixTable> table;
+  std::vector<Prefix> prefixes;  // kAddrSet: the list, for address_hint()
 
   template <typename F>
   bool either(F&& test) const {
@@ -345,7 +346,10 @@ class Parser {
         intel::PrefixTable::Builder b;
         if (!list([&] {
               auto p = address(true);
-              if (p) b.add(*p, 0);
+              if (p) {
+                b.add(*p, 0);
+                n.prefixes.push_back(*p);
+              }
               return p.has_value();
             })) {
           return -1;
@@ -555,6 +559,43 @@ std::optional<Filter> Filter::parse(std::string_view text, FilterError& error) {
 
 bool Filter::match(const FlowRecord& r) const {
   return eval(*nodes_, static_cast<int32_t>(nodes_->size() - 1), r);
+}
+
+namespace {
+
+// Prefixes one of which holds src or dst of every record node i matches; nullopt when there is
+// no such bound (a negation, a primitive on something other than addresses, an "or" with such a
+// side).
+std::optional<std::vector<Prefix>> hint(const std::vector<Filter::Node>& nodes, int32_t i) {
+  using K = Filter::Node::Kind;
+  const Filter::Node& n = nodes[static_cast<size_t>(i)];
+  switch (n.kind) {
+    case K::kAddr:
+      return std::vector<Prefix>{n.prefix};
+    case K::kAddrSet:
+      return n.prefixes;
+    case K::kAnd: {
+      auto a = hint(nodes, n.a);
+      auto b = hint(nodes, n.b);
+      if (a && b) return a->size() <= b->size() ? a : b;  // either bounds; the smaller tests faster
+      return a ? a : b;
+    }
+    case K::kOr: {
+      auto a = hint(nodes, n.a);
+      auto b = hint(nodes, n.b);
+      if (!a || !b) return std::nullopt;
+      a->insert(a->end(), b->begin(), b->end());
+      return a;
+    }
+    default:
+      return std::nullopt;
+  }
+}
+
+}  // namespace
+
+std::optional<std::vector<Prefix>> Filter::address_hint() const {
+  return hint(*nodes_, static_cast<int32_t>(nodes_->size() - 1));
 }
 
 }  // namespace orbwatch::store

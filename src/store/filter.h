@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "core/flow_record.h"
+#include "core/ip_addr.h"
 
 namespace orbwatch::store {
 
@@ -44,6 +45,10 @@ class Filter {
   static std::optional<Filter> parse(std::string_view text, FilterError& error);
 
   bool match(const FlowRecord& r) const;
+  // Prefixes (a host address is a /32 or /128) one of which holds the src or dst address of every
+  // record the filter matches, so that archive scans skip blocks holding none of them; nullopt
+  // when the filter does not bound addresses that way ("not ip X", "ip X or port 53").
+  std::optional<std::vector<Prefix>> address_hint() const;
   // The source text, as given.
   const std::string& text() const { return text_; }
 

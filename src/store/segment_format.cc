@@ -1,8 +1,11 @@
 #include "store/segment_format.h"
 
+#include <fcntl.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
+#include <filesystem>
 
 namespace orbwatch::store::segment {
 
@@ -217,6 +220,32 @@ bool bloom_test(const uint8_t* bits, uint32_t bytes, uint8_t hashes, const Bloom
     if ((bits[b / 8] & (1u << (b % 8))) == 0) return false;
   }
   return true;
+}
+
+std::vector<uint8_t> encode_footer(const std::vector<uint8_t>& entries, uint32_t blocks,
+                                   uint64_t records, uint64_t footer_offset) {
+  std::vector<uint8_t> out(kFooterHeadSize);
+  store_le32(out.data(), kFooterMagic);
+  store_le32(out.data() + 4, blocks);
+  store_le64(out.data() + 8, records);
+  out.insert(out.end(), entries.begin(), entries.end());
+  const uint32_t crc = crc32(0, out.data(), out.size());
+  const size_t at = out.size();
+  out.resize(at + kTrailerSize);
+  store_le64(out.data() + at, footer_offset);
+  store_le32(out.data() + at + 8, crc);
+  store_le32(out.data() + at + 12, kTrailerMagic);
+  return out;
+}
+
+bool sync_parent_dir(const std::string& path) {
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  if (dir.empty()) dir = ".";
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return false;
+  const int rc = ::fsync(fd);
+  ::close(fd);
+  return rc == 0;
 }
 
 }  // namespace orbwatch::store::segment

@@ -14,6 +14,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <string>
+#include <vector>
 
 #include "core/ip_addr.h"
 
@@ -147,6 +149,15 @@ struct BlockHeader {
   static bool decode(const uint8_t* in, BlockHeader& out, const char*& why);
   uint64_t total_bytes() const { return kBlockHeaderSize + uint64_t{bloom_bytes} + payload_bytes; }
 };
+
+// --- footer --------------------------------------------------------------------------------
+// Footer and trailer for a file whose footer starts at `footer_offset`: `entries` holds
+// `blocks` index entries (u64 block offset + encoded BlockHeader each).
+std::vector<uint8_t> encode_footer(const std::vector<uint8_t>& entries, uint32_t blocks,
+                                   uint64_t records, uint64_t footer_offset);
+
+// fsync of the directory holding `path`, so that a rename into it is durable.
+bool sync_parent_dir(const std::string& path);
 
 // --- bloom filter ----------------------------------------------------------------------------
 // Probe i (0..k-1) of address a sets bit (h1 + i * h2) mod m, m = 8 * bloom bytes, where

@@ -32,8 +32,8 @@ SegmentReader& SegmentReader::operator=(SegmentReader&& o) noexcept {
     blocks_ = std::move(o.blocks_);
     problems_ = std::move(o.problems_);
     damaged_blocks_ = o.damaged_blocks_;
-    buf_ = std::move(o.buf_);
-    raw_ = std::move(o.raw_);
+    partial_tail_bytes_ = o.partial_tail_bytes_;
+    scratch_ = std::move(o.scratch_);
   }
   return *this;
 }
@@ -184,9 +184,17 @@ void SegmentReader::scan_blocks(uint64_t from, uint64_t end) {
   while (off < end) {
     BlockHeader bh;
     const char* why = "truncated block header";
-    bool ok = end - off >= kBlockHeaderSize && read_at(off, kBlockHeaderSize, h) &&
+    const uint64_t left = end - off;
+    bool ok = left >= kBlockHeaderSize && read_at(off, kBlockHeaderSize, h) &&
               BlockHeader::decode(h, bh, why);
-    if (ok && bh.total_bytes() > end - off) {
+    // After whole blocks, a partial header or a valid header whose block runs past the end is
+    // the block being written when the file was read (or when its writer died): not damage.
+    if (!resynced && (left < kBlockHeaderSize || (ok && bh.total_bytes() > left)) &&
+        !(left >= 4 && read_at(off, 4, h) && load_le32(h) == kFooterMagic)) {
+      partial_tail_bytes_ = left;
+      return;
+    }
+    if (ok && bh.total_bytes() > left) {
       ok = false;
       why = "block truncated";
     }
@@ -201,9 +209,10 @@ void SegmentReader::scan_blocks(uint64_t from, uint64_t end) {
         return;
       }
       verify_budget -= data_bytes;
-      buf_.resize(data_bytes);
-      ok = read_at(off + kBlockHeaderSize, buf_.size(), buf_.data()) &&
-           crc32(0, buf_.data(), buf_.size()) == bh.data_crc;
+      auto& buf = scratch_.buf;
+      buf.resize(data_bytes);
+      ok = read_at(off + kBlockHeaderSize, buf.size(), buf.data()) &&
+           crc32(0, buf.data(), buf.size()) == bh.data_crc;
       why = "data checksum mismatch";
     }
     if (ok && add_block(off, bh, end)) {
@@ -263,7 +272,22 @@ bool SegmentReader::may_contain(size_t i, const Prefix& p) const {
   return h.src.may_overlap(p) || h.dst.may_overlap(p);
 }
 
+uint64_t SegmentReader::blocks_end() const {
+  return blocks_.empty() ? kFileHeaderSize
+                         : blocks_.back().offset + blocks_.back().header.total_bytes();
+}
+
 bool SegmentReader::read_block(size_t i, FlowBatch& out, std::string& error) {
+  if (read_block(i, out, scratch_, error)) return true;
+  if (i < blocks_.size()) {
+    ++damaged_blocks_;
+    problems_.push_back(error);
+  }
+  return false;
+}
+
+bool SegmentReader::read_block(size_t i, FlowBatch& out, BlockScratch& scratch,
+                               std::string& error) const {
   if (i >= blocks_.size()) {
     error = name_ + ": no block " + std::to_string(i);
     return false;
@@ -273,10 +297,10 @@ bool SegmentReader::read_block(size_t i, FlowBatch& out, std::string& error) {
   auto fail = [&](const std::string& why) {
     error = name_ + ": block " + std::to_string(i) + " at offset " + std::to_string(b.offset) +
             ": " + why;
-    ++damaged_blocks_;
-    problems_.push_back(error);
     return false;
   };
+  auto& buf_ = scratch.buf;
+  auto& raw_ = scratch.raw;
   buf_.resize(h.total_bytes());
   if (!read_at(b.offset, buf_.size(), buf_.data())) return fail("unreadable (truncated file?)");
   uint8_t expect[kBlockHeaderSize];

@@ -31,6 +31,12 @@ struct SegmentBlock {
   std::vector<uint8_t> bloom;
 };
 
+// Scratch buffers for reading blocks; one per thread.
+struct BlockScratch {
+  std::vector<uint8_t> buf;  // a block's stored bytes
+  std::string raw;           // a block's uncompressed payload
+};
+
 class SegmentReader {
  public:
   SegmentReader(SegmentReader&&) noexcept;
@@ -62,6 +68,15 @@ class SegmentReader {
   // ("PATH: block 3 at offset 4096: data checksum mismatch") when the block is damaged; `out` is
   // then unchanged and the block is counted in problems().
   bool read_block(size_t i, FlowBatch& out, std::string& error);
+  // The same, safe to call from several threads on one reader: each brings its own scratch, and
+  // a damaged block is reported in `error` only (not counted in problems()).
+  bool read_block(size_t i, FlowBatch& out, BlockScratch& scratch, std::string& error) const;
+
+  // Bytes after the last whole block of a file without footer that hold no whole block: the
+  // block a live writer is writing, or the one a crash cut off. Not a problem of the file.
+  uint64_t partial_tail_bytes() const { return partial_tail_bytes_; }
+  // The end of the last whole block (the file header's end when there is none).
+  uint64_t blocks_end() const;
 
   // What open() and read_block() skipped, one message each, and how many blocks were damaged.
   const std::vector<std::string>& problems() const { return problems_; }
@@ -84,8 +99,8 @@ class SegmentReader {
   std::vector<SegmentBlock> blocks_;
   std::vector<std::string> problems_;
   uint64_t damaged_blocks_ = 0;
-  std::vector<uint8_t> buf_;  // scratch: a block's stored bytes
-  std::string raw_;           // scratch: a block's uncompressed payload
+  uint64_t partial_tail_bytes_ = 0;
+  BlockScratch scratch_;
 };
 
 }  // namespace orbwatch::store

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <lz4.h>
+#include <sys/file.h>
 #include <unistd.h>
 #include <zstd.h>
 
@@ -10,7 +11,6 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
 
 #include "store/segment_columns.h"
 
@@ -60,6 +60,8 @@ bool SegmentWriter::open(const std::string& path, std::string& error) {
   index_.clear();
   fd_ = ::open(tmp_path().c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd_ < 0) return fail(error, "open");
+  // Held while writing, so that recovery tells a live writer's file from a crashed one's.
+  if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) return fail(error, "lock");
   FileHeader h;
   h.created_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                      std::chrono::system_clock::now().time_since_epoch())
@@ -192,6 +194,12 @@ bool SegmentWriter::write_block(std::string& error) {
   store_le64(index_.data() + e, at);
   std::memcpy(index_.data() + e + 8, out_.data(), kBlockHeaderSize);
 
+  if (stats_.records == 0) {
+    stats_.min_start_ms = h.min_start_ms;
+    stats_.max_end_ms = h.max_end_ms;
+  }
+  stats_.min_start_ms = std::min(stats_.min_start_ms, h.min_start_ms);
+  stats_.max_end_ms = std::max(stats_.max_end_ms, h.max_end_ms);
   stats_.records += pending_.size();
   stats_.raw_bytes += raw_.size();
   ++stats_.blocks;
@@ -201,39 +209,22 @@ bool SegmentWriter::write_block(std::string& error) {
   return true;
 }
 
-bool SegmentWriter::close(std::string& error) {
+bool SegmentWriter::close(std::string& error, const std::string& final_path) {
   if (!flush(error)) return false;
-  // Footer: head, the index entries, then the trailer that points back at the head.
-  std::vector<uint8_t> footer(kFooterHeadSize);
-  store_le32(footer.data(), kFooterMagic);
-  store_le32(footer.data() + 4, static_cast<uint32_t>(stats_.blocks));
-  store_le64(footer.data() + 8, stats_.records);
-  footer.insert(footer.end(), index_.begin(), index_.end());
-  const uint32_t crc = crc32(0, footer.data(), footer.size());
-  const uint64_t footer_at = offset_;
-  uint8_t trailer[kTrailerSize];
-  store_le64(trailer, footer_at);
-  store_le32(trailer + 8, crc);
-  store_le32(trailer + 12, kTrailerMagic);
-  if (!write_all(footer.data(), footer.size(), error) ||
-      !write_all(trailer, sizeof trailer, error)) {
-    return false;
-  }
+  const auto footer =
+      encode_footer(index_, static_cast<uint32_t>(stats_.blocks), stats_.records, offset_);
+  if (!write_all(footer.data(), footer.size(), error)) return false;
   if (::fsync(fd_) != 0) return fail(error, "fsync");
   if (::close(fd_) != 0) {
     fd_ = -1;
     return fail(error, "close");
   }
   fd_ = -1;
-  if (::rename(tmp_path().c_str(), path_.c_str()) != 0) return fail(error, "rename");
+  const std::string& to = final_path.empty() ? path_ : final_path;
+  if (::rename(tmp_path().c_str(), to.c_str()) != 0) return fail(error, "rename to " + to);
+  path_ = to;
   // The rename is durable once the directory is synced.
-  std::string dir = std::filesystem::path(path_).parent_path().string();
-  if (dir.empty()) dir = ".";
-  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0) return fail(error, "open directory " + dir);
-  const int rc = ::fsync(dfd);
-  ::close(dfd);
-  if (rc != 0) return fail(error, "fsync directory " + dir);
+  if (!segment::sync_parent_dir(to)) return fail(error, "fsync directory of " + to);
   return true;
 }
 

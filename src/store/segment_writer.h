@@ -37,6 +37,8 @@ struct SegmentWriterStats {
   uint64_t bytes = 0;            // written to the file so far
   uint64_t raw_bytes = 0;        // uncompressed column bytes of the written blocks
   uint64_t names_truncated = 0;  // server names longer than segment::kMaxNameBytes
+  int64_t min_start_ms = 0;      // over the written blocks (when records > 0)
+  int64_t max_end_ms = 0;
 };
 
 class SegmentWriter {
@@ -53,8 +55,9 @@ class SegmentWriter {
   bool append(const FlowBatch& batch, std::string& error);
   // Writes the pending records (if any) as a block.
   bool flush(std::string& error);
-  // flush(), footer, fsync, rename PATH.tmp -> PATH, fsync of the directory.
-  bool close(std::string& error);
+  // flush(), footer, fsync, rename PATH.tmp -> PATH (or `final_path`, on the same file
+  // system), fsync of the directory.
+  bool close(std::string& error, const std::string& final_path = {});
 
   const SegmentWriterStats& stats() const { return stats_; }
   const std::string& path() const { return path_; }

@@ -1,0 +1,294 @@
+#include "store/flow_aggregate.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace orbwatch::store {
+
+namespace {
+
+struct FieldName {
+  std::string_view name;
+  std::string_view nfdump;  // nfdump's -s / -A name
+  GroupField field;
+};
+
+constexpr FieldName kFields[] = {
+    {"src_ip", "srcip", GroupField::kSrcIp},
+    {"dst_ip", "dstip", GroupField::kDstIp},
+    {"ip", "ip", GroupField::kIp},
+    {"src_port", "srcport", GroupField::kSrcPort},
+    {"dst_port", "dstport", GroupField::kDstPort},
+    {"port", "port", GroupField::kPort},
+    {"proto", "proto", GroupField::kProto},
+    {"src_as", "srcas", GroupField::kSrcAs},
+    {"dst_as", "dstas", GroupField::kDstAs},
+    {"as", "as", GroupField::kAs},
+    {"exporter", "router", GroupField::kExporter},
+    {"in_if", "inif", GroupField::kInIf},
+    {"out_if", "outif", GroupField::kOutIf},
+    {"tos", "tos", GroupField::kTos},
+};
+
+bool both_sides(GroupField f) {
+  return f == GroupField::kIp || f == GroupField::kPort || f == GroupField::kAs;
+}
+
+uint64_t mix(uint64_t x) {
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ULL;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+uint64_t metric(const GroupTotals& t, GroupOrder o) {
+  switch (o) {
+    case GroupOrder::kFlows:
+      return t.flows;
+    case GroupOrder::kPackets:
+      return t.packets;
+    case GroupOrder::kBytes:
+      return t.bytes;
+  }
+  return 0;
+}
+
+bool key_less(const GroupKey& a, const GroupKey& b) {
+  for (int i = 0; i < 2; ++i) {
+    if (const int c = std::memcmp(a.ip[i].b.data(), b.ip[i].b.data(), 16); c != 0) return c < 0;
+  }
+  return std::lexicographical_compare(a.n, a.n + 4, b.n, b.n + 4);
+}
+
+}  // namespace
+
+std::optional<GroupSpec> parse_group_by(std::string_view text, std::string& error) {
+  GroupSpec spec;
+  size_t addrs = 0, numbers = 0;
+  while (!text.empty()) {
+    const size_t comma = text.find(',');
+    std::string_view word = text.substr(0, comma);
+    text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
+    while (!word.empty() && word.front() == ' ') word.remove_prefix(1);
+    while (!word.empty() && word.back() == ' ') word.remove_suffix(1);
+    const auto* f = std::find_if(std::begin(kFields), std::end(kFields), [&](const FieldName& n) {
+      return n.name == word || n.nfdump == word;
+    });
+    if (f == std::end(kFields)) {
+      error = "unknown field '" + std::string(word) +
+              "' (known: src_ip dst_ip ip src_port dst_port port proto src_as dst_as as exporter "
+              "in_if out_if tos)";
+      return std::nullopt;
+    }
+    if (std::find(spec.fields.begin(), spec.fields.end(), f->field) != spec.fields.end()) {
+      error = "field '" + std::string(word) + "' given twice";
+      return std::nullopt;
+    }
+    (is_address_field(f->field) ? addrs : numbers) += 1;
+    spec.fields.push_back(f->field);
+  }
+  if (spec.fields.empty()) {
+    error = "no field to group by";
+    return std::nullopt;
+  }
+  if (addrs > 2 || numbers > 4) {
+    error = "at most two address fields and four other fields";
+    return std::nullopt;
+  }
+  if (spec.fields.size() > 1 && std::any_of(spec.fields.begin(), spec.fields.end(), both_sides)) {
+    error = "ip, port and as (either side) cannot be combined with other fields";
+    return std::nullopt;
+  }
+  return spec;
+}
+
+std::string_view group_field_name(GroupField f) {
+  for (const auto& n : kFields) {
+    if (n.field == f) return n.name;
+  }
+  return "?";
+}
+
+bool is_address_field(GroupField f) {
+  return f == GroupField::kSrcIp || f == GroupField::kDstIp || f == GroupField::kIp ||
+         f == GroupField::kExporter;
+}
+
+bool GroupKey::operator==(const GroupKey& o) const {
+  return ip[0] == o.ip[0] && ip[1] == o.ip[1] && std::equal(n, n + 4, o.n);
+}
+
+size_t GroupKeyHash::operator()(const GroupKey& k) const {
+  uint64_t w[12];
+  std::memcpy(w, k.ip[0].b.data(), 16);
+  std::memcpy(w + 2, k.ip[1].b.data(), 16);
+  std::memcpy(w + 4, k.n, 16);
+  uint64_t h = 0x9e3779b97f4a7c15ULL;
+  for (int i = 0; i < 6; ++i) h = mix(h ^ w[i]);
+  return static_cast<size_t>(h);
+}
+
+GroupValue group_value(const GroupSpec& spec, const GroupKey& key, size_t i) {
+  size_t a = 0, n = 0;
+  for (size_t k = 0; k < i; ++k) (is_address_field(spec.fields[k]) ? a : n) += 1;
+  GroupValue v;
+  if (is_address_field(spec.fields[i])) {
+    v.addr = key.ip[a];
+  } else {
+    v.number = key.n[n];
+  }
+  return v;
+}
+
+void GroupTotals::add(const FlowRecord& r) {
+  if (flows == 0) {
+    first_ms = r.start_ms;
+    last_ms = r.end_ms;
+  }
+  ++flows;
+  packets += r.packets;
+  bytes += r.bytes;
+  first_ms = std::min(first_ms, r.start_ms);
+  last_ms = std::max(last_ms, r.end_ms);
+}
+
+void GroupTotals::merge(const GroupTotals& o) {
+  if (o.flows == 0) return;
+  if (flows == 0) {
+    *this = o;
+    return;
+  }
+  flows += o.flows;
+  packets += o.packets;
+  bytes += o.bytes;
+  first_ms = std::min(first_ms, o.first_ms);
+  last_ms = std::max(last_ms, o.last_ms);
+}
+
+std::optional<GroupOrder> parse_group_order(std::string_view text) {
+  if (text == "flows") return GroupOrder::kFlows;
+  if (text == "packets") return GroupOrder::kPackets;
+  if (text == "bytes") return GroupOrder::kBytes;
+  return std::nullopt;
+}
+
+Aggregator::Aggregator(GroupSpec spec, size_t max_groups)
+    : spec_(std::move(spec)), max_groups_(max_groups) {
+  both_sides_ = spec_.fields.size() == 1 && both_sides(spec_.fields[0]);
+}
+
+void Aggregator::add_key(const GroupKey& k, const FlowRecord& r) {
+  auto it = groups_.find(k);
+  if (it == groups_.end()) {
+    if (groups_.size() >= max_groups_) {
+      overflowed_ = true;
+      return;
+    }
+    it = groups_.emplace(k, GroupTotals{}).first;
+  }
+  it->second.add(r);
+}
+
+void Aggregator::add(const FlowRecord& r) {
+  total_.add(r);
+  GroupKey k;
+  if (both_sides_) {
+    switch (spec_.fields[0]) {
+      case GroupField::kIp:
+        k.ip[0] = r.src;
+        add_key(k, r);
+        k.ip[0] = r.dst;
+        break;
+      case GroupField::kPort:
+        k.n[0] = r.src_port;
+        add_key(k, r);
+        k.n[0] = r.dst_port;
+        break;
+      default:  // kAs
+        k.n[0] = r.src_as;
+        add_key(k, r);
+        k.n[0] = r.dst_as;
+        break;
+    }
+    add_key(k, r);
+    return;
+  }
+  size_t a = 0, n = 0;
+  for (GroupField f : spec_.fields) {
+    switch (f) {
+      case GroupField::kSrcIp:
+        k.ip[a++] = r.src;
+        break;
+      case GroupField::kDstIp:
+        k.ip[a++] = r.dst;
+        break;
+      case GroupField::kExporter:
+        k.ip[a++] = r.exporter;
+        break;
+      case GroupField::kSrcPort:
+        k.n[n++] = r.src_port;
+        break;
+      case GroupField::kDstPort:
+        k.n[n++] = r.dst_port;
+        break;
+      case GroupField::kProto:
+        k.n[n++] = r.proto;
+        break;
+      case GroupField::kSrcAs:
+        k.n[n++] = r.src_as;
+        break;
+      case GroupField::kDstAs:
+        k.n[n++] = r.dst_as;
+        break;
+      case GroupField::kInIf:
+        k.n[n++] = r.in_if;
+        break;
+      case GroupField::kOutIf:
+        k.n[n++] = r.out_if;
+        break;
+      case GroupField::kTos:
+        k.n[n++] = r.tos;
+        break;
+      case GroupField::kIp:
+      case GroupField::kPort:
+      case GroupField::kAs:
+        break;  // alone only (parse_group_by)
+    }
+  }
+  add_key(k, r);
+}
+
+void Aggregator::merge(const Aggregator& other) {
+  total_.merge(other.total_);
+  overflowed_ = overflowed_ || other.overflowed_;
+  for (const auto& [k, t] : other.groups_) {
+    auto it = groups_.find(k);
+    if (it == groups_.end()) {
+      if (groups_.size() >= max_groups_) {
+        overflowed_ = true;
+        continue;
+      }
+      groups_.emplace(k, t);
+    } else {
+      it->second.merge(t);
+    }
+  }
+}
+
+std::vector<std::pair<GroupKey, GroupTotals>> Aggregator::top(GroupOrder order, size_t n) const {
+  std::vector<std::pair<GroupKey, GroupTotals>> out(groups_.begin(), groups_.end());
+  auto before = [order](const auto& a, const auto& b) {
+    const uint64_t x = metric(a.second, order), y = metric(b.second, order);
+    return x != y ? x > y : key_less(a.first, b.first);
+  };
+  if (n != 0 && n < out.size()) {
+    std::partial_sort(out.begin(), out.begin() + static_cast<ptrdiff_t>(n), out.end(), before);
+    out.resize(n);
+  } else {
+    std::sort(out.begin(), out.end(), before);
+  }
+  return out;
+}
+
+}  // namespace orbwatch::store

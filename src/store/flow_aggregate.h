@@ -1,0 +1,109 @@
+// Group-by and top-N over flows: `orbwatch query --group-by src_ip,dst_port` and
+// `--top src_ip --order bytes -n 20` (nfdump's `-s srcip/bytes -n 20`).
+//
+// Fields ip, port and as count a flow once for its source and once for its destination side,
+// as nfdump's `-s ip` does; such a field stands alone in a group-by. Aggregators are per thread
+// and merged; the number of groups is capped (memory stays bounded on hostile archives).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "core/flow_record.h"
+#include "core/ip_addr.h"
+
+namespace orbwatch::store {
+
+enum class GroupField : uint8_t {
+  kSrcIp,
+  kDstIp,
+  kIp,  // either side
+  kSrcPort,
+  kDstPort,
+  kPort,  // either side
+  kProto,
+  kSrcAs,
+  kDstAs,
+  kAs,  // either side
+  kExporter,
+  kInIf,
+  kOutIf,
+  kTos,
+};
+
+struct GroupSpec {
+  std::vector<GroupField> fields;
+};
+
+// "src_ip,dst_port" (also nfdump's names: srcip, dstport, ...). nullopt with `error` naming the
+// unknown field or the bad combination.
+std::optional<GroupSpec> parse_group_by(std::string_view text, std::string& error);
+std::string_view group_field_name(GroupField f);  // the JSON name: "src_ip", "ip", ...
+bool is_address_field(GroupField f);
+
+// Up to two address and four numeric values, in the order of the spec's fields.
+struct GroupKey {
+  IpAddr ip[2];
+  uint32_t n[4] = {0, 0, 0, 0};
+  bool operator==(const GroupKey& o) const;
+};
+
+// The value of field `i` of `spec` in `key`: an address (is_address_field) or a number.
+struct GroupValue {
+  IpAddr addr;
+  uint32_t number = 0;
+};
+GroupValue group_value(const GroupSpec& spec, const GroupKey& key, size_t i);
+
+struct GroupKeyHash {
+  size_t operator()(const GroupKey& k) const;
+};
+
+struct GroupTotals {
+  uint64_t flows = 0;
+  uint64_t packets = 0;
+  uint64_t bytes = 0;
+  int64_t first_ms = 0;  // least start
+  int64_t last_ms = 0;   // greatest end
+  void add(const FlowRecord& r);
+  void merge(const GroupTotals& o);
+};
+
+enum class GroupOrder : uint8_t { kFlows, kPackets, kBytes };
+std::optional<GroupOrder> parse_group_order(std::string_view text);
+
+class Aggregator {
+ public:
+  Aggregator(GroupSpec spec, size_t max_groups);
+
+  void add(const FlowRecord& r);
+  void merge(const Aggregator& other);
+
+  // True when a new group was refused because max_groups were held: the result is incomplete.
+  bool overflowed() const { return overflowed_; }
+  size_t groups() const { return groups_.size(); }
+  // Every flow added (a flow counts once here even for ip/port/as).
+  const GroupTotals& total() const { return total_; }
+  const GroupSpec& spec() const { return spec_; }
+
+  // The `n` largest groups by `order` (0: all), largest first; ties by key, so the result is
+  // the same however the work was split.
+  std::vector<std::pair<GroupKey, GroupTotals>> top(GroupOrder order, size_t n) const;
+
+ private:
+  void add_key(const GroupKey& k, const FlowRecord& r);
+
+  GroupSpec spec_;
+  size_t max_groups_;
+  bool both_sides_ = false;  // the spec's one field is ip, port or as
+  bool overflowed_ = false;
+  GroupTotals total_;
+  std::unordered_map<GroupKey, GroupTotals, GroupKeyHash> groups_;
+};
+
+}  // namespace orbwatch::store
