@@ -5,9 +5,87 @@
 #include <filesystem>
 
 #include "cli/time_args.h"
+#include "core/time.h"
 #include "store/archive.h"
 
 namespace orbwatch::cli {
+
+void add_archive_write_options(CLI::App& cmd, ArchiveWriteArgs& args) {
+  cmd.add_option(
+      "--store", args.store,
+      "archive flows in this data directory (DIR/flows; query, hunt and analyze read it)");
+  cmd.add_option("--flush-interval", args.flush_interval,
+                 "write buffered flows at least this often: what a crash can lose (default 1s)");
+  cmd.add_option("--rotate", args.rotate, "seal a segment file after this long (default 5m)");
+  cmd.add_option("--codec", args.codec, "block compression: zstd (default, smaller) or lz4");
+  cmd.add_option("--retention", args.retention,
+                 "delete archived flows older than this (e.g. 90d; default: keep)");
+  cmd.add_option("--max-size", args.max_size,
+                 "delete the oldest archived flows beyond this size (e.g. 500G; default: none)");
+}
+
+std::optional<uint64_t> parse_size(std::string_view text) {
+  uint64_t v = 0;
+  size_t i = 0;
+  while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
+    if (v > (UINT64_MAX - 9) / 10) return std::nullopt;
+    v = v * 10 + static_cast<uint64_t>(text[i++] - '0');
+  }
+  if (i == 0) return std::nullopt;
+  while (i < text.size() && text[i] == ' ') ++i;
+  std::string_view unit = text.substr(i);
+  if (unit.size() > 1 && (unit.substr(1) == "B" || unit.substr(1) == "iB"))
+    unit = unit.substr(0, 1);
+  int shift = 0;
+  if (unit.empty() || unit == "B") {
+    shift = 0;
+  } else if (unit == "k" || unit == "K") {
+    shift = 10;
+  } else if (unit == "M") {
+    shift = 20;
+  } else if (unit == "G") {
+    shift = 30;
+  } else if (unit == "T") {
+    shift = 40;
+  } else {
+    return std::nullopt;
+  }
+  if (v > (UINT64_MAX >> shift)) return std::nullopt;
+  return v << shift;
+}
+
+bool parse_archive_args(const ArchiveWriteArgs& args, const char* command,
+                        store::ArchiveWriterOptions& options,
+                        store::archive::Retention& retention) {
+  auto bad = [&](const char* option, const std::string& value, const char* expected) {
+    fmt::print(stderr, "orbwatch {}: {} {}: expected {}\n", command, option, value, expected);
+    return false;
+  };
+  auto flush = parse_duration_ms(args.flush_interval);
+  if (!flush || *flush <= 0) return bad("--flush-interval", args.flush_interval, "a duration (1s)");
+  options.flush_interval_ms = *flush;
+  auto rotate = parse_duration_ms(args.rotate);
+  if (!rotate || *rotate <= 0) return bad("--rotate", args.rotate, "a duration (5m)");
+  options.rotate_interval_ms = *rotate;
+  if (args.codec == "zstd") {
+    options.segment.codec = store::segment::Codec::kZstd;
+  } else if (args.codec == "lz4") {
+    options.segment.codec = store::segment::Codec::kLz4;
+  } else {
+    return bad("--codec", args.codec, "zstd or lz4");
+  }
+  if (!args.retention.empty()) {
+    auto age = parse_duration_ms(args.retention);
+    if (!age || *age <= 0) return bad("--retention", args.retention, "a duration (90d)");
+    retention.max_age_ms = *age;
+  }
+  if (!args.max_size.empty()) {
+    auto size = parse_size(args.max_size);
+    if (!size || *size == 0) return bad("--max-size", args.max_size, "a size (500G)");
+    retention.max_bytes = *size;
+  }
+  return true;
+}
 
 void add_range_options(CLI::App& cmd, ArchiveRange& range) {
   cmd.add_option("--store", range.store,

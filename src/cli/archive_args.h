@@ -3,9 +3,13 @@
 
 #include <CLI/CLI.hpp>
 #include <chrono>
+#include <optional>
 #include <string>
+#include <string_view>
 
+#include "store/archive.h"
 #include "store/archive_scan.h"
+#include "store/archive_writer.h"
 
 namespace orbwatch::cli {
 
@@ -14,6 +18,24 @@ struct ArchiveRange {
   std::string since;
   std::string until;
 };
+
+// How commands that write the archive (collect, import) write it.
+struct ArchiveWriteArgs {
+  std::string store;
+  std::string flush_interval = "1s";
+  std::string rotate = "5m";
+  std::string codec = "zstd";
+  std::string retention;  // e.g. 90d
+  std::string max_size;   // e.g. 500G
+};
+
+// --store, --flush-interval, --rotate, --codec, --retention, --max-size.
+void add_archive_write_options(CLI::App& cmd, ArchiveWriteArgs& args);
+// False, with the message printed, when a value does not parse.
+bool parse_archive_args(const ArchiveWriteArgs& args, const char* command,
+                        store::ArchiveWriterOptions& options, store::archive::Retention& retention);
+// "500G", "20 MiB", "1000000": bytes (k, M, G, T: powers of 1024).
+std::optional<uint64_t> parse_size(std::string_view text);
 
 // --store, --since, --until.
 void add_range_options(CLI::App& cmd, ArchiveRange& range);

@@ -17,11 +17,15 @@
 
 #include <fmt/core.h>
 
+#include "cli/archive_args.h"
 #include "cli/commands.h"
 #include "core/flow_json.h"
+#include "core/time.h"
 #include "ingest/export_decoder.h"
 #include "ingest/udp_listener.h"
 #include "sink/line_output.h"
+#include "store/archive.h"
+#include "store/archive_writer.h"
 
 namespace orbwatch::cli {
 
@@ -35,6 +39,7 @@ extern "C" void on_collect_signal(int sig) {
 struct CollectOptions {
   std::vector<std::string> listen;
   std::string flows_out;
+  ArchiveWriteArgs archive;
   std::vector<std::string> exporter_allow;
   unsigned threads = 1;
   int rcvbuf = 8 << 20;
@@ -50,6 +55,8 @@ struct Worker {
   ingest::ExportDecoder decoder;
   FlowBatch batch;
   std::string out;
+  std::unique_ptr<store::ArchiveWriter> archive;  // --store
+  store::ArchiveWriterStats archive_published;
   mutable std::mutex mu;
   ingest::DecodeStats published;
   size_t exporters = 0;
@@ -58,13 +65,20 @@ struct Worker {
     std::lock_guard lock(mu);
     published = decoder.stats();
     exporters = decoder.exporters().size();
+    if (archive) archive_published = archive->stats();
   }
 };
 
 class Collector : public ingest::DatagramConsumer {
  public:
-  Collector(size_t n, sink::LineOutput& output) : output_(output) {
-    for (size_t i = 0; i < n; ++i) workers_.push_back(std::make_unique<Worker>());
+  Collector(size_t n, sink::LineOutput& output, const std::string& store,
+            const store::ArchiveWriterOptions& archive)
+      : output_(output) {
+    for (size_t i = 0; i < n; ++i) {
+      auto w = std::make_unique<Worker>();
+      if (!store.empty()) w->archive = std::make_unique<store::ArchiveWriter>(store, archive);
+      workers_.push_back(std::move(w));
+    }
   }
 
   void on_datagrams(size_t index, std::span<const ingest::Datagram> batch) override {
@@ -74,13 +88,37 @@ class Collector : public ingest::DatagramConsumer {
       for (size_t i = 0; i < w.batch.size(); ++i) append_flow_json(w.out, w.batch, i);
       if (w.out.size() >= kFlushBytes) output_.write(w.out);
     }
+    if (w.archive) w.archive->append(w.batch, wall_clock_ms());
     w.batch.clear();
     w.publish();
   }
-  void on_idle(size_t index, bool) override {
+  void on_idle(size_t index, bool final) override {
     Worker& w = *workers_[index];
     if (output_.enabled()) output_.write(w.out);
+    if (w.archive) {
+      if (final) {
+        std::string error;
+        w.archive->close(error);  // the stats keep the error
+      } else {
+        w.archive->tick(wall_clock_ms());
+      }
+    }
     w.publish();
+  }
+
+  store::ArchiveWriterStats archive_stats() const {
+    store::ArchiveWriterStats total;
+    for (const auto& w : workers_) {
+      std::lock_guard lock(w->mu);
+      const auto& a = w->archive_published;
+      total.flows_stored += a.flows_stored;
+      total.flows_not_stored += a.flows_not_stored;
+      total.segments_sealed += a.segments_sealed;
+      total.bytes_sealed += a.bytes_sealed;
+      total.write_errors += a.write_errors;
+      if (!a.last_error.empty()) total.last_error = a.last_error;
+    }
+    return total;
   }
 
   // Sums of the published snapshots; safe from any thread.
@@ -136,6 +174,10 @@ int run_collect(const CollectOptions& o) {
   }
   lo.sockets_per_listen = o.threads == 0 ? 1 : o.threads;
   lo.rcvbuf_bytes = o.rcvbuf;
+  store::ArchiveWriterOptions ao;
+  store::archive::Retention retention;
+  const std::string& store_dir = o.archive.store;
+  if (!store_dir.empty() && !parse_archive_args(o.archive, "collect", ao, retention)) return 2;
 
   // The handler only records the signal; the main loop below does the work.
   // Installed before the port is announced, so a prompt SIGTERM still stops gracefully.
@@ -145,6 +187,7 @@ int run_collect(const CollectOptions& o) {
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
+  std::signal(SIGXFSZ, SIG_IGN);  // a file size limit fails the write (counted), not the process
 
   sink::LineOutput output;
   std::string err;
@@ -167,7 +210,16 @@ int run_collect(const CollectOptions& o) {
                listener.granted_rcvbuf(i * lo.sockets_per_listen));
   }
 
-  Collector collector(listener.sockets(), output);
+  if (!store_dir.empty()) {
+    // Segments a crash left are sealed before new ones start.
+    const auto r = store::archive::recover(store_dir);
+    for (const auto& p : r.problems) fmt::print(stderr, "orbwatch collect: --store: {}\n", p);
+    if (r.sealed + r.removed != 0) {
+      fmt::print(stderr, "orbwatch collect: --store: recovered {} segments left by a crash\n",
+                 r.sealed);
+    }
+  }
+  Collector collector(listener.sockets(), output, store_dir, ao);
   listener.start(collector);
 
   using clock = std::chrono::steady_clock;
@@ -180,9 +232,22 @@ int run_collect(const CollectOptions& o) {
   auto next_stats = start + interval;
   uint64_t last_records = 0, last_datagrams = 0;
   auto last_t = start;
+  auto next_retention = start;
+  std::string last_archive_error;
   while (g_signal == 0 && !output.failed()) {
     auto now = clock::now();
     if (now >= end) break;
+    if (!store_dir.empty() && now >= next_retention) {
+      const auto r = store::archive::apply_retention(store_dir, retention, wall_clock_ms());
+      for (const auto& p : r.problems) fmt::print(stderr, "orbwatch collect: --store: {}\n", p);
+      next_retention = now + std::chrono::minutes(1);
+      const auto a = collector.archive_stats();
+      if (a.last_error != last_archive_error && !a.last_error.empty()) {
+        fmt::print(stderr, "orbwatch collect: --store: {} ({} flows not stored so far)\n",
+                   a.last_error, a.flows_not_stored);
+      }
+      last_archive_error = a.last_error;
+    }
     if (o.stats_interval_s > 0 && now >= next_stats) {
       size_t exporters = 0;
       ingest::DecodeStats d = collector.stats(exporters);
@@ -216,6 +281,16 @@ int run_collect(const CollectOptions& o) {
              d.seq_lost, reasons_text(u, d));
   if (d.total_errors() > 0)
     fmt::print(stderr, "orbwatch collect: last decode error: {}\n", d.last_error_text());
+  if (!store_dir.empty()) {
+    const auto a = collector.archive_stats();
+    fmt::print(stderr,
+               "orbwatch collect: archive {}: {} flows stored in {} segments ({} bytes){}\n",
+               store_dir, a.flows_stored, a.segments_sealed, a.bytes_sealed,
+               a.flows_not_stored == 0
+                   ? ""
+                   : fmt::format(", {} NOT stored: {}", a.flows_not_stored, a.last_error));
+    if (a.flows_not_stored != 0) return 1;
+  }
   if (output.failed()) {
     fmt::print(stderr, "orbwatch collect: writing --flows-out failed: {}\n", output.error());
     return 1;
@@ -229,11 +304,13 @@ void add_collect_command(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<CollectOptions>();
   CLI::App* cmd = app.add_subcommand(
       "collect",
-      "Receive NetFlow v5/v9, IPFIX and sFlow v5 exports over UDP and write flow JSON lines");
+      "Receive NetFlow v5/v9, IPFIX and sFlow v5 exports over UDP; write flow JSON lines "
+      "and/or archive the flows (--store)");
   cmd->add_option("--listen", o->listen,
                   "udp://IPV4:PORT or udp://[IPV6]:PORT (repeatable; [::] is dual-stack)")
       ->required();
   cmd->add_option("--flows-out", o->flows_out, "write flows as JSON lines to FILE ('-': stdout)");
+  add_archive_write_options(*cmd, o->archive);
   cmd->add_option("--exporter-allow", o->exporter_allow,
                   "accept exports only from this CIDR (repeatable; default: any)");
   cmd->add_option("--threads", o->threads, "SO_REUSEPORT sockets (receive threads) per --listen")
