@@ -92,6 +92,7 @@ struct Filter::Node {
     kPortSet,  // sorted values
     kAs,
     kAsSet,
+    kIf,  // input (src) / output (dst) interface
     kProto,
     kFlags,
     kBytes,
@@ -236,9 +237,14 @@ class Parser {
       pos_ += 3;
       return Dir::kBoth;
     }
-    if (is("src")) {
+    // "in if N" / "out if N": the input and output interface as the two directions.
+    if (is("src") || (is("in") && is("if", 1))) {
       ++pos_;
       return Dir::kSrc;
+    }
+    if (is("out") && is("if", 1)) {
+      ++pos_;
+      return Dir::kDst;
     }
     if (is("dst")) {
       ++pos_;
@@ -401,6 +407,12 @@ class Parser {
         n.kind = port ? K::kPort : K::kAs;
         n.value = *v;
       }
+    } else if (word == "if") {
+      n.cmp = comparator().value_or(Cmp::kEq);
+      auto v = number("an interface number", UINT32_MAX, false);
+      if (!v) return -1;
+      n.kind = K::kIf;
+      n.value = *v;
     } else if (word == "proto") {
       if (!no_dir()) return -1;
       static constexpr std::pair<const char*, uint8_t> kProtos[] = {
@@ -519,6 +531,8 @@ bool eval(const std::vector<Filter::Node>& nodes, int32_t i, const FlowRecord& r
       return n.either([&](bool src) {
         return std::binary_search(n.values.begin(), n.values.end(), src ? r.src_as : r.dst_as);
       });
+    case K::kIf:
+      return n.either([&](bool in) { return compare(in ? r.in_if : r.out_if, n.cmp, n.value); });
     case K::kProto:
       return r.proto == n.value;
     case K::kFlags:

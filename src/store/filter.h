@@ -8,6 +8,7 @@
 //             | [dir] "net" CIDR | [dir] "net" ADDR MASK
 //             | [dir] "port" [cmp] N | [dir] "port" "in" "[" N ... "]"
 //             | [dir] "as" [cmp] N | [dir] "as" "in" "[" N ... "]"
+//             | ["in" | "out"] "if" [cmp] N
 //             | "proto" (NAME | N) | "flags" LETTERS | ("bytes" | "packets") cmp N[kmg]
 //             | "duration" cmp MS | ("router" | "exporter") ["ip"] ADDR
 //             | "inet" | "ipv4" | "inet6" | "ipv6" | "any"

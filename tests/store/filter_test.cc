@@ -87,6 +87,19 @@ TEST(Filter, PortsProtocolsFlagsAndCounters) {
   EXPECT_FALSE(matches("src as > 64500", r));
 }
 
+TEST(Filter, Interfaces) {
+  auto r = flow("10.1.2.3", "198.51.100.7", 50000, 443, 6, 0x02);
+  r.in_if = 3;
+  r.out_if = 7;
+  EXPECT_TRUE(matches("in if 3", r));
+  EXPECT_FALSE(matches("out if 3", r));
+  EXPECT_TRUE(matches("if 7 and out if > 6", r));
+  EXPECT_FALSE(matches("in if 7", r));
+  FilterError e;
+  EXPECT_FALSE(Filter::parse("in if x", e));
+  EXPECT_EQ(e.column, 7u) << e.to_string();
+}
+
 TEST(Filter, BooleansPrecedenceAndCase) {
   const auto r = flow("10.1.2.3", "198.51.100.7", 50000, 443);
   EXPECT_TRUE(matches("port 22 or port 443 and proto tcp", r));  // and binds tighter
