@@ -3,7 +3,8 @@
 #
 # Receivers: orbwatch-null-receiver (the harness limit), nfdump's nfcapd, pmacct's nfacctd and
 # `orbwatch collect` (decoding only: --flows-out /dev/null; and orbwatch-json: writing every flow
-# as a JSON line to a file, the closer match to nfcapd writing its files). The sender (orbwatch-flowgen) runs pinned to one CPU,
+# as a JSON line to a file, the closer match to nfcapd writing its files; orbwatch-store: archiving
+# every flow with --store). The sender (orbwatch-flowgen) runs pinned to one CPU,
 # the receiver to another; every receiver gets the same 8 MiB socket buffer. For each pair the
 # rate is searched: start at the sender's maximum, halve until a step loses nothing, then bisect.
 # A step is loss-free when the receiver counted every flow sent (zero loss allowed).
@@ -61,7 +62,7 @@ have_receiver() {
     null) return 0 ;;
     nfcapd) command -v nfcapd >/dev/null && command -v nfdump >/dev/null ;;
     nfacctd) command -v nfacctd >/dev/null ;;
-    orbwatch | orbwatch-json) [[ -x $ORBWATCH ]] && "$ORBWATCH" collect --help >/dev/null 2>&1 ;;
+    orbwatch | orbwatch-json | orbwatch-store) [[ -x $ORBWATCH ]] && "$ORBWATCH" collect --help >/dev/null 2>&1 ;;
     *) return 1 ;;
   esac
 }
@@ -109,6 +110,10 @@ EOF
       setsid taskset -c "$RECEIVER_CPU" "$ORBWATCH" collect --listen "udp://127.0.0.1:$PORT" \
         --flows-out "$d/flows.jsonl" --rcvbuf $RCVBUF --stats-interval 0 >"$d/out" 2>"$d/err" &
       ;;
+    orbwatch-store)  # the same, archiving every flow (zstd segments, as nfcapd writes its files)
+      setsid taskset -c "$RECEIVER_CPU" "$ORBWATCH" collect --listen "udp://127.0.0.1:$PORT" \
+        --store "$d/store" --rcvbuf $RCVBUF --stats-interval 0 >"$d/out" 2>"$d/err" &
+      ;;
   esac
   RECV_PID=$!
   wait_bound
@@ -143,6 +148,7 @@ counted() {  # $1 receiver; prints the flows it counted (after stop_receiver)
     nfacctd) awk -F, '$1 != "PROTOCOL" { s += $3 } END { print s + 0 }' "$d/flows.csv" 2>/dev/null ;;
     orbwatch) sed -n 's/.*done in .* records=\([0-9]*\).*/\1/p' "$d/err" ;;
     orbwatch-json) wc -l <"$d/flows.jsonl" ;;
+    orbwatch-store) sed -n 's/.*archive .*: \([0-9]*\) flows stored.*/\1/p' "$d/err" ;;
   esac
 }
 

@@ -13,5 +13,6 @@ void add_collect_command(CLI::App& app, int& exit_code);
 void add_feeds_command(CLI::App& app, int& exit_code);
 void add_inventory_command(CLI::App& app, int& exit_code);
 void add_query_command(CLI::App& app, int& exit_code);
+void add_store_command(CLI::App& app, int& exit_code);
 
 }  // namespace orbwatch::cli

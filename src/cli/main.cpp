@@ -16,6 +16,7 @@ int main(int argc, char** argv) try {
   orbwatch::cli::add_feeds_command(app, exit_code);
   orbwatch::cli::add_inventory_command(app, exit_code);
   orbwatch::cli::add_query_command(app, exit_code);
+  orbwatch::cli::add_store_command(app, exit_code);
   if (argc < 2) {
     std::cout << app.help();
     return 2;

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <random>
 
+#include "core/flow_batch.h"
 #include "core/time.h"
 #include "store/segment_format.h"
 #include "store/segment_reader.h"
@@ -277,6 +278,121 @@ RetentionResult apply_retention(const std::string& dir, const Retention& retenti
     if (fs::is_empty(day, ec)) fs::remove(day, ec);
   }
   return r;
+}
+
+namespace {
+
+// Copies the intact blocks of `r` (by index) into `path`.repair with a new footer and renames it
+// over `path`.
+bool rewrite(const SegmentReader& r, const std::vector<size_t>& good, const std::string& path,
+             std::string& error) {
+  const std::string tmp = path + ".repair";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    error = errno_text(tmp);
+    return false;
+  }
+  const int in = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  bool ok = in >= 0;
+  std::vector<uint8_t> buf(segment::kFileHeaderSize);
+  ok = ok && ::pread(in, buf.data(), buf.size(), 0) == static_cast<ssize_t>(buf.size()) &&
+       ::write(fd, buf.data(), buf.size()) == static_cast<ssize_t>(buf.size());
+  uint64_t at = segment::kFileHeaderSize, records = 0;
+  std::vector<uint8_t> entries;
+  for (size_t i : good) {
+    if (!ok) break;
+    const auto& b = r.blocks()[i];
+    buf.resize(b.header.total_bytes());
+    ok = ::pread(in, buf.data(), buf.size(), static_cast<off_t>(b.offset)) ==
+             static_cast<ssize_t>(buf.size()) &&
+         ::write(fd, buf.data(), buf.size()) == static_cast<ssize_t>(buf.size());
+    const size_t e = entries.size();
+    entries.resize(e + segment::kFooterEntrySize);
+    segment::store_le64(entries.data() + e, at);
+    b.header.encode(entries.data() + e + 8);
+    at += buf.size();
+    records += b.header.records;
+  }
+  if (ok) {
+    const auto footer =
+        segment::encode_footer(entries, static_cast<uint32_t>(good.size()), records, at);
+    ok = ::write(fd, footer.data(), footer.size()) == static_cast<ssize_t>(footer.size()) &&
+         ::fsync(fd) == 0;
+  }
+  if (!ok) error = errno_text(tmp + ": rewriting");
+  if (in >= 0) ::close(in);
+  ::close(fd);
+  if (ok && (::rename(tmp.c_str(), path.c_str()) != 0 || !segment::sync_parent_dir(path))) {
+    error = errno_text(path + ": rename");
+    ok = false;
+  }
+  if (!ok) ::unlink(tmp.c_str());
+  return ok;
+}
+
+}  // namespace
+
+CheckResult check(const std::string& dir, bool repair) {
+  CheckResult c;
+  if (repair) {
+    auto r = recover(dir, 1000);
+    c.sealed = r.sealed;
+    for (auto& p : r.problems) c.problems.push_back(std::move(p));
+  }
+  for (const auto& f : list(dir, c.problems)) {
+    ++c.files;
+    std::string error;
+    auto r = SegmentReader::open(f.path, error);
+    if (!r) {
+      ++c.damaged_files;
+      c.problems.push_back(error);
+      if (repair && f.sealed) {
+        const fs::path q = fs::path(dir) / "quarantine";
+        std::error_code ec;
+        fs::create_directories(q, ec);
+        fs::rename(f.path, q / fs::path(f.path).filename(), ec);
+        if (ec) {
+          c.problems.push_back(f.path + ": moving to quarantine: " + ec.message());
+        } else {
+          ++c.quarantined;
+        }
+      }
+      continue;
+    }
+    if (!f.sealed) ++c.open_files;
+    c.blocks += r->blocks().size();
+    FlowBatch batch;
+    BlockScratch scratch;
+    std::vector<size_t> good;
+    for (size_t i = 0; i < r->blocks().size(); ++i) {
+      batch.clear();
+      if (r->read_block(i, batch, scratch, error)) {
+        good.push_back(i);
+        c.records += batch.size();
+      } else {
+        ++c.damaged_blocks;
+        c.problems.push_back(error);
+      }
+    }
+    for (const auto& p : r->problems()) c.problems.push_back(p);
+    c.damaged_blocks += r->damaged_blocks();
+    // A sealed file must have its footer; an open one is read by scanning.
+    const bool footer_lost = f.sealed && !r->has_footer();
+    if (footer_lost && r->problems().empty()) {
+      c.problems.push_back(f.path + ": footer missing (file cut short?)");
+    }
+    const bool damaged = good.size() != r->blocks().size() || !r->problems().empty() || footer_lost;
+    if (!damaged) continue;
+    ++c.damaged_files;
+    if (repair && f.sealed) {
+      if (rewrite(*r, good, f.path, error)) {
+        ++c.repaired;
+      } else {
+        c.problems.push_back(error);
+      }
+    }
+  }
+  return c;
 }
 
 }  // namespace orbwatch::store::archive

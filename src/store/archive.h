@@ -53,6 +53,25 @@ struct RecoverResult {
 // `quiet_ms` (a writer that is just starting has not locked its file yet).
 RecoverResult recover(const std::string& dir, int64_t quiet_ms = 5000);
 
+struct CheckResult {
+  size_t files = 0;
+  size_t open_files = 0;  // being written, or left by a crash (repair seals those)
+  uint64_t blocks = 0;
+  uint64_t records = 0;  // in blocks that verified
+  uint64_t damaged_blocks = 0;
+  size_t damaged_files = 0;  // files with a damaged block, footer or header
+  // After repair: files rewritten without their damaged blocks, open ones sealed, unreadable
+  // ones moved to DIR/quarantine.
+  size_t repaired = 0;
+  size_t sealed = 0;
+  size_t quarantined = 0;
+  std::vector<std::string> problems;  // one line each, naming the file
+};
+// Verifies every block of every segment (checksums, decoding). With `repair`: seals abandoned
+// open segments, rewrites damaged segments with their intact blocks, and moves files without a
+// readable segment header to DIR/quarantine.
+CheckResult check(const std::string& dir, bool repair);
+
 struct Retention {
   int64_t max_age_ms = 0;  // 0: keep regardless of age
   uint64_t max_bytes = 0;  // 0: no size limit
