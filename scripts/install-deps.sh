@@ -8,7 +8,7 @@ build_pkgs=(
   clang-14 libclang-rt-14-dev lld-14 clang-format clang-tidy
   libpcap-dev libfmt-dev libspdlog-dev libcli11-dev libtomlplusplus-dev libsimdjson-dev
   libsqlite3-dev libzstd-dev liblz4-dev libmaxminddb-dev libcpp-httplib-dev librdkafka-dev
-  libssl-dev zlib1g-dev libbrotli-dev
+  libssl-dev zlib1g-dev libbrotli-dev liblzo2-dev libbz2-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 # Real peers for the interop and end-to-end tests.
