@@ -20,6 +20,7 @@ struct AlertsOptions {
   std::string since, until, detector, severity, status;
   std::string format = "table";
   size_t limit = 100;
+  bool retro = false;
   std::string id, note;
 };
 
@@ -45,6 +46,7 @@ int run_list(const AlertsOptions& o) {
   q.detector = o.detector;
   q.status = o.status;
   q.limit = o.limit;
+  if (o.retro) q.retro = true;
   if (!o.severity.empty()) {
     q.min_severity = parse_severity(o.severity);
     if (!q.min_severity) {
@@ -75,18 +77,19 @@ int run_list(const AlertsOptions& o) {
     return 1;
   }
   std::string out;
-  if (o.format == "csv") out = "ts,id,detector,severity,status,summary,note\n";
+  if (o.format == "csv") out = "ts,id,detector,severity,status,summary,note,retro\n";
   for (const auto& a : rows) {
     if (o.format == "jsonl") {
       out += a.json + "\n";
     } else if (o.format == "csv") {
-      out +=
-          fmt::format("{},{},{},{},{},{},{}\n", rfc3339_ms(a.ts_ms), a.id, a.detector,
-                      severity_name(a.severity), a.status, csv_field(a.summary), csv_field(a.note));
+      out += fmt::format("{},{},{},{},{},{},{},{}\n", rfc3339_ms(a.ts_ms), a.id, a.detector,
+                         severity_name(a.severity), a.status, csv_field(a.summary),
+                         csv_field(a.note), a.retro ? 1 : 0);
     } else {
-      out += fmt::format("{}  {}  {:<8} {:<12} {:<6} {}{}\n", rfc3339_ms(a.ts_ms), a.id,
-                         severity_name(a.severity), a.detector, a.status, a.summary,
-                         a.note.empty() ? "" : "  [" + a.note + "]");
+      // Retro-hunt alerts are marked: their time is when the flows were seen, not now.
+      out += fmt::format("{}  {}  {:<8} {:<12} {:<6} {}{}{}\n", rfc3339_ms(a.ts_ms), a.id,
+                         severity_name(a.severity), a.detector, a.status, a.retro ? "[retro] " : "",
+                         a.summary, a.note.empty() ? "" : "  [" + a.note + "]");
     }
   }
   if (o.format == "table" && rows.empty()) out = "no alerts\n";
@@ -122,6 +125,7 @@ void add_alerts_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--severity", o->severity,
                   "at least this severity (low, medium, high, critical)");
   cmd->add_option("--status", o->status, "only alerts in this status (new, ack, closed)");
+  cmd->add_flag("--retro", o->retro, "only alerts raised by a retro-hunt (orbwatch hunt --alerts)");
   cmd->add_option("--format", o->format, "table (default), jsonl (the alert JSON lines) or csv");
   cmd->add_option("-n,--limit", o->limit, "at most this many (default 100)");
   for (const char* verb : {"ack", "close"}) {

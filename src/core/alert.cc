@@ -121,6 +121,8 @@ void append_alert_json(std::string& out, const Alert& a) {
   time_field(out, "last_seen", a.last_seen_ms);
   key(out, "count");
   json::append_int(out, a.count);
+  // Only when set: live alerts keep their line as it was.
+  if (a.retro) out += ",\"retro\":true";
   out += "}\n";
 }
 

@@ -44,6 +44,7 @@ struct Alert {
   int64_t first_seen_ms = 0;
   int64_t last_seen_ms = 0;
   uint64_t count = 0;  // flows folded into this alert
+  bool retro = false;  // found by a retro-hunt over archived flows (orbwatch hunt), not live
 };
 
 // A 16-hex-digit id from what identifies an alert, so a replayed capture gives the same ids.

@@ -17,7 +17,7 @@ class AlertStoreSink final : public AlertSink {
   void emit(const Alert& alert) override {
     next_.emit(alert);
     if (store_ == nullptr) return;
-    if (error_.empty() && store_->put(alert, false, error_)) return;
+    if (error_.empty() && store_->put(alert, error_)) return;
     ++not_stored_;
   }
   const std::string& error() const { return error_; }

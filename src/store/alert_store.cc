@@ -23,7 +23,7 @@ bool AlertStore::open(const std::string& db_path, bool create, std::string& erro
   return db_.open(db_path, create, error) && db_.exec(kSchema, error);
 }
 
-bool AlertStore::put(const Alert& a, bool retro, std::string& error) {
+bool AlertStore::put(const Alert& a, std::string& error) {
   Statement st;
   // An upsert: a later version replaces the alert's fields; status and note stay.
   if (!db_.prepare("INSERT INTO alerts(id, ts_ms, detector, severity, summary, first_seen_ms, "
@@ -31,7 +31,7 @@ bool AlertStore::put(const Alert& a, bool retro, std::string& error) {
                    "ON CONFLICT(id) DO UPDATE SET ts_ms = excluded.ts_ms, severity = "
                    "excluded.severity, summary = excluded.summary, first_seen_ms = "
                    "excluded.first_seen_ms, last_seen_ms = excluded.last_seen_ms, count = "
-                   "excluded.count, json = excluded.json",
+                   "excluded.count, retro = excluded.retro, json = excluded.json",
                    st, error)) {
     return false;
   }
@@ -46,7 +46,7 @@ bool AlertStore::put(const Alert& a, bool retro, std::string& error) {
   st.bind(6, a.first_seen_ms);
   st.bind(7, a.last_seen_ms);
   st.bind(8, static_cast<int64_t>(a.count));
-  st.bind(9, int64_t{retro});
+  st.bind(9, int64_t{a.retro});
   st.bind(10, json);
   if (!st.run()) {
     error = "alerts: " + st.error();
@@ -58,9 +58,10 @@ bool AlertStore::put(const Alert& a, bool retro, std::string& error) {
 std::vector<StoredAlert> AlertStore::find(const AlertQuery& q, std::string& error) {
   std::vector<StoredAlert> out;
   Statement st;
-  if (!db_.prepare("SELECT id, ts_ms, detector, severity, summary, status, note, json FROM "
-                   "alerts WHERE ts_ms >= ? AND ts_ms <= ? AND (? = '' OR detector = ?) AND "
-                   "severity >= ? AND (? = '' OR status = ?) ORDER BY ts_ms DESC, id LIMIT ?",
+  if (!db_.prepare("SELECT id, ts_ms, detector, severity, summary, status, note, json, retro "
+                   "FROM alerts WHERE ts_ms >= ? AND ts_ms <= ? AND (? = '' OR detector = ?) "
+                   "AND severity >= ? AND (? = '' OR status = ?) AND (? < 0 OR retro = ?) "
+                   "ORDER BY ts_ms DESC, id LIMIT ?",
                    st, error)) {
     return out;
   }
@@ -71,7 +72,10 @@ std::vector<StoredAlert> AlertStore::find(const AlertQuery& q, std::string& erro
   st.bind(5, static_cast<int64_t>(q.min_severity.value_or(Severity::kLow)));
   st.bind(6, q.status);
   st.bind(7, q.status);
-  st.bind(8, static_cast<int64_t>(q.limit));
+  const int64_t retro = q.retro ? int64_t{*q.retro} : -1;
+  st.bind(8, retro);
+  st.bind(9, retro);
+  st.bind(10, static_cast<int64_t>(q.limit));
   while (st.step()) {
     StoredAlert a;
     a.id = st.text(0);
@@ -82,6 +86,7 @@ std::vector<StoredAlert> AlertStore::find(const AlertQuery& q, std::string& erro
     a.status = st.text(5);
     a.note = st.text(6);
     a.json = st.text(7);
+    a.retro = st.int64(8) != 0;
     out.push_back(std::move(a));
   }
   if (!st.error().empty()) error = "alerts: " + st.error();

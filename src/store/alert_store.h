@@ -24,7 +24,8 @@ struct StoredAlert {
   std::string summary;
   std::string status;  // new | ack | closed
   std::string note;
-  std::string json;  // the alert's JSON line (docs/formats.md), without the newline
+  std::string json;    // the alert's JSON line (docs/formats.md), without the newline
+  bool retro = false;  // raised by a retro-hunt (orbwatch hunt --alerts)
 };
 
 struct AlertQuery {
@@ -33,6 +34,7 @@ struct AlertQuery {
   std::string detector;                  // empty: all
   std::optional<Severity> min_severity;  // at least this
   std::string status;                    // empty: all
+  std::optional<bool> retro;             // only retro-hunt alerts (true) or only live ones
   size_t limit = 1000;
 };
 
@@ -40,7 +42,7 @@ class AlertStore {
  public:
   bool open(const std::string& db_path, bool create, std::string& error);
   // Inserts or replaces by id (status and note kept). Call inside begin()/commit() for many.
-  bool put(const Alert& alert, bool retro, std::string& error);
+  bool put(const Alert& alert, std::string& error);
   bool begin(std::string& error) { return db_.exec("BEGIN IMMEDIATE", error); }
   bool commit(std::string& error) { return db_.exec("COMMIT", error); }
   // Newest first.

@@ -32,6 +32,11 @@ TEST(Alert, JsonLineCarriesTheContractFields) {
                 "\"evidence\":{\"bytes_in\":4096,\"ratio\":0.25,\"direction\":\"out\"},"
                 "\"first_seen\":\"2026-04-20T08:04:48.000Z\",\"last_seen\":"
                 "\"2026-04-20T08:05:00.000Z\",\"count\":3}\n");
+  // A retro-hunt's alert ends with "retro":true; a live one has no such field.
+  a.retro = true;
+  std::string retro;
+  append_alert_json(retro, a);
+  EXPECT_EQ(retro, out.substr(0, out.size() - 2) + ",\"retro\":true}\n");
 }
 
 TEST(Alert, IdIsStableAndSeparatesItsParts) {

@@ -35,15 +35,15 @@ TEST(AlertStore, UpsertsKeepStatusAndNoteAndQueriesFilter) {
     AlertStore s;
     ASSERT_TRUE(s.open(db, true, error)) << error;
     ASSERT_TRUE(s.begin(error));
-    ASSERT_TRUE(s.put(alert("a1", "intel", Severity::kHigh, 1000), false, error)) << error;
-    ASSERT_TRUE(s.put(alert("a2", "allowlist", Severity::kMedium, 2000), false, error));
-    ASSERT_TRUE(s.put(alert("a3", "intel", Severity::kLow, 3000), false, error));
+    ASSERT_TRUE(s.put(alert("a1", "intel", Severity::kHigh, 1000), error)) << error;
+    ASSERT_TRUE(s.put(alert("a2", "allowlist", Severity::kMedium, 2000), error));
+    ASSERT_TRUE(s.put(alert("a3", "intel", Severity::kLow, 3000), error));
     ASSERT_TRUE(s.commit(error));
     ASSERT_TRUE(s.set_status("a1", "ack", "known scanner", error)) << error;
     EXPECT_FALSE(s.set_status("zz", "ack", "", error));
     EXPECT_EQ(error, "no alert with id zz");
     // A later version of a1 (more flows, higher severity) keeps its status and note.
-    ASSERT_TRUE(s.put(alert("a1", "intel", Severity::kCritical, 4000, 7), false, error));
+    ASSERT_TRUE(s.put(alert("a1", "intel", Severity::kCritical, 4000, 7), error));
   }
   AlertStore s;
   ASSERT_TRUE(s.open(db, false, error)) << error;
@@ -69,6 +69,38 @@ TEST(AlertStore, UpsertsKeepStatusAndNoteAndQueriesFilter) {
   AlertQuery one;
   one.limit = 1;
   EXPECT_EQ(s.find(one, error).size(), 1u);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(AlertStore, KeepsTheRetroFlagAndFiltersByIt) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("orbwatch_alert_store_retro_" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string db = (dir / "state.db").string();
+  std::string error;
+  AlertStore s;
+  ASSERT_TRUE(s.open(db, true, error)) << error;
+  Alert retro = alert("r1", "intel", Severity::kHigh, 1000);
+  retro.retro = true;
+  ASSERT_TRUE(s.put(retro, error)) << error;
+  ASSERT_TRUE(s.put(alert("l1", "intel", Severity::kHigh, 2000), error)) << error;
+  // Hunting again replaces the retro alert (same id), not adds one.
+  retro.count = 5;
+  ASSERT_TRUE(s.put(retro, error)) << error;
+  auto all = s.find({}, error);
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_FALSE(all[0].retro);
+  EXPECT_TRUE(all[1].retro);
+  EXPECT_NE(all[1].json.find("\"count\":5,\"retro\":true}"), std::string::npos) << all[1].json;
+  AlertQuery q;
+  q.retro = true;
+  auto only = s.find(q, error);
+  ASSERT_EQ(only.size(), 1u);
+  EXPECT_EQ(only[0].id, "r1");
+  q.retro = false;
+  only = s.find(q, error);
+  ASSERT_EQ(only.size(), 1u);
+  EXPECT_EQ(only[0].id, "l1");
   std::filesystem::remove_all(dir);
 }
 
