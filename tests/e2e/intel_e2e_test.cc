@@ -13,7 +13,7 @@
 
 #include "util/interop.h"
 #include "util/json_field.h"
-#include "util/pcap_writer.h"
+#include "util/raptor_capture.h"
 #include "util/run_command.h"
 
 #ifndef ORBWATCH_BINARY
@@ -22,58 +22,14 @@
 
 namespace {
 
-using orbwatch::test::ipv4_bytes;
 using orbwatch::test::json_field;
-using orbwatch::test::PcapWriter;
+using orbwatch::test::RaptorTrainIocs;
+using orbwatch::test::read_raptor_train;
 using orbwatch::test::run_command;
-
-constexpr uint8_t kSyn = 0x02, kAck = 0x10, kPsh = 0x08, kFin = 0x01;
+using orbwatch::test::write_raptor_train_capture;
 
 std::string temp_path(const std::string& name) {
   return "/tmp/orbwatch_intel_e2e_" + std::to_string(getpid()) + "_" + name;
-}
-
-// A DNS message: one question (A), and when `answer` is set one A record for it.
-std::vector<uint8_t> dns(const std::string& name, const std::string& answer = {}) {
-  std::vector<uint8_t> m = {0x12, 0x34, static_cast<uint8_t>(answer.empty() ? 0x01 : 0x81), 0x80, 0,
-                            1,    0,    static_cast<uint8_t>(answer.empty() ? 0 : 1),       0,    0,
-                            0,    0};
-  std::istringstream in(name);
-  std::string label;
-  while (std::getline(in, label, '.')) {
-    m.push_back(static_cast<uint8_t>(label.size()));
-    m.insert(m.end(), label.begin(), label.end());
-  }
-  m.insert(m.end(), {0, 0, 1, 0, 1});
-  if (!answer.empty()) {
-    m.insert(m.end(), {0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4});
-    auto a = ipv4_bytes(answer);
-    m.insert(m.end(), a.begin(), a.end());
-  }
-  return m;
-}
-
-// The fields of one alert line this test checks (the line is orbwatch's own flat JSON).
-
-struct Ioc {
-  std::vector<std::string> tier2_ips;
-  std::string tier2_domain;
-};
-
-Ioc read_raptor_train(const std::filesystem::path& path) {
-  Ioc ioc;
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) {
-    std::vector<std::string> cols;
-    std::istringstream row(line);
-    std::string col;
-    while (std::getline(row, col, '\t')) cols.push_back(col);
-    if (cols.size() < 5 || cols[4].rfind("Tier 2", 0) != 0) continue;
-    if (cols[1] == "IP" && ioc.tier2_ips.size() < 3) ioc.tier2_ips.push_back(cols[0]);
-    if (cols[1] == "Domain" && ioc.tier2_domain.empty()) ioc.tier2_domain = cols[0];
-  }
-  return ioc;
 }
 
 TEST(IntelE2e, RaptorTrainTier2CaptureGivesExactlyTheExpectedAlerts) {
@@ -82,46 +38,12 @@ TEST(IntelE2e, RaptorTrainTier2CaptureGivesExactlyTheExpectedAlerts) {
     GTEST_SKIP() << "shared intel not found at " << iocs
                  << " (ORBWATCH_SHARED_DIR): the interop suite needs ../shared/intel";
   }
-  const Ioc ioc = read_raptor_train(iocs);
+  const RaptorTrainIocs ioc = read_raptor_train(iocs);
   ASSERT_EQ(ioc.tier2_ips.size(), 3u);
   ASSERT_FALSE(ioc.tier2_domain.empty());
 
   const std::string pcap = temp_path("raptor.pcap");
-  {
-    PcapWriter w(pcap, 1776672000000);  // 2026-04-20T08:00:00Z
-    ASSERT_TRUE(w.ok());
-    auto cam = ipv4_bytes("10.20.5.7"), nas = ipv4_bytes("10.20.5.8"),
-         vpn = ipv4_bytes("10.20.1.1");
-    auto laptop = ipv4_bytes("10.20.5.9"), resolver = ipv4_bytes("10.20.0.53");
-    auto c2 = ipv4_bytes(ioc.tier2_ips[0]), c2b = ipv4_bytes(ioc.tier2_ips[1]),
-         scanner = ipv4_bytes(ioc.tier2_ips[2]);
-    auto web = ipv4_bytes("192.0.2.10"), resolved = ipv4_bytes("192.0.2.77");
-    // The camera talks TLS to a tier-2 node and gets data back: critical.
-    w.packet(0, false, cam.data(), c2.data(), 6, 50000, 443, kSyn, 0);
-    w.packet(10, false, c2.data(), cam.data(), 6, 443, 50000, kSyn | kAck, 0);
-    w.packet(20, false, cam.data(), c2.data(), 6, 50000, 443, kAck | kPsh, 300);
-    w.packet(30, false, c2.data(), cam.data(), 6, 443, 50000, kAck | kPsh, 1200);
-    w.packet(40, false, cam.data(), c2.data(), 6, 50000, 443, kAck | kFin, 0);
-    w.packet(50, false, c2.data(), cam.data(), 6, 443, 50000, kAck | kFin, 0);
-    // The NAS tries another tier-2 node three times; nobody answers: high.
-    for (int i = 0; i < 3; ++i)
-      w.packet(100 + i * 1000, false, nas.data(), c2b.data(), 6, 50001, 443, kSyn, 0);
-    // A third tier-2 node knocks on the VPN gateway's SSH; the gateway stays silent: medium.
-    w.packet(5000, false, scanner.data(), vpn.data(), 6, 41000, 22, kSyn, 0);
-    // The laptop resolves a tier-2 C2 domain, then exchanges data with the answer: critical.
-    const std::string name = "api." + ioc.tier2_domain;
-    w.packet(6000, false, laptop.data(), resolver.data(), 17, 53000, 53, 0, dns(name));
-    w.packet(6010, false, resolver.data(), laptop.data(), 17, 53, 53000, 0,
-             dns(name, "192.0.2.77"));
-    w.packet(6100, false, laptop.data(), resolved.data(), 6, 50002, 443, kSyn, 0);
-    w.packet(6110, false, resolved.data(), laptop.data(), 6, 443, 50002, kSyn | kAck, 0);
-    w.packet(6120, false, laptop.data(), resolved.data(), 6, 50002, 443, kAck | kPsh, 200);
-    w.packet(6130, false, resolved.data(), laptop.data(), 6, 443, 50002, kAck | kPsh, 900);
-    // Ordinary traffic: no alert.
-    w.packet(7000, false, cam.data(), web.data(), 6, 50003, 443, kSyn, 0);
-    w.packet(7010, false, web.data(), cam.data(), 6, 443, 50003, kSyn | kAck, 0);
-    w.packet(7020, false, cam.data(), web.data(), 6, 50003, 443, kAck | kPsh, 100);
-  }
+  ASSERT_TRUE(write_raptor_train_capture(pcap, ioc));
   const std::string alerts = temp_path("alerts.jsonl");
   auto r = run_command(std::string(ORBWATCH_BINARY) + " analyze -q " + pcap + " --feed '" +
                        iocs.string() + "' --alerts-out " + alerts);

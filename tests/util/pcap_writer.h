@@ -24,6 +24,30 @@ inline std::vector<uint8_t> ipv4_bytes(const std::string& text) {
   return out;
 }
 
+// A DNS message: one question (A) for `name`, and when `answer` is set the response with one A
+// record for it (TTL 60).
+inline std::vector<uint8_t> dns_message(const std::string& name, const std::string& answer = {}) {
+  std::vector<uint8_t> m = {0x12, 0x34, static_cast<uint8_t>(answer.empty() ? 0x01 : 0x81), 0x80, 0,
+                            1,    0,    static_cast<uint8_t>(answer.empty() ? 0 : 1),       0,    0,
+                            0,    0};
+  size_t start = 0;
+  while (start < name.size()) {
+    size_t dot = name.find('.', start);
+    if (dot == std::string::npos) dot = name.size();
+    m.push_back(static_cast<uint8_t>(dot - start));
+    m.insert(m.end(), name.begin() + static_cast<long>(start),
+             name.begin() + static_cast<long>(dot));
+    start = dot + 1;
+  }
+  m.insert(m.end(), {0, 0, 1, 0, 1});
+  if (!answer.empty()) {
+    m.insert(m.end(), {0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4});
+    auto a = ipv4_bytes(answer);
+    m.insert(m.end(), a.begin(), a.end());
+  }
+  return m;
+}
+
 class PcapWriter {
  public:
   explicit PcapWriter(const std::string& path, int64_t base_ms = 1700000000000)
