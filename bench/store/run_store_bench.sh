@@ -83,13 +83,11 @@ nf_file=$(ls "$WORK"/nfcapd/nfcapd.* | head -1)
 nf_bytes=$(bytes "$WORK/nfcapd")
 zstd_bytes=$(bytes "$WORK/zstd/flows")
 lz4_bytes=$(bytes "$WORK/lz4/flows")
+originals=("$WORK"/zstd/flows/*/*.seg "$WORK"/lz4/flows/*/*.seg)
 for i in $(seq 2 "$COPIES"); do
   cp "$nf_file" "$WORK/nfcapd/nfcapd.20200101$(printf %04d "$i")"
-  for codec in zstd lz4; do
-    for f in "$WORK"/$codec/flows/*/*.seg; do
-      [[ $f == *-copy* ]] && continue
-      cp "$f" "${f%.seg}copy$i.seg"
-    done
+  for f in "${originals[@]}"; do
+    cp "$f" "${f%.seg}copy$i.seg"  # a new nonce: a distinct segment
   done
 done
 TOTAL=$((FLOWS * COPIES))

@@ -12,6 +12,7 @@ void add_check_config_command(CLI::App& app, int& exit_code);
 void add_collect_command(CLI::App& app, int& exit_code);
 void add_feeds_command(CLI::App& app, int& exit_code);
 void add_hunt_command(CLI::App& app, int& exit_code);
+void add_import_command(CLI::App& app, int& exit_code);
 void add_inventory_command(CLI::App& app, int& exit_code);
 void add_query_command(CLI::App& app, int& exit_code);
 void add_store_command(CLI::App& app, int& exit_code);

@@ -15,6 +15,7 @@ int main(int argc, char** argv) try {
   orbwatch::cli::add_collect_command(app, exit_code);
   orbwatch::cli::add_feeds_command(app, exit_code);
   orbwatch::cli::add_hunt_command(app, exit_code);
+  orbwatch::cli::add_import_command(app, exit_code);
   orbwatch::cli::add_inventory_command(app, exit_code);
   orbwatch::cli::add_query_command(app, exit_code);
   orbwatch::cli::add_store_command(app, exit_code);

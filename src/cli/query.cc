@@ -188,6 +188,7 @@ int run_query(QueryOptions& o) {
     std::vector<store::Aggregator> parts;
     const unsigned workers = store::scan_threads(scan);
     for (unsigned w = 0; w < workers; ++w) parts.emplace_back(*spec, o.max_groups);
+    scan.columns = spec->columns();
     stats = store::scan(o.range.store, scan, [&](unsigned w, FlowBatch& b) {
       for (const auto& r : b.records) parts[w].add(r);
       return true;

@@ -70,8 +70,15 @@ void keep_matching(FlowBatch& b, const ScanSpec& spec) {
 class Scanner {
  public:
   Scanner(const ScanSpec& spec, const ScanConsumer& consume)
-      : spec_(spec), consume_(consume), threads_(scan_threads(spec)) {
-    if (spec.filter != nullptr) hint_ = spec.filter->address_hint();
+      : spec_(spec), consume_(consume), threads_(scan_threads(spec)), columns_(spec.columns) {
+    if (spec.filter != nullptr) {
+      hint_ = spec.filter->address_hint();
+      columns_ |= spec.filter->columns();
+    }
+    if (spec.from_ms != std::numeric_limits<int64_t>::min() ||
+        spec.to_ms != std::numeric_limits<int64_t>::max()) {
+      columns_ |= segment::column::kStart | segment::column::kEnd;
+    }
   }
 
   ScanStats run(const std::string& dir) {
@@ -150,7 +157,7 @@ class Scanner {
     batch.clear();
     std::string error;
     const SegmentReader& r = *readers[c.file];
-    if (!r.read_block(c.block, batch, scratch, error)) {
+    if (!r.read_block(c.block, batch, scratch, error, columns_)) {
       problem(error);
       return false;
     }
@@ -227,6 +234,7 @@ class Scanner {
   const ScanSpec& spec_;
   const ScanConsumer& consume_;
   const unsigned threads_;
+  uint32_t columns_;
   std::optional<std::vector<Prefix>> hint_;
   std::mutex mu_;
   ScanStats stats_;

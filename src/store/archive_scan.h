@@ -27,6 +27,9 @@ struct ScanSpec {
   const Filter* filter = nullptr;  // null: every flow
   // Optional extra block test: false when block `i` of `reader` certainly holds nothing wanted.
   std::function<bool(const SegmentReader& reader, size_t i)> block_may_match;
+  // The record fields the consumer reads (segment::column bits); the filter's and the time
+  // range's are added. Others stay zero: fewer columns decode faster.
+  uint32_t columns = segment::column::kAll;
   unsigned threads = 0;  // 0: one per core
   // Deliver blocks in archive order (time order of the files, then block order) on the calling
   // thread; otherwise on the worker threads as they finish.

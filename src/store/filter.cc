@@ -6,6 +6,7 @@
 
 #include "core/ip_addr.h"
 #include "intel/prefix_table.h"
+#include "store/segment_columns.h"
 
 namespace orbwatch::store {
 
@@ -607,6 +608,57 @@ std::optional<std::vector<Prefix>> hint(const std::vector<Filter::Node>& nodes, 
 }
 
 }  // namespace
+
+uint32_t Filter::columns() const {
+  namespace c = segment::column;
+  using K = Node::Kind;
+  uint32_t m = 0;
+  for (const Node& n : *nodes_) {
+    switch (n.kind) {
+      case K::kAddr:
+      case K::kAddrSet:
+      case K::kFamily4:
+      case K::kFamily6:
+        m |= c::kSrc | c::kDst;
+        break;
+      case K::kPort:
+      case K::kPortSet:
+        m |= c::kSrcPort | c::kDstPort;
+        break;
+      case K::kAs:
+      case K::kAsSet:
+        m |= c::kSrcAs | c::kDstAs;
+        break;
+      case K::kIf:
+        m |= c::kInIf | c::kOutIf;
+        break;
+      case K::kProto:
+        m |= c::kProto;
+        break;
+      case K::kFlags:
+        m |= c::kTcpFlags;
+        break;
+      case K::kBytes:
+        m |= c::kBytes;
+        break;
+      case K::kPackets:
+        m |= c::kPackets;
+        break;
+      case K::kDuration:
+        m |= c::kStart | c::kEnd;
+        break;
+      case K::kExporter:
+        m |= c::kExporter;
+        break;
+      case K::kTrue:
+      case K::kAnd:
+      case K::kOr:
+      case K::kNot:
+        break;
+    }
+  }
+  return m;
+}
 
 std::optional<std::vector<Prefix>> Filter::address_hint() const {
   return hint(*nodes_, static_cast<int32_t>(nodes_->size() - 1));

@@ -50,6 +50,8 @@ class Filter {
   // record the filter matches, so that archive scans skip blocks holding none of them; nullopt
   // when the filter does not bound addresses that way ("not ip X", "ip X or port 53").
   std::optional<std::vector<Prefix>> address_hint() const;
+  // The record fields the filter reads, as segment::column bits (segment_columns.h).
+  uint32_t columns() const;
   // The source text, as given.
   const std::string& text() const { return text_; }
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "store/segment_columns.h"
+
 namespace orbwatch::store {
 
 namespace {
@@ -103,6 +105,58 @@ std::optional<GroupSpec> parse_group_by(std::string_view text, std::string& erro
   return spec;
 }
 
+uint32_t GroupSpec::columns() const {
+  namespace c = segment::column;
+  uint32_t m = c::kStart | c::kEnd | c::kBytes | c::kPackets;
+  for (GroupField f : fields) {
+    switch (f) {
+      case GroupField::kSrcIp:
+        m |= c::kSrc;
+        break;
+      case GroupField::kDstIp:
+        m |= c::kDst;
+        break;
+      case GroupField::kIp:
+        m |= c::kSrc | c::kDst;
+        break;
+      case GroupField::kSrcPort:
+        m |= c::kSrcPort;
+        break;
+      case GroupField::kDstPort:
+        m |= c::kDstPort;
+        break;
+      case GroupField::kPort:
+        m |= c::kSrcPort | c::kDstPort;
+        break;
+      case GroupField::kProto:
+        m |= c::kProto;
+        break;
+      case GroupField::kSrcAs:
+        m |= c::kSrcAs;
+        break;
+      case GroupField::kDstAs:
+        m |= c::kDstAs;
+        break;
+      case GroupField::kAs:
+        m |= c::kSrcAs | c::kDstAs;
+        break;
+      case GroupField::kExporter:
+        m |= c::kExporter;
+        break;
+      case GroupField::kInIf:
+        m |= c::kInIf;
+        break;
+      case GroupField::kOutIf:
+        m |= c::kOutIf;
+        break;
+      case GroupField::kTos:
+        m |= c::kTos;
+        break;
+    }
+  }
+  return m;
+}
+
 std::string_view group_field_name(GroupField f) {
   for (const auto& n : kFields) {
     if (n.field == f) return n.name;
@@ -178,16 +232,41 @@ Aggregator::Aggregator(GroupSpec spec, size_t max_groups)
   both_sides_ = spec_.fields.size() == 1 && both_sides(spec_.fields[0]);
 }
 
-void Aggregator::add_key(const GroupKey& k, const FlowRecord& r) {
-  auto it = groups_.find(k);
-  if (it == groups_.end()) {
-    if (groups_.size() >= max_groups_) {
+GroupTotals* Aggregator::find_or_add(const GroupKey& k) {
+  if (slots_.empty()) slots_.resize(1024);
+  const uint64_t h = GroupKeyHash{}(k);
+  size_t mask = slots_.size() - 1;
+  for (size_t i = h & mask;; i = (i + 1) & mask) {
+    Slot& s = slots_[i];
+    if (s.used && s.hash == h && s.key == k) return &s.totals;
+    if (s.used) continue;
+    if (size_ >= max_groups_) {
       overflowed_ = true;
-      return;
+      return nullptr;
     }
-    it = groups_.emplace(k, GroupTotals{}).first;
+    if (2 * (size_ + 1) > slots_.size()) {
+      // Grow to twice the size and probe again.
+      std::vector<Slot> old(slots_.size() * 2);
+      old.swap(slots_);
+      mask = slots_.size() - 1;
+      for (Slot& o : old) {
+        if (!o.used) continue;
+        size_t j = o.hash & mask;
+        while (slots_[j].used) j = (j + 1) & mask;
+        slots_[j] = o;
+      }
+      return find_or_add(k);
+    }
+    s.used = true;
+    s.hash = h;
+    s.key = k;
+    ++size_;
+    return &s.totals;
   }
-  it->second.add(r);
+}
+
+void Aggregator::add_key(const GroupKey& k, const FlowRecord& r) {
+  if (GroupTotals* t = find_or_add(k)) t->add(r);
 }
 
 void Aggregator::add(const FlowRecord& r) {
@@ -262,22 +341,18 @@ void Aggregator::add(const FlowRecord& r) {
 void Aggregator::merge(const Aggregator& other) {
   total_.merge(other.total_);
   overflowed_ = overflowed_ || other.overflowed_;
-  for (const auto& [k, t] : other.groups_) {
-    auto it = groups_.find(k);
-    if (it == groups_.end()) {
-      if (groups_.size() >= max_groups_) {
-        overflowed_ = true;
-        continue;
-      }
-      groups_.emplace(k, t);
-    } else {
-      it->second.merge(t);
-    }
+  for (const Slot& s : other.slots_) {
+    if (!s.used) continue;
+    if (GroupTotals* t = find_or_add(s.key)) t->merge(s.totals);
   }
 }
 
 std::vector<std::pair<GroupKey, GroupTotals>> Aggregator::top(GroupOrder order, size_t n) const {
-  std::vector<std::pair<GroupKey, GroupTotals>> out(groups_.begin(), groups_.end());
+  std::vector<std::pair<GroupKey, GroupTotals>> out;
+  out.reserve(size_);
+  for (const Slot& s : slots_) {
+    if (s.used) out.emplace_back(s.key, s.totals);
+  }
   auto before = [order](const auto& a, const auto& b) {
     const uint64_t x = metric(a.second, order), y = metric(b.second, order);
     return x != y ? x > y : key_less(a.first, b.first);

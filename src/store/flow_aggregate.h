@@ -10,7 +10,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -38,6 +37,8 @@ enum class GroupField : uint8_t {
 
 struct GroupSpec {
   std::vector<GroupField> fields;
+  // The record fields an aggregation reads (segment::column bits): times, counters, the keys.
+  uint32_t columns() const;
 };
 
 // "src_ip,dst_port" (also nfdump's names: srcip, dstport, ...). nullopt with `error` naming the
@@ -86,7 +87,7 @@ class Aggregator {
 
   // True when a new group was refused because max_groups were held: the result is incomplete.
   bool overflowed() const { return overflowed_; }
-  size_t groups() const { return groups_.size(); }
+  size_t groups() const { return size_; }
   // Every flow added (a flow counts once here even for ip/port/as).
   const GroupTotals& total() const { return total_; }
   const GroupSpec& spec() const { return spec_; }
@@ -96,6 +97,15 @@ class Aggregator {
   std::vector<std::pair<GroupKey, GroupTotals>> top(GroupOrder order, size_t n) const;
 
  private:
+  // Open addressing with linear probing, at most half full: the hot loop of every top-N.
+  struct Slot {
+    GroupKey key;
+    GroupTotals totals;
+    uint64_t hash = 0;
+    bool used = false;
+  };
+  // The group of `k`, added when new; nullptr when new and max_groups are held.
+  GroupTotals* find_or_add(const GroupKey& k);
   void add_key(const GroupKey& k, const FlowRecord& r);
 
   GroupSpec spec_;
@@ -103,7 +113,8 @@ class Aggregator {
   bool both_sides_ = false;  // the spec's one field is ip, port or as
   bool overflowed_ = false;
   GroupTotals total_;
-  std::unordered_map<GroupKey, GroupTotals, GroupKeyHash> groups_;
+  std::vector<Slot> slots_;
+  size_t size_ = 0;
 };
 
 }  // namespace orbwatch::store

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zstd.h>
+#include <zstd_errors.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -169,7 +170,8 @@ struct NfcapdReader::State {
   bool stopped = false;
 
   std::vector<uint8_t> stored;     // a block's bytes as stored (file mode)
-  std::unique_ptr<uint8_t[]> raw;  // a decompressed block, kMaxBlockBytes
+  std::unique_ptr<uint8_t[]> raw;  // a decompressed block, at most kMaxBlockBytes
+  uint32_t raw_cap = 0;
   ZSTD_DCtx* zstd = nullptr;
 
   std::unordered_map<uint16_t, ExtMap> maps;
@@ -220,6 +222,9 @@ struct NfcapdReader::State {
   void read_appendix(uint64_t offset, uint32_t blocks);
   bool decompress(uint8_t method, const uint8_t* in, uint32_t in_len, const uint8_t*& out,
                   uint32_t& out_len, std::string& why);
+  enum class Inflate { kOk, kFull, kBad };  // kFull: the output space ran out
+  Inflate inflate(uint8_t method, const uint8_t* in, uint32_t in_len, uint8_t* dst, uint32_t cap,
+                  uint32_t& out_len);
   bool next_block(FlowBatch& out);
   void decode_records(const uint8_t* p, uint32_t len, uint32_t count, uint64_t block,
                       uint64_t offset, FlowBatch& out);
@@ -315,72 +320,80 @@ bool NfcapdReader::State::decompress(uint8_t method, const uint8_t* in, uint32_t
     out_len = in_len;
     return true;
   }
-  if (!raw) raw.reset(new uint8_t[kMaxBlockBytes]);
-  uint8_t* dst = raw.get();
-  out = dst;
+  // nfdump's blocks shrink 3-10 times: start with 16 times the input and retry at the cap only
+  // when that was too small, so small and hostile blocks do not cost a 16 MiB buffer each.
+  uint32_t cap = static_cast<uint32_t>(
+      std::clamp<uint64_t>(uint64_t{in_len} * 16, 256u << 10, kMaxBlockBytes));
+  while (true) {
+    if (raw_cap < cap) {
+      raw.reset(new uint8_t[cap]);
+      raw_cap = cap;
+    }
+    out = raw.get();
+    const Inflate r = inflate(method, in, in_len, raw.get(), cap, out_len);
+    if (r == Inflate::kOk) return true;
+    if (r == Inflate::kFull && cap < kMaxBlockBytes) {
+      cap = kMaxBlockBytes;
+      continue;
+    }
+    why = std::string(compression_name(method)) + " decompression failed";
+    if (r == Inflate::kFull) why += ": more than " + std::to_string(kMaxBlockBytes) + " bytes";
+    return false;
+  }
+}
+
+NfcapdReader::State::Inflate NfcapdReader::State::inflate(uint8_t method, const uint8_t* in,
+                                                          uint32_t in_len, uint8_t* dst,
+                                                          uint32_t cap, uint32_t& out_len) {
   switch (method) {
     case kLzo: {
       static const bool lzo_ok = lzo_init() == LZO_E_OK;
-      lzo_uint n = kMaxBlockBytes;
-      if (!lzo_ok || lzo1x_decompress_safe(in, in_len, dst, &n, nullptr) != LZO_E_OK) {
-        why = "lzo decompression failed";
-        return false;
-      }
+      lzo_uint n = cap;
+      const int r = lzo_ok ? lzo1x_decompress_safe(in, in_len, dst, &n, nullptr) : LZO_E_ERROR;
       out_len = static_cast<uint32_t>(n);
-      return true;
+      return r == LZO_E_OK               ? Inflate::kOk
+             : r == LZO_E_OUTPUT_OVERRUN ? Inflate::kFull
+                                         : Inflate::kBad;
     }
     case kLz4: {
       const int n =
           LZ4_decompress_safe(reinterpret_cast<const char*>(in), reinterpret_cast<char*>(dst),
-                              static_cast<int>(in_len), static_cast<int>(kMaxBlockBytes));
-      if (n < 0) {
-        why = "lz4 decompression failed";
-        return false;
-      }
-      out_len = static_cast<uint32_t>(n);
-      return true;
+                              static_cast<int>(in_len), static_cast<int>(cap));
+      out_len = n < 0 ? 0 : static_cast<uint32_t>(n);
+      // LZ4 does not say why it failed: a too small buffer looks like damage.
+      return n >= 0 ? Inflate::kOk : Inflate::kFull;
     }
     case kBz2: {
       bz_stream bs{};
-      if (BZ2_bzDecompressInit(&bs, 0, 0) != BZ_OK) {
-        why = "bz2 decompression failed";
-        return false;
-      }
+      if (BZ2_bzDecompressInit(&bs, 0, 0) != BZ_OK) return Inflate::kBad;
       bs.next_in = const_cast<char*>(reinterpret_cast<const char*>(in));
       bs.avail_in = in_len;
       bs.next_out = reinterpret_cast<char*>(dst);
-      bs.avail_out = kMaxBlockBytes;
+      bs.avail_out = cap;
       int r = BZ_OK;
       // Stops when the input or the output space is used up without the stream's end, so a
       // truncated stream cannot loop.
       while (r == BZ_OK && bs.avail_in > 0 && bs.avail_out > 0) r = BZ2_bzDecompress(&bs);
-      if (r == BZ_OK) r = BZ2_bzDecompress(&bs);
-      out_len = kMaxBlockBytes - bs.avail_out;
+      if (r == BZ_OK && bs.avail_out > 0) r = BZ2_bzDecompress(&bs);
+      out_len = cap - bs.avail_out;
+      const bool full = r == BZ_OK && bs.avail_out == 0;
       BZ2_bzDecompressEnd(&bs);
-      if (r != BZ_STREAM_END) {
-        why = "bz2 decompression failed";
-        return false;
-      }
-      return true;
+      return r == BZ_STREAM_END ? Inflate::kOk : full ? Inflate::kFull : Inflate::kBad;
     }
     case kZstd: {
       if (zstd == nullptr) {
         zstd = ZSTD_createDCtx();
+        if (zstd == nullptr) return Inflate::kBad;
         // A frame asking for a window larger than a block is not one nfdump wrote.
-        if (zstd != nullptr) ZSTD_DCtx_setParameter(zstd, ZSTD_d_windowLogMax, 24);
+        ZSTD_DCtx_setParameter(zstd, ZSTD_d_windowLogMax, 24);
       }
-      const size_t n =
-          zstd == nullptr ? 0 : ZSTD_decompressDCtx(zstd, dst, kMaxBlockBytes, in, in_len);
-      if (zstd == nullptr || ZSTD_isError(n)) {
-        why = "zstd decompression failed";
-        return false;
-      }
-      out_len = static_cast<uint32_t>(n);
-      return true;
+      const size_t n = ZSTD_decompressDCtx(zstd, dst, cap, in, in_len);
+      out_len = ZSTD_isError(n) ? 0 : static_cast<uint32_t>(n);
+      if (!ZSTD_isError(n)) return Inflate::kOk;
+      return ZSTD_getErrorCode(n) == ZSTD_error_dstSize_tooSmall ? Inflate::kFull : Inflate::kBad;
     }
     default:
-      why = "unknown compression";
-      return false;
+      return Inflate::kBad;
   }
 }
 

@@ -97,6 +97,12 @@ class In {
     return true;
   }
   bool done() const { return n_ == 0; }
+  // Passes over the next column without decoding it.
+  bool skip() {
+    const uint8_t* p;
+    size_t n;
+    return column(p, n);
+  }
 
  private:
   const uint8_t* p_;
@@ -203,7 +209,7 @@ void encode_columns(const std::vector<FlowRecord>& rs, const std::vector<std::st
 }
 
 bool decode_columns(std::string_view raw, uint32_t n, int64_t base_start_ms, FlowBatch& out,
-                    const char*& why) {
+                    const char*& why, uint32_t columns) {
   const size_t old_records = out.records.size();
   const size_t old_names = out.names.size();
   auto fail = [&](const char* what) {
@@ -212,57 +218,95 @@ bool decode_columns(std::string_view raw, uint32_t n, int64_t base_start_ms, Flo
     why = what;
     return false;
   };
+  if ((columns & column::kEnd) != 0) columns |= column::kStart;
   out.records.resize(old_records + n);
   FlowRecord* rs = out.records.data() + old_records;
   In in(raw);
-  {
-    const uint8_t* p;
-    size_t len;
-    if (!in.column(p, len)) return fail("bad start_ms column");
-    const uint8_t* end = p + len;
-    uint64_t prev = static_cast<uint64_t>(base_start_ms);
-    for (uint32_t i = 0; i < n; ++i) {
-      uint64_t v;
-      if (!get_varint(p, end, v)) return fail("bad start_ms column");
-      prev += static_cast<uint64_t>(unzigzag(v));
-      rs[i].start_ms = static_cast<int64_t>(prev);
-    }
-    if (p != end) return fail("bad start_ms column");
+  // Decodes column `bit` with `get` when wanted, else passes over it.
+  auto col = [&](uint32_t bit, auto&& get) { return (columns & bit) != 0 ? get() : in.skip(); };
+  if (!col(column::kStart, [&] {
+        const uint8_t* p;
+        size_t len;
+        if (!in.column(p, len)) return false;
+        const uint8_t* end = p + len;
+        uint64_t prev = static_cast<uint64_t>(base_start_ms);
+        for (uint32_t i = 0; i < n; ++i) {
+          uint64_t v;
+          if (!get_varint(p, end, v)) return false;
+          prev += static_cast<uint64_t>(unzigzag(v));
+          rs[i].start_ms = static_cast<int64_t>(prev);
+        }
+        return p == end;
+      })) {
+    return fail("bad start_ms column");
   }
-  if (!get_varints(in, rs, n, [](FlowRecord& r, uint64_t v) {
-        r.end_ms = static_cast<int64_t>(static_cast<uint64_t>(r.start_ms) +
-                                        static_cast<uint64_t>(unzigzag(v)));
+  if (!col(column::kEnd, [&] {
+        return get_varints(in, rs, n, [](FlowRecord& r, uint64_t v) {
+          r.end_ms = static_cast<int64_t>(static_cast<uint64_t>(r.start_ms) +
+                                          static_cast<uint64_t>(unzigzag(v)));
+        });
       })) {
     return fail("bad end_ms column");
   }
-  if (!get_addr(in, rs, n, &FlowRecord::src) || !get_addr(in, rs, n, &FlowRecord::dst) ||
-      !get_addr(in, rs, n, &FlowRecord::exporter)) {
+  if (!col(column::kSrc, [&] { return get_addr(in, rs, n, &FlowRecord::src); }) ||
+      !col(column::kDst, [&] { return get_addr(in, rs, n, &FlowRecord::dst); }) ||
+      !col(column::kExporter, [&] { return get_addr(in, rs, n, &FlowRecord::exporter); })) {
     return fail("bad address column");
   }
-  if (!get_varints(in, rs, n, [](FlowRecord& r, uint64_t v) { r.bytes = v; }) ||
-      !get_varints(in, rs, n, [](FlowRecord& r, uint64_t v) { r.packets = v; })) {
+  if (!col(
+          column::kBytes,
+          [&] { return get_varints(in, rs, n, [](FlowRecord& r, uint64_t v) { r.bytes = v; }); }) ||
+      !col(column::kPackets, [&] {
+        return get_varints(in, rs, n, [](FlowRecord& r, uint64_t v) { r.packets = v; });
+      })) {
     return fail("bad counter column");
   }
-  bool ok =
-      get_fixed<uint32_t>(in, rs, n, [](FlowRecord& r, uint32_t v) { r.obs_domain = v; }) &&
-      get_fixed<uint32_t>(in, rs, n, [](FlowRecord& r, uint32_t v) { r.in_if = v; }) &&
-      get_fixed<uint32_t>(in, rs, n, [](FlowRecord& r, uint32_t v) { r.out_if = v; }) &&
-      get_fixed<uint32_t>(in, rs, n, [](FlowRecord& r, uint32_t v) { r.src_as = v; }) &&
-      get_fixed<uint32_t>(in, rs, n, [](FlowRecord& r, uint32_t v) { r.dst_as = v; }) &&
-      get_fixed<uint32_t>(in, rs, n, [](FlowRecord& r, uint32_t v) { r.sampling_rate = v; }) &&
-      get_fixed<uint16_t>(in, rs, n, [](FlowRecord& r, uint16_t v) { r.src_port = v; }) &&
-      get_fixed<uint16_t>(in, rs, n, [](FlowRecord& r, uint16_t v) { r.dst_port = v; }) &&
-      get_fixed<uint8_t>(in, rs, n, [](FlowRecord& r, uint8_t v) { r.proto = v; }) &&
-      get_fixed<uint8_t>(in, rs, n, [](FlowRecord& r, uint8_t v) { r.tcp_flags = v; }) &&
-      get_fixed<uint8_t>(in, rs, n,
-                         [](FlowRecord& r, uint8_t v) { r.direction = FlowDirection{v}; }) &&
-      get_fixed<uint8_t>(in, rs, n, [](FlowRecord& r, uint8_t v) { r.source = FlowSource{v}; }) &&
-      get_fixed<uint16_t>(in, rs, n, [](FlowRecord& r, uint16_t v) { r.vlan = v; }) &&
-      get_fixed<uint8_t>(in, rs, n, [](FlowRecord& r, uint8_t v) { r.tos = v; }) &&
-      get_fixed<uint8_t>(in, rs, n, [](FlowRecord& r, uint8_t v) { r.flags = v; }) &&
-      get_fixed<uint8_t>(in, rs, n, [](FlowRecord& r, uint8_t v) { r.src_mask = v; }) &&
-      get_fixed<uint8_t>(in, rs, n, [](FlowRecord& r, uint8_t v) { r.dst_mask = v; });
+  // The fixed-width columns, in payload order.
+  auto fixed32 = [&](uint32_t bit, uint32_t FlowRecord::*m) {
+    return col(bit, [&] {
+      return get_fixed<uint32_t>(in, rs, n, [m](FlowRecord& r, uint32_t v) { r.*m = v; });
+    });
+  };
+  auto fixed16 = [&](uint32_t bit, uint16_t FlowRecord::*m) {
+    return col(bit, [&] {
+      return get_fixed<uint16_t>(in, rs, n, [m](FlowRecord& r, uint16_t v) { r.*m = v; });
+    });
+  };
+  auto fixed8 = [&](uint32_t bit, uint8_t FlowRecord::*m) {
+    return col(bit, [&] {
+      return get_fixed<uint8_t>(in, rs, n, [m](FlowRecord& r, uint8_t v) { r.*m = v; });
+    });
+  };
+  const bool ok =
+      fixed32(column::kObsDomain, &FlowRecord::obs_domain) &&
+      fixed32(column::kInIf, &FlowRecord::in_if) && fixed32(column::kOutIf, &FlowRecord::out_if) &&
+      fixed32(column::kSrcAs, &FlowRecord::src_as) &&
+      fixed32(column::kDstAs, &FlowRecord::dst_as) &&
+      fixed32(column::kSamplingRate, &FlowRecord::sampling_rate) &&
+      fixed16(column::kSrcPort, &FlowRecord::src_port) &&
+      fixed16(column::kDstPort, &FlowRecord::dst_port) &&
+      fixed8(column::kProto, &FlowRecord::proto) &&
+      fixed8(column::kTcpFlags, &FlowRecord::tcp_flags) &&
+      col(column::kDirection,
+          [&] {
+            return get_fixed<uint8_t>(
+                in, rs, n, [](FlowRecord& r, uint8_t v) { r.direction = FlowDirection{v}; });
+          }) &&
+      col(column::kSource,
+          [&] {
+            return get_fixed<uint8_t>(in, rs, n,
+                                      [](FlowRecord& r, uint8_t v) { r.source = FlowSource{v}; });
+          }) &&
+      fixed16(column::kVlan, &FlowRecord::vlan) && fixed8(column::kTos, &FlowRecord::tos) &&
+      fixed8(column::kFlags, &FlowRecord::flags) &&
+      fixed8(column::kSrcMask, &FlowRecord::src_mask) &&
+      fixed8(column::kDstMask, &FlowRecord::dst_mask);
   if (!ok) return fail("bad fixed-width column");
+  if ((columns & column::kNames) == 0) {
+    if (!in.skip() || !in.skip()) return fail("bad names column");
+    if (!in.done()) return fail("trailing bytes after the last column");
+    return true;
+  }
   uint64_t max_ref = 0;
   if (!get_varints(in, rs, n, [&](FlowRecord& r, uint64_t v) {
         max_ref = std::max(max_ref, v);

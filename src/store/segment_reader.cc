@@ -286,8 +286,8 @@ bool SegmentReader::read_block(size_t i, FlowBatch& out, std::string& error) {
   return false;
 }
 
-bool SegmentReader::read_block(size_t i, FlowBatch& out, BlockScratch& scratch,
-                               std::string& error) const {
+bool SegmentReader::read_block(size_t i, FlowBatch& out, BlockScratch& scratch, std::string& error,
+                               uint32_t columns) const {
   if (i >= blocks_.size()) {
     error = name_ + ": no block " + std::to_string(i);
     return false;
@@ -335,7 +335,7 @@ bool SegmentReader::read_block(size_t i, FlowBatch& out, BlockScratch& scratch,
       break;
   }
   const char* why = nullptr;
-  if (!decode_columns(raw_, h.records, h.min_start_ms, out, why)) return fail(why);
+  if (!decode_columns(raw_, h.records, h.min_start_ms, out, why, columns)) return fail(why);
   return true;
 }
 

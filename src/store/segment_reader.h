@@ -21,6 +21,7 @@
 
 #include "core/flow_batch.h"
 #include "core/ip_addr.h"
+#include "store/segment_columns.h"
 #include "store/segment_format.h"
 
 namespace orbwatch::store {
@@ -70,7 +71,9 @@ class SegmentReader {
   bool read_block(size_t i, FlowBatch& out, std::string& error);
   // The same, safe to call from several threads on one reader: each brings its own scratch, and
   // a damaged block is reported in `error` only (not counted in problems()).
-  bool read_block(size_t i, FlowBatch& out, BlockScratch& scratch, std::string& error) const;
+  // `columns` (segment_columns.h) selects the fields decoded; the others stay zero.
+  bool read_block(size_t i, FlowBatch& out, BlockScratch& scratch, std::string& error,
+                  uint32_t columns = segment::column::kAll) const;
 
   // Bytes after the last whole block of a file without footer that hold no whole block: the
   // block a live writer is writing, or the one a crash cut off. Not a problem of the file.

@@ -6,7 +6,9 @@
 // expectations and against nfdump 1.7.1's own reader of layout 1. Damaged files: truncated,
 // impossible block sizes, a bad compressed block, too few records.
 #include <arpa/inet.h>
+#include <bzlib.h>
 #include <gtest/gtest.h>
+#include <lz4.h>
 #include <lzo/lzo1x.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -298,15 +300,45 @@ struct V2File {
   }
 };
 
-std::vector<uint8_t> zstd_block(const std::vector<uint8_t>& block) {
-  std::vector<uint8_t> out(block.begin(), block.begin() + 12);
-  out.resize(12 + ZSTD_compressBound(block.size() - 12));
-  const size_t n =
-      ZSTD_compress(out.data() + 12, out.size() - 12, block.data() + 12, block.size() - 12, 3);
-  EXPECT_FALSE(ZSTD_isError(n));
-  out.resize(12 + n);
-  put32(out, 4, static_cast<uint32_t>(n));
+// `in` compressed as nfdump does for a file of compression `method` (1 LZO, 2 bz2, 3 LZ4, 4 zstd).
+std::vector<uint8_t> compress(int method, const std::vector<uint8_t>& in) {
+  std::vector<uint8_t> out(in.size() + in.size() / 8 + 1024);
+  size_t n = 0;
+  if (method == 1) {
+    EXPECT_EQ(lzo_init(), LZO_E_OK);
+    std::vector<uint8_t> work(LZO1X_1_MEM_COMPRESS);
+    lzo_uint len = out.size();
+    EXPECT_EQ(lzo1x_1_compress(in.data(), in.size(), out.data(), &len, work.data()), LZO_E_OK);
+    n = len;
+  } else if (method == 2) {
+    unsigned len = static_cast<unsigned>(out.size());
+    EXPECT_EQ(BZ2_bzBuffToBuffCompress(reinterpret_cast<char*>(out.data()), &len,
+                                       const_cast<char*>(reinterpret_cast<const char*>(in.data())),
+                                       static_cast<unsigned>(in.size()), 9, 0, 0),
+              BZ_OK);
+    n = len;
+  } else if (method == 3) {
+    n = static_cast<size_t>(LZ4_compress_default(
+        reinterpret_cast<const char*>(in.data()), reinterpret_cast<char*>(out.data()),
+        static_cast<int>(in.size()), static_cast<int>(out.size())));
+  } else {
+    n = ZSTD_compress(out.data(), out.size(), in.data(), in.size(), 3);
+    EXPECT_FALSE(ZSTD_isError(n));
+  }
+  out.resize(n);
   return out;
+}
+
+// A block (with its header) recompressed.
+std::vector<uint8_t> compress_block(int method, const std::vector<uint8_t>& block) {
+  std::vector<uint8_t> out(block.begin(), block.begin() + 12);
+  const auto c = compress(method, std::vector<uint8_t>(block.begin() + 12, block.end()));
+  out.insert(out.end(), c.begin(), c.end());
+  put32(out, 4, static_cast<uint32_t>(c.size()));
+  return out;
+}
+std::vector<uint8_t> zstd_block(const std::vector<uint8_t>& block) {
+  return compress_block(4, block);
 }
 
 // ---- the collector ---------------------------------------------------------------------------
@@ -612,6 +644,51 @@ TEST_F(NfcapdFileTest, DamagedFilesKeepTheGoodBlocks) {
   EXPECT_EQ(read_memory(mixed.bytes()).batch.size(), n);
 }
 
+TEST_F(NfcapdFileTest, HighlyCompressibleBlocksInEveryCompression) {
+  SKIP_WITHOUT_NFDUMP();
+  const std::string file = collect();
+  if (file.empty()) return;
+  const ReadResult plain = read_file(file);
+  const size_t n = plain.batch.size();
+  V2File f = V2File::parse(read_bytes(file));
+  ASSERT_EQ(f.blocks.size(), 1u);
+  // nfcapd's block repeated 3000 times (about 3 MiB) shrinks far more than 16 times, beyond the
+  // reader's first guess of the decompressed size.
+  const std::vector<uint8_t> one = f.blocks[0];
+  std::vector<uint8_t> big(one.begin(), one.begin() + 12);
+  for (int i = 0; i < 3000; ++i) big.insert(big.end(), one.begin() + 12, one.end());
+  put32(big, 0, get32(one, 0) * 3000);
+  put32(big, 4, static_cast<uint32_t>(big.size() - 12));
+  f.appendix.clear();
+  for (int method : {1, 2, 3, 4}) {
+    SCOPED_TRACE("compression " + std::to_string(method));
+    f.blocks = {compress_block(method, big)};
+    EXPECT_LT(f.blocks[0].size() * 16, big.size());
+    f.header[16] = static_cast<uint8_t>(method);
+    const ReadResult r = read_memory(f.bytes());
+    EXPECT_TRUE(r.problems.empty()) << r.problems.front();
+    ASSERT_EQ(r.batch.size(), 3000 * n);
+    for (size_t i = 0; i < r.batch.size(); i += 997) {
+      EXPECT_EQ(std::memcmp(&r.batch.records[i], &plain.batch.records[i % n], sizeof(FlowRecord)),
+                0);
+    }
+  }
+  // More than 16 MiB decompressed is refused, the block skipped.
+  std::vector<uint8_t> huge(one.begin(), one.begin() + 12);
+  while (huge.size() <= NfcapdReader::kMaxBlockBytes + 12) {
+    huge.insert(huge.end(), one.begin() + 12, one.end());
+  }
+  put32(huge, 4, static_cast<uint32_t>(huge.size() - 12));
+  f.blocks = {compress_block(4, huge), compress_block(4, one)};
+  f.header[16] = 4;
+  const ReadResult r = read_memory(f.bytes());
+  EXPECT_EQ(r.batch.size(), n);
+  ASSERT_EQ(r.problems.size(), 1u);
+  EXPECT_EQ(r.problems[0],
+            "mem.nf: block 0 at offset 40: zstd decompression failed: more than 16777216 bytes; "
+            "block skipped");
+}
+
 TEST(NfcapdFile, RefusesWhatIsNotAnNfdumpFile) {
   std::string error;
   EXPECT_FALSE(NfcapdReader::open_memory("x.nf", {'h', 'e', 'l', 'l', 'o'}, error));
@@ -731,17 +808,7 @@ std::vector<uint8_t> v1_file(const Le& records, int count, bool lzo) {
   // stat record: flows, bytes, packets, 12 per-protocol counters, first/last seen, msec, failures
   f.u64(2).u64(3400 + 7'000'000'000'000ull).u64(12 + 5'000'000'000ull).zeros(12 * 8);
   f.u32(kT).u32(kT + 9).u16(0).u16(999).u32(0);
-  std::vector<uint8_t> payload = records.b;
-  if (lzo) {
-    EXPECT_EQ(lzo_init(), LZO_E_OK);
-    std::vector<uint8_t> out(payload.size() + payload.size() / 16 + 64 + 3);
-    std::vector<uint8_t> work(LZO1X_1_MEM_COMPRESS);
-    lzo_uint n = out.size();
-    EXPECT_EQ(lzo1x_1_compress(payload.data(), payload.size(), out.data(), &n, work.data()),
-              LZO_E_OK);
-    out.resize(n);
-    payload = out;
-  }
+  const std::vector<uint8_t> payload = lzo ? compress(1, records.b) : records.b;
   f.u32(static_cast<uint32_t>(count)).u32(static_cast<uint32_t>(payload.size())).u16(2).u16(0);
   f.b.insert(f.b.end(), payload.begin(), payload.end());
   return f.b;
