@@ -2,7 +2,9 @@
 // ports, protocols, TCP flags, counters and AS numbers) goes to `orbwatch collect --store` and to
 // nfdump's nfcapd; then every filter of a list and several top-N statistics run on both
 // (`orbwatch query` against `nfdump -R ... FILTER` / `-s srcip/bytes -n 0`). The results must
-// be identical. Loopback only, ephemeral ports; skips when nfcapd / nfdump are not installed.
+// be identical. nfcapd's file imported with `orbwatch import nfcapd` (as written, and recompressed
+// by nfdump with LZO, bzip2 and LZ4) answers the same. Loopback only, ephemeral ports; skips when
+// nfcapd / nfdump are not installed.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -226,6 +228,51 @@ std::vector<std::string> nfdump_records_where(const std::string& nfdir, const Fi
   return out;
 }
 
+// Every filter of kFilters and kFieldFilters and the top-N statistics on `store` against nfdump
+// on `nfdir`.
+void compare_with_nfdump(const std::string& store, const std::string& nfdir) {
+  int rc = -1;
+  size_t nonempty = 0;
+  for (const char* filter : kFilters) {
+    SCOPED_TRACE(std::string("filter '") + filter + "'");
+    const auto ours = orbwatch_records(store, filter, rc);
+    EXPECT_EQ(rc, 0);
+    const auto theirs = nfdump_records(nfdir, filter);
+    if (!theirs.empty()) ++nonempty;
+    expect_same_sets(ours, theirs, filter);
+  }
+  EXPECT_GE(nonempty, std::size(kFilters) - 2);  // the filters select something
+  for (const auto& f : kFieldFilters) {
+    SCOPED_TRACE(std::string("filter '") + f.filter + "'");
+    const auto theirs = nfdump_records_where(nfdir, f);
+    EXPECT_FALSE(theirs.empty());
+    expect_same_sets(orbwatch_records(store, f.filter, rc), theirs, f.filter);
+  }
+
+  struct Stat {
+    const char* nfdump;
+    const char* field;
+    const char* order;
+    size_t metric;
+  };
+  const Stat stats[] = {{"srcip/bytes", "src_ip", "bytes", 3},
+                        {"dstip/packets", "dst_ip", "packets", 2},
+                        {"ip/flows", "ip", "flows", 1},
+                        {"dstport/bytes", "dst_port", "bytes", 3},
+                        {"srcas/flows", "src_as", "flows", 1}};
+  for (const auto& s : stats) {
+    for (const char* filter : {"", "proto tcp", "dst net 198.51.100.0/24 and bytes > 10k"}) {
+      SCOPED_TRACE(std::string("-s ") + s.nfdump + " '" + filter + "'");
+      const auto ours = orbwatch_top(store, s.field, s.order, filter);
+      const auto theirs = nfdump_top(nfdir, s.nfdump, filter);
+      EXPECT_FALSE(theirs.empty());
+      expect_same_sets(ours, theirs, s.nfdump);
+      // The same ranking: equal metric sequences (ties may list keys in another order).
+      EXPECT_EQ(column(ours, s.metric), column(theirs, s.metric));
+    }
+  }
+}
+
 class ArchivePeers : public testing::Test {
  protected:
   void SetUp() override {
@@ -269,44 +316,31 @@ TEST_F(ArchivePeers, QueriesAndTopNOfCollectStoreEqualNfdumps) {
   ASSERT_EQ(orbwatch_records(store, "", rc).size(), 30000u);
   ASSERT_EQ(nfdump_records(nfdir, "").size(), 30000u);
 
-  size_t nonempty = 0;
-  for (const char* filter : kFilters) {
-    SCOPED_TRACE(std::string("filter '") + filter + "'");
-    const auto ours = orbwatch_records(store, filter, rc);
-    EXPECT_EQ(rc, 0);
-    const auto theirs = nfdump_records(nfdir, filter);
-    if (!theirs.empty()) ++nonempty;
-    expect_same_sets(ours, theirs, filter);
-  }
-  EXPECT_GE(nonempty, std::size(kFilters) - 2);  // the filters select something
-  for (const auto& f : kFieldFilters) {
-    SCOPED_TRACE(std::string("filter '") + f.filter + "'");
-    const auto theirs = nfdump_records_where(nfdir, f);
-    EXPECT_FALSE(theirs.empty());
-    expect_same_sets(orbwatch_records(store, f.filter, rc), theirs, f.filter);
-  }
+  compare_with_nfdump(store, nfdir);
 
-  struct Stat {
-    const char* nfdump;
-    const char* field;
-    const char* order;
-    size_t metric;
-  };
-  const Stat stats[] = {{"srcip/bytes", "src_ip", "bytes", 3},
-                        {"dstip/packets", "dst_ip", "packets", 2},
-                        {"ip/flows", "ip", "flows", 1},
-                        {"dstport/bytes", "dst_port", "bytes", 3},
-                        {"srcas/flows", "src_as", "flows", 1}};
-  for (const auto& s : stats) {
-    for (const char* filter : {"", "proto tcp", "dst net 198.51.100.0/24 and bytes > 10k"}) {
-      SCOPED_TRACE(std::string("-s ") + s.nfdump + " '" + filter + "'");
-      const auto ours = orbwatch_top(store, s.field, s.order, filter);
-      const auto theirs = nfdump_top(nfdir, s.nfdump, filter);
-      EXPECT_FALSE(theirs.empty());
-      expect_same_sets(ours, theirs, s.nfdump);
-      // The same ranking: equal metric sequences (ties may list keys in another order).
-      EXPECT_EQ(column(ours, s.metric), column(theirs, s.metric));
-    }
+  // nfcapd's own file imported: the same answers. And the file recompressed with LZ4, LZO and
+  // bzip2 by nfdump itself.
+  const std::string imported = (dir_ / "imported").string();
+  auto r = orbwatch::test::run_command(std::string(ORBWATCH_BINARY) + " import nfcapd " + nfdir +
+                                       " --store " + imported);
+  ASSERT_EQ(r.rc, 0) << r.out;
+  EXPECT_NE(r.out.find("30000 flows"), std::string::npos) << r.out;
+  compare_with_nfdump(imported, nfdir);
+  for (const char* level : {"1", "2", "3"}) {  // nfdump -J: LZO, BZ2, LZ4
+    SCOPED_TRACE(std::string("nfdump -J ") + level);
+    const fs::path copy = dir_ / (std::string("nfcapd-J") + level);
+    fs::create_directories(copy);
+    for (const auto& e : fs::directory_iterator(nfdir))
+      fs::copy(e.path(), copy / e.path().filename());
+    r = orbwatch::test::run_command("nfdump -J " + std::string(level) + " -R " + copy.string());
+    ASSERT_EQ(r.rc, 0) << r.out;
+    const std::string store_j = (dir_ / (std::string("imported-J") + level)).string();
+    r = orbwatch::test::run_command(std::string(ORBWATCH_BINARY) + " import nfcapd " +
+                                    copy.string() + " --store " + store_j);
+    ASSERT_EQ(r.rc, 0) << r.out;
+    expect_same_sets(orbwatch_records(store_j, "", rc), nfdump_records(nfdir, ""), "all flows");
+    expect_same_sets(orbwatch_records(store_j, "proto udp and bytes > 10k", rc),
+                     nfdump_records(nfdir, "proto udp and bytes > 10k"), "udp > 10k");
   }
 }
 
