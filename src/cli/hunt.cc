@@ -234,13 +234,15 @@ int run_hunt(const HuntOptions& o) {
   std::vector<detect::RetroHunt> parts;
   const unsigned workers = store::scan_threads(spec);
   for (unsigned w = 0; w < workers; ++w) parts.emplace_back(intel, model, ho);
-  const store::ScanStats stats = store::scan(o.range.store, spec, [&](unsigned w, FlowBatch& b) {
+  store::ScanStats stats = store::scan(o.range.store, spec, [&](unsigned w, FlowBatch& b) {
     parts[w].add(b);
     return true;
   });
   for (unsigned w = 1; w < workers; ++w) parts[0].merge(parts[w]);
   const detect::RetroHunt& hunt = parts[0];
   const auto rows = hunt.rows(order);
+  // The summary's "matched": flows that touched an indicator, not just the time range.
+  stats.records_matched = hunt.flows_matched();
 
   std::string out;
   if (o.format == "csv") out = kCsvHeader;
@@ -303,9 +305,10 @@ int run_hunt(const HuntOptions& o) {
       const auto s = selector.stats();
       fmt::print(stderr,
                  "orbwatch hunt: block test: {}% of {} blocks skipped ({} by address bounds, {} "
-                 "by bloom filter after {} probes; {} read unprobed, too many candidates)\n",
+                 "by bloom filter after {} probes; read: {} overlapping a prefix, {} with too many "
+                 "candidates to probe)\n",
                  percent(s.skipped_by_range + s.skipped_by_bloom, s.blocks), s.blocks,
-                 s.skipped_by_range, s.skipped_by_bloom, s.probes, s.over_cap);
+                 s.skipped_by_range, s.skipped_by_bloom, s.probes, s.prefix_overlap, s.over_cap);
     }
     if (o.alerts) {
       fmt::print(stderr, "orbwatch hunt: {} retro alerts recorded in {}\n", stored,

@@ -106,6 +106,7 @@ bool AddressBlockSelector::may_match(const SegmentReader& reader, size_t i) cons
   const segment::BlockHeader& h = blk.header;
   if (nets4_overlap(h.src.v4_min, h.src.v4_max) || nets4_overlap(h.dst.v4_min, h.dst.v4_max) ||
       nets6_overlap(h.src.v6_min, h.src.v6_max) || nets6_overlap(h.dst.v6_min, h.dst.v6_max)) {
+    by_prefix_.fetch_add(1, std::memory_order_relaxed);
     return true;
   }
   // Candidates: the hosts inside the union of the src and dst bounds, per family.
@@ -161,6 +162,7 @@ bool AddressBlockSelector::may_match(const SegmentReader& reader, size_t i) cons
 AddressBlockSelector::Stats AddressBlockSelector::stats() const {
   Stats s;
   s.blocks = blocks_.load(std::memory_order_relaxed);
+  s.prefix_overlap = by_prefix_.load(std::memory_order_relaxed);
   s.skipped_by_range = by_range_.load(std::memory_order_relaxed);
   s.skipped_by_bloom = by_bloom_.load(std::memory_order_relaxed);
   s.over_cap = over_cap_.load(std::memory_order_relaxed);

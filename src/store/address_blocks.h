@@ -36,6 +36,7 @@ class AddressBlockSelector {
   };
   struct Stats {
     uint64_t blocks = 0;            // asked about
+    uint64_t prefix_overlap = 0;    // read: a prefix indicator overlaps the address bounds
     uint64_t skipped_by_range = 0;  // no indicator inside the address bounds
     uint64_t skipped_by_bloom = 0;  // candidates inside the bounds, none in the filter
     uint64_t over_cap = 0;          // too many candidates to be worth probing: read
@@ -68,7 +69,8 @@ class AddressBlockSelector {
   std::vector<Host6> hosts6_;                         // sorted by address, unique
   std::vector<std::pair<uint32_t, uint32_t>> nets4_;  // disjoint, sorted, inclusive
   std::vector<std::pair<IpAddr, IpAddr>> nets6_;      // disjoint, sorted, inclusive
-  mutable std::atomic<uint64_t> blocks_{0}, by_range_{0}, by_bloom_{0}, over_cap_{0}, probes_{0};
+  mutable std::atomic<uint64_t> blocks_{0}, by_prefix_{0}, by_range_{0}, by_bloom_{0}, over_cap_{0},
+      probes_{0};
 };
 
 }  // namespace orbwatch::store

@@ -127,6 +127,12 @@ TEST_F(AddressBlocksTest, PrefixesAreAnsweredByTheBounds) {
     return out;
   };
   EXPECT_EQ(answers({P("198.51.100.0/24")}), "010");
+  {
+    const std::vector<Prefix> ind = {P("198.51.100.0/24")};
+    AddressBlockSelector s(ind);
+    s.may_match(r, 1);
+    EXPECT_EQ(s.stats().prefix_overlap, 1u);
+  }
   EXPECT_EQ(answers({P("192.0.2.128/25")}), "000");  // block 0's hosts stop at .98
   EXPECT_EQ(answers({P("10.0.0.0/8")}), "110");
   EXPECT_EQ(answers({P("2001:db8:1::/48")}), "001");
