@@ -46,6 +46,7 @@
 #include "store/address_blocks.h"
 #include "store/archive_scan.h"
 #include "store/archive_writer.h"
+#include "store/segment_columns.h"
 
 namespace orbwatch {
 namespace {
@@ -241,6 +242,11 @@ Result hunt(const Args& a, const Feed& feed, BlockTest test) {
   std::optional<store::AddressBlockSelector> selector;
   store::ScanSpec spec;
   spec.threads = a.threads;
+  // The columns orbwatch hunt decodes (the fields RetroHunt reads).
+  namespace column = store::segment::column;
+  spec.columns = column::kStart | column::kEnd | column::kSrc | column::kDst | column::kBytes |
+                 column::kPackets | column::kSrcPort | column::kDstPort | column::kProto |
+                 column::kTcpFlags | column::kFlags | column::kNames;
   std::atomic<int64_t> test_ns{0};
   auto timed = [&](auto&& fn) {
     const auto s = std::chrono::steady_clock::now();

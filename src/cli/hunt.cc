@@ -22,6 +22,7 @@
 #include "store/alert_store.h"
 #include "store/archive_scan.h"
 #include "store/inventory_store.h"
+#include "store/segment_columns.h"
 
 namespace orbwatch::cli {
 
@@ -40,6 +41,13 @@ struct HuntOptions {
   size_t max_rows = 1'000'000;
   bool quiet = false;
 };
+
+// The record fields RetroHunt reads (retro_hunt.h): the rest of each block is not decoded.
+namespace column = store::segment::column;
+constexpr uint32_t kHuntColumns = column::kStart | column::kEnd | column::kSrc | column::kDst |
+                                  column::kBytes | column::kPackets | column::kSrcPort |
+                                  column::kDstPort | column::kProto | column::kTcpFlags |
+                                  column::kFlags | column::kNames;
 
 std::string csv_field(const std::string& s) {
   if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
@@ -206,6 +214,7 @@ int run_hunt(const HuntOptions& o) {
   store::ScanSpec spec;
   if (!resolve_range(o.range, "hunt", spec)) return 2;
   spec.threads = o.threads;
+  spec.columns = kHuntColumns;
 
   std::shared_ptr<const intel::IntelSet> intel = intel::IntelSet::build(feeds, now);
   std::vector<Prefix> addresses;

@@ -12,6 +12,9 @@
 // never "answered": the resolver answering says nothing about the indicator). DNS answers are
 // not archived (segment format v1), so the detector's DNS-derived indicators cannot be hunted.
 //
+// Of each record it reads only start_ms, end_ms, src, dst, bytes, packets, the ports, proto,
+// tcp_flags, flags and name_ref, so an archive scan need not decode the other columns.
+//
 // Threading: one RetroHunt per scan worker (add() is not thread-safe); merge() them at the end.
 // The IntelSet and the model are immutable and shared.
 #pragma once
