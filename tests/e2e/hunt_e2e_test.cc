@@ -196,6 +196,12 @@ TEST_F(HuntE2e, FindsExactlyTheHostsThatTouchedTheFeedAndRecordsRetroAlertsOnce)
   EXPECT_NE(table.out.find("4 rows: 4 hosts touched 4 of 4 indicators"), std::string::npos)
       << table.out;
 
+  // The network model decides what is internal: with another inside range the same hosts are
+  // reported, marked external.
+  auto other_model = hunt_rows("--internal 172.16.0.0/12");
+  ASSERT_EQ(other_model.size(), 4u);
+  EXPECT_EQ(json_field(other_model["10.1.0.5 198.51.100.7 outbound"], "host_internal"), "false");
+
   // A range that ends before the capture finds nothing and still exits 0.
   EXPECT_TRUE(hunt_rows("--until 2026-04-19T00:00:00Z").empty());
 
