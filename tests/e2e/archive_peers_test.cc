@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "util/child_process.h"
+#include "util/peer_tools.h"
 #include "util/run_command.h"
 #include "util/v5_stream.h"
 
@@ -36,26 +37,12 @@
 namespace {
 
 using orbwatch::test::Child;
+using orbwatch::test::free_udp_port;
+using orbwatch::test::have_tool;
 using orbwatch::test::make_v5_stream;
 using orbwatch::test::send_v5_stream;
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-
-bool have(const char* tool) {
-  return std::system((std::string("command -v ") + tool + " > /dev/null 2>&1").c_str()) == 0;
-}
-
-uint16_t free_udp_port() {
-  int fd = socket(AF_INET, SOCK_DGRAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
-  socklen_t len = sizeof(a);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
-}
 
 std::vector<std::string> split(const std::string& s, char sep) {
   std::vector<std::string> out;
@@ -277,7 +264,7 @@ class ArchivePeers : public testing::Test {
  protected:
   void SetUp() override {
     for (const char* tool : {"nfcapd", "nfdump"}) {
-      if (!have(tool)) GTEST_SKIP() << tool << " not installed (Debian: nfdump)";
+      if (!have_tool(tool)) GTEST_SKIP() << tool << " not installed (Debian: nfdump)";
     }
     dir_ = fs::path(testing::TempDir()) / ("orbwatch_archive_peers_" + std::to_string(getpid()));
     fs::remove_all(dir_);

@@ -31,6 +31,7 @@
 #include <vector>
 #include "util/child_process.h"
 #include "util/pcap_writer.h"
+#include "util/peer_tools.h"
 
 #ifndef ORBWATCH_BINARY
 #error "ORBWATCH_BINARY must name the orbwatch executable"
@@ -39,26 +40,12 @@
 namespace {
 
 using orbwatch::test::Child;
+using orbwatch::test::free_udp_port;
+using orbwatch::test::have_tool;
 using orbwatch::test::PcapWriter;
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-
-bool have(const char* tool) {
-  return std::system((std::string("command -v ") + tool + " > /dev/null 2>&1").c_str()) == 0;
-}
-
-uint16_t free_udp_port() {
-  int fd = socket(AF_INET, SOCK_DGRAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
-  socklen_t len = sizeof(a);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
-}
 
 // ---- the traffic ----------------------------------------------------------------------------
 
@@ -248,7 +235,7 @@ class NetflowPeers : public testing::Test {
  protected:
   void SetUp() override {
     for (const char* tool : {"softflowd", "nfcapd", "nfdump", "nfreplay"}) {
-      if (!have(tool)) GTEST_SKIP() << tool << " not installed (Debian: softflowd, nfdump)";
+      if (!have_tool(tool)) GTEST_SKIP() << tool << " not installed (Debian: softflowd, nfdump)";
     }
     dir_ = fs::path(testing::TempDir()) / ("orbwatch_peers_" + std::to_string(getpid()));
     fs::remove_all(dir_);

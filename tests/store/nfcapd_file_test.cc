@@ -32,6 +32,7 @@
 #include "util/child_process.h"
 #include "util/export_builder.h"
 #include "util/loopback.h"
+#include "util/peer_tools.h"
 #include "util/run_command.h"
 
 namespace orbwatch::store {
@@ -343,16 +344,6 @@ std::vector<uint8_t> zstd_block(const std::vector<uint8_t>& block) {
 
 // ---- the collector ---------------------------------------------------------------------------
 
-uint16_t free_udp_port() {
-  int s = ::socket(AF_INET, SOCK_DGRAM, 0);
-  sockaddr_storage ss;
-  socklen_t len = test::loopback(false, 0, ss);
-  ::bind(s, reinterpret_cast<sockaddr*>(&ss), len);
-  ::getsockname(s, reinterpret_cast<sockaddr*>(&ss), &len);
-  ::close(s);
-  return ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
-}
-
 void send_to(uint16_t port, const std::vector<uint8_t>& datagram) {
   int s = ::socket(AF_INET, SOCK_DGRAM, 0);
   sockaddr_storage ss;
@@ -460,14 +451,12 @@ class NfcapdFileTest : public ::testing::Test {
   void TearDown() override { fs::remove_all(dir_); }
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
 
-  static bool have(const char* tool) {
-    return run_command(std::string("command -v ") + tool).rc == 0;
-  }
+  static bool have(const char* tool) { return test::have_tool(tool); }
   // nfcapd's file of exports(); empty after a failure.
   std::string collect() {
     const fs::path out = dir_ / "nfcapd";
     fs::create_directories(out);
-    const uint16_t port = free_udp_port();
+    const uint16_t port = test::free_udp_port();
     test::Child nf({"nfcapd", "-w", out.string(), "-p", std::to_string(port), "-b", "127.0.0.1",
                     "-I", "orbwatch-test"});
     std::smatch m;
