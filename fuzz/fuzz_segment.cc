@@ -2,11 +2,14 @@
 // checksums, decompression and the column decoder. Every block either decodes to exactly its
 // declared record count or fails with a message naming the file and the block.
 //
+// Every block is also read with only some columns decoded (the last 4 input bytes pick them).
+//
 // Input byte 0 selects the mode:
 //  - even: the rest is a segment file, opened from memory, every block read;
 //  - odd: bytes 1-2 are a record count (LE), the rest the raw columns of one block, wrapped here
 //    into a valid file (uncompressed block, correct checksums, no footer), so mutations reach
 //    the column decoder instead of stopping at a checksum.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -64,6 +67,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       for (const auto& rec : out.records) {
         if (rec.name_ref > out.names.size()) __builtin_trap();
       }
+    } else if (error.rfind("fuzz.seg: block ", 0) != 0) {
+      __builtin_trap();
+    }
+    // The same block with only some columns decoded (queries): a subset of the input bytes
+    // picks them. Whatever decodes has the declared count, and names only when asked for.
+    uint32_t columns = 0;
+    std::memcpy(&columns, data + (size > 4 ? size - 4 : 0), std::min<size_t>(4, size));
+    columns &= segment::column::kAll;
+    FlowBatch some;
+    BlockScratch scratch;
+    if (r->read_block(i, some, scratch, error, columns)) {
+      if (some.size() != r->blocks()[i].header.records) __builtin_trap();
+      if ((columns & segment::column::kNames) == 0 && !some.names.empty()) __builtin_trap();
     } else if (error.rfind("fuzz.seg: block ", 0) != 0) {
       __builtin_trap();
     }
