@@ -230,9 +230,27 @@ std::optional<GroupOrder> parse_group_order(std::string_view text) {
 Aggregator::Aggregator(GroupSpec spec, size_t max_groups)
     : spec_(std::move(spec)), max_groups_(max_groups) {
   both_sides_ = spec_.fields.size() == 1 && both_sides(spec_.fields[0]);
+  if (spec_.fields.size() == 1) {
+    const GroupField f = spec_.fields[0];
+    dense_ = f == GroupField::kSrcPort || f == GroupField::kDstPort || f == GroupField::kPort ||
+             f == GroupField::kProto || f == GroupField::kTos;
+  }
 }
 
 GroupTotals* Aggregator::find_or_add(const GroupKey& k) {
+  if (dense_) {
+    // One 16-bit field: a direct array, no hashing (2.6 MB, in cache far more than slots).
+    if (table_.empty()) table_.resize(65536);
+    GroupTotals& t = table_[k.n[0] & 0xffff];
+    if (t.flows == 0) {
+      if (size_ >= max_groups_) {
+        overflowed_ = true;
+        return nullptr;
+      }
+      ++size_;
+    }
+    return &t;
+  }
   if (slots_.empty()) slots_.resize(1024);
   const uint64_t h = GroupKeyHash{}(k);
   size_t mask = slots_.size() - 1;
@@ -345,6 +363,12 @@ void Aggregator::merge(const Aggregator& other) {
     if (!s.used) continue;
     if (GroupTotals* t = find_or_add(s.key)) t->merge(s.totals);
   }
+  for (size_t v = 0; v < other.table_.size(); ++v) {
+    if (other.table_[v].flows == 0) continue;
+    GroupKey k;
+    k.n[0] = static_cast<uint32_t>(v);
+    if (GroupTotals* t = find_or_add(k)) t->merge(other.table_[v]);
+  }
 }
 
 std::vector<std::pair<GroupKey, GroupTotals>> Aggregator::top(GroupOrder order, size_t n) const {
@@ -352,6 +376,12 @@ std::vector<std::pair<GroupKey, GroupTotals>> Aggregator::top(GroupOrder order, 
   out.reserve(size_);
   for (const Slot& s : slots_) {
     if (s.used) out.emplace_back(s.key, s.totals);
+  }
+  for (size_t v = 0; v < table_.size(); ++v) {
+    if (table_[v].flows == 0) continue;
+    GroupKey k;
+    k.n[0] = static_cast<uint32_t>(v);
+    out.emplace_back(k, table_[v]);
   }
   auto before = [order](const auto& a, const auto& b) {
     const uint64_t x = metric(a.second, order), y = metric(b.second, order);

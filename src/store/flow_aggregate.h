@@ -114,6 +114,8 @@ class Aggregator {
   bool overflowed_ = false;
   GroupTotals total_;
   std::vector<Slot> slots_;
+  bool dense_ = false;              // one 16-bit field (ports, protocol, ToS): table_ instead
+  std::vector<GroupTotals> table_;  // indexed by the value; flows == 0: no group
   size_t size_ = 0;
 };
 

@@ -88,6 +88,34 @@ TEST(Aggregator, MergedPartsEqualOneAggregatorAndTiesAreStable) {
   EXPECT_EQ(group_value(spec, a[0].first, 1).number, a[0].first.n[0]);
 }
 
+TEST(Aggregator, SixteenBitFieldsUseTheDirectTableWithTheSameResults) {
+  std::string error;
+  const auto spec = *parse_group_by("dst_port", error);
+  Aggregator whole(spec, 1000), p1(spec, 1000), p2(spec, 1000), capped(spec, 3);
+  for (int i = 0; i < 500; ++i) {
+    const auto r = rec("10.0.0.1", "1.1.1.1", static_cast<uint16_t>(i % 7 == 0 ? 65535 : i % 5),
+                       static_cast<uint64_t>(10 + i), i);
+    whole.add(r);
+    (i % 2 ? p1 : p2).add(r);
+    capped.add(r);
+  }
+  p1.merge(p2);
+  EXPECT_EQ(whole.groups(), 6u);  // 0..4 and 65535
+  const auto a = whole.top(GroupOrder::kBytes, 0), b = p1.top(GroupOrder::kBytes, 0);
+  ASSERT_EQ(a.size(), 6u);
+  ASSERT_EQ(b.size(), 6u);
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].first, b[i].first);
+    EXPECT_EQ(a[i].second.flows, b[i].second.flows);
+    EXPECT_EQ(a[i].second.bytes, b[i].second.bytes);
+  }
+  uint64_t flows = 0;
+  for (const auto& [k, t] : a) flows += t.flows;
+  EXPECT_EQ(flows, 500u);
+  EXPECT_EQ(capped.groups(), 3u);
+  EXPECT_TRUE(capped.overflowed());
+}
+
 TEST(Aggregator, GroupCapBoundsMemoryAndSaysSo) {
   std::string error;
   Aggregator a(*parse_group_by("src_ip", error), 10);
