@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -97,6 +98,40 @@ TEST_F(ArchiveE2e, KillNineWhileCollectingLosesAtMostTheLastSecond) {
   EXPECT_EQ(r.rc, 0) << r.out;
   EXPECT_NE(r.out.find("(0 open)"), std::string::npos) << r.out;
   EXPECT_EQ(count(rc), kept);
+}
+
+TEST_F(ArchiveE2e, FullDiskIsReportedCountedAndWhatWasStoredStaysReadable) {
+  if (std::system("command -v prlimit > /dev/null 2>&1") != 0) GTEST_SKIP() << "no prlimit";
+  // A 256 KiB file size limit stands in for a full disk: writes past it fail (EFBIG) as they
+  // fail with ENOSPC on a full file system.
+  Child ow({"prlimit", "--fsize=262144", kBin, "collect", "--listen", "udp://127.0.0.1:0",
+            "--store", store_, "--stats-interval", "0", "--codec", "lz4"});
+  std::smatch m;
+  ASSERT_TRUE(ow.wait_for(std::regex(R"(listening on udp://127\.0\.0\.1:(\d+))"), m, 10s))
+      << ow.err();
+  const uint16_t port = static_cast<uint16_t>(std::stoi(m[1]));
+  // 4,500 flows (~160 KB) flushed after a second, then 25,500 more that do not fit.
+  const auto stream = orbwatch::test::make_v5_stream(1000);
+  orbwatch::test::send_v5_stream({stream.begin(), stream.begin() + 150}, port);
+  std::this_thread::sleep_for(1500ms);
+  orbwatch::test::send_v5_stream({stream.begin() + 150, stream.end()}, port);
+  std::this_thread::sleep_for(1500ms);
+  EXPECT_EQ(ow.stop(SIGTERM, 10s), 1) << ow.err();  // flows were lost: exit 1
+  std::smatch n;
+  const std::string err = ow.err();
+  ASSERT_TRUE(std::regex_search(err, n, std::regex(R"((\d+) flows stored .*, (\d+) NOT stored: )")))
+      << err;
+  const size_t stored = std::stoul(n[1]), lost = std::stoul(n[2]);
+  EXPECT_EQ(stored + lost, 30000u) << err;
+  EXPECT_EQ(stored, 4500u) << err;
+  EXPECT_EQ(lost, 25500u) << err;
+  EXPECT_NE(err.find("File too large"), std::string::npos) << err;
+  // Everything counted as stored is there (after sealing what the error left open).
+  auto r = run_command(kBin + " store repair --store " + store_);
+  EXPECT_EQ(r.rc, 0) << r.out;
+  int rc = -1;
+  EXPECT_EQ(count(rc), stored);
+  EXPECT_EQ(rc, 0) << problems_;
 }
 
 TEST_F(ArchiveE2e, DamagedSegmentIsNamedSkippedAndRepaired) {
