@@ -15,35 +15,26 @@
 #include <unordered_map>
 #include <utility>
 
+#include "store/segment_format.h"
+
 namespace orbwatch::store {
 
 namespace {
 
-// Everything nfdump writes is in host order; the supported files come from little-endian hosts.
-inline uint16_t le16(const uint8_t* p) {
-  uint16_t v;
-  std::memcpy(&v, p, 2);
-  return v;
-}
-inline uint32_t le32(const uint8_t* p) {
-  uint32_t v;
-  std::memcpy(&v, p, 4);
-  return v;
-}
-inline uint64_t le64(const uint8_t* p) {
-  uint64_t v;
-  std::memcpy(&v, p, 8);
-  return v;
-}
+// Everything nfdump writes is in host order; the supported files come from little-endian hosts,
+// so the archive's little-endian loads read them.
+using segment::load_le16;
+using segment::load_le32;
+using segment::load_le64;
 
 // nfdump keeps IPv6 addresses as two host-order 64-bit words.
 inline void assign_v6_words(IpAddr& a, const uint8_t* p) {
-  uint64_t w[2] = {__builtin_bswap64(le64(p)), __builtin_bswap64(le64(p + 8))};
+  uint64_t w[2] = {__builtin_bswap64(load_le64(p)), __builtin_bswap64(load_le64(p + 8))};
   std::memcpy(a.b.data(), w, 16);
 }
 // An IPv4 address as a host-order 32-bit word.
 inline void assign_v4_word(IpAddr& a, const uint8_t* p) {
-  const uint32_t be = __builtin_bswap32(le32(p));
+  const uint32_t be = __builtin_bswap32(load_le32(p));
   a.assign_v4(reinterpret_cast<const uint8_t*>(&be));
 }
 
@@ -201,15 +192,7 @@ struct NfcapdReader::State {
       if (n > 0) std::memcpy(out, mem.data() + offset, n);
       return true;
     }
-    while (n > 0) {
-      const ssize_t r = ::pread(fd, out, n, static_cast<off_t>(offset));
-      if (r < 0 && errno == EINTR) continue;
-      if (r <= 0) return false;
-      out += r;
-      n -= static_cast<size_t>(r);
-      offset += static_cast<uint64_t>(r);
-    }
-    return true;
+    return segment::pread_all(fd, out, n, offset);
   }
   // `n` stored bytes at `offset`: a view into memory, or read into `stored`.
   const uint8_t* bytes_at(uint64_t offset, size_t n) {
@@ -244,44 +227,44 @@ bool NfcapdReader::State::open_header(std::string& error) {
     error = name + ": too short for an nfdump file header";
     return false;
   }
-  const uint16_t magic = le16(h);
+  const uint16_t magic = load_le16(h);
   if (magic != kMagic) {
     error =
         name + (magic == __builtin_bswap16(kMagic) ? ": a big-endian nfdump file (not supported)"
                                                    : ": not an nfdump file (bad magic)");
     return false;
   }
-  const uint16_t layout = le16(h + 2);
+  const uint16_t layout = load_le16(h + 2);
   if (layout == 1) {
     if (!read_at(0, sizeof h, h)) {
       error = name + ": too short for an nfdump 1.6 file header and stat record";
       return false;
     }
-    const uint32_t flags = le32(h + 4);
+    const uint32_t flags = load_le32(h + 4);
     info.layout = 1;
     compression = (flags & kV1Lzo) != 0   ? kLzo
                   : (flags & kV1Bz2) != 0 ? kBz2
                   : (flags & kV1Lz4) != 0 ? kLz4
                                           : kNone;
     info.anonymized = (flags & kV1Anonymized) != 0;
-    info.declared_blocks = le32(h + 8);
+    info.declared_blocks = load_le32(h + 8);
     const char* ident = reinterpret_cast<const char*>(h + 12);
     info.ident.assign(ident, strnlen(ident, 128));
     const uint8_t* st = h + kHeaderV1;
     info.has_stat = true;
-    info.stat_flows = le64(st);
-    info.stat_bytes = le64(st + 8);
-    info.stat_packets = le64(st + 16);
+    info.stat_flows = load_le64(st);
+    info.stat_bytes = load_le64(st + 8);
+    info.stat_packets = load_le64(st + 16);
     if (info.stat_flows > 0) {
-      info.first_ms = int64_t{le32(st + 120)} * 1000 + le16(st + 128);
-      info.last_ms = int64_t{le32(st + 124)} * 1000 + le16(st + 130);
+      info.first_ms = int64_t{load_le32(st + 120)} * 1000 + load_le16(st + 128);
+      info.last_ms = int64_t{load_le32(st + 124)} * 1000 + load_le16(st + 130);
     }
     pos = sizeof h;
     data_end = size;
   } else if (layout == 2) {
     info.layout = 2;
-    info.nfd_version = le32(h + 4);
-    info.created_s = static_cast<int64_t>(le64(h + 8));
+    info.nfd_version = load_le32(h + 4);
+    info.created_s = static_cast<int64_t>(load_le64(h + 8));
     compression = h[16];
     if (compression > kZstd) {
       error = name + ": unknown compression " + std::to_string(h[16]);
@@ -291,9 +274,9 @@ bool NfcapdReader::State::open_header(std::string& error) {
       error = name + ": encrypted nfdump files are not supported";
       return false;
     }
-    const uint16_t appendix_blocks = le16(h + 18);
-    const uint64_t appendix = le64(h + 24);
-    info.declared_blocks = le32(h + 36);
+    const uint16_t appendix_blocks = load_le16(h + 18);
+    const uint64_t appendix = load_le64(h + 24);
+    info.declared_blocks = load_le32(h + 36);
     pos = kHeaderV2;
     data_end = size;
     if (appendix_blocks > 0) {
@@ -405,9 +388,9 @@ void NfcapdReader::State::read_appendix(uint64_t offset, uint32_t blocks) {
       problem("appendix " + where(b, offset) + ": truncated block header");
       return;
     }
-    const uint32_t count = le32(h);
-    const uint32_t len = le32(h + 4);
-    const uint16_t flags = le16(h + 10);
+    const uint32_t count = load_le32(h);
+    const uint32_t len = load_le32(h + 4);
+    const uint16_t flags = load_le16(h + 10);
     const uint8_t* stored_bytes =
         len <= kMaxBlockBytes ? bytes_at(offset + kBlockHeader, len) : nullptr;
     if (stored_bytes == nullptr) {
@@ -425,8 +408,8 @@ void NfcapdReader::State::read_appendix(uint64_t offset, uint32_t blocks) {
     }
     uint32_t off = 0;
     for (uint32_t i = 0; i < count && n - off >= 4; ++i) {
-      const uint16_t type = le16(p + off);
-      const uint16_t rlen = le16(p + off + 2);
+      const uint16_t type = load_le16(p + off);
+      const uint16_t rlen = load_le16(p + off + 2);
       if (rlen < 4 || rlen > n - off) {
         problem("appendix " + where(b, offset) + ": record " + std::to_string(i) +
                 " has a bad size");
@@ -439,12 +422,12 @@ void NfcapdReader::State::read_appendix(uint64_t offset, uint32_t blocks) {
         info.ident.assign(s, strnlen(s, std::min<uint32_t>(dlen, 128)));
       } else if (type == kStatRecord && dlen >= 136) {
         info.has_stat = true;
-        info.stat_flows = le64(d);
-        info.stat_bytes = le64(d + 8);
-        info.stat_packets = le64(d + 16);
+        info.stat_flows = load_le64(d);
+        info.stat_bytes = load_le64(d + 8);
+        info.stat_packets = load_le64(d + 16);
         if (info.stat_flows > 0) {
-          info.first_ms = static_cast<int64_t>(le64(d + 120));
-          info.last_ms = static_cast<int64_t>(le64(d + 128));
+          info.first_ms = static_cast<int64_t>(load_le64(d + 120));
+          info.last_ms = static_cast<int64_t>(load_le64(d + 128));
         }
       }
       off += rlen;
@@ -465,10 +448,10 @@ bool NfcapdReader::State::next_block(FlowBatch& out) {
       stopped = true;
       return false;
     }
-    const uint32_t count = le32(h);
-    const uint32_t len = le32(h + 4);
-    const uint16_t type = le16(h + 8);
-    const uint16_t flags = le16(h + 10);
+    const uint32_t count = load_le32(h);
+    const uint32_t len = load_le32(h + 4);
+    const uint16_t type = load_le16(h + 8);
+    const uint16_t flags = load_le16(h + 10);
     if (len > kMaxBlockBytes || len > data_end - at - kBlockHeader) {
       ++stats.damaged_blocks;
       problem(where(no, at) + ": block size " + std::to_string(len) +
@@ -515,8 +498,8 @@ void NfcapdReader::State::decode_records(const uint8_t* p, uint32_t len, uint32_
   uint32_t i = 0;
   for (; i < count && off < len; ++i) {
     if (len - off < 4) break;
-    const uint16_t type = le16(p + off);
-    const uint16_t rlen = le16(p + off + 2);
+    const uint16_t type = load_le16(p + off);
+    const uint16_t rlen = load_le16(p + off + 2);
     if (rlen < 4 || rlen > len - off) break;
     const uint8_t* r = p + off;
     bool ok = true;
@@ -531,7 +514,7 @@ void NfcapdReader::State::decode_records(const uint8_t* p, uint32_t len, uint32_
         if (skipped) {
           ++stats.skipped_records;
           problem(where(block, offset) + ": record " + std::to_string(i) + " uses extension map " +
-                  std::to_string(le16(r + 6)) +
+                  std::to_string(load_le16(r + 6)) +
                   ", which the file did not define before it; record skipped");
         }
       } break;
@@ -546,15 +529,16 @@ void NfcapdReader::State::decode_records(const uint8_t* p, uint32_t len, uint32_
         break;
       case kSampler:
         if (rlen >= 24) {
-          const uint32_t interval = le32(r + 16);
-          const uint32_t space = le32(r + 20);
+          const uint32_t interval = load_le32(r + 16);
+          const uint32_t space = load_le32(r + 20);
           add_sampler(
-              le16(r + 4), static_cast<int64_t>(le64(r + 8)),
+              load_le16(r + 4), static_cast<int64_t>(load_le64(r + 8)),
               interval > 0 ? static_cast<uint32_t>((uint64_t{interval} + space) / interval) : 0);
         }
         break;
       case kSamplerLegacy:
-        if (rlen >= 16) add_sampler(le16(r + 14), static_cast<int32_t>(le32(r + 4)), le32(r + 8));
+        if (rlen >= 16)
+          add_sampler(load_le16(r + 14), static_cast<int32_t>(load_le32(r + 4)), load_le32(r + 8));
         break;
       case kExporterStat:
         break;
@@ -588,14 +572,14 @@ const Exporter* NfcapdReader::State::exporter(uint16_t sysid) {
 
 void NfcapdReader::State::add_exporter(const uint8_t* p, uint32_t len) {
   if (len < 32) return;
-  Exporter& e = exporters[le16(p + 26)];
-  e.version = le32(p + 4);
-  e.id = le32(p + 28);
+  Exporter& e = exporters[load_le16(p + 26)];
+  e.version = load_le32(p + 4);
+  e.id = load_le32(p + 28);
   const uint8_t* ip = p + 8;
-  const uint16_t family = le16(p + 24);
+  const uint16_t family = load_le16(p + 24);
   // AF_INET / AF_INET6; newer nfdump leaves the family out: an address whose other words are
   // zero is then IPv4.
-  const bool v4 = family == 2 || (family != 10 && le64(ip) == 0 && le32(ip + 12) == 0);
+  const bool v4 = family == 2 || (family != 10 && load_le64(ip) == 0 && load_le32(ip + 12) == 0);
   if (v4) {
     e.addr = IpAddr{};
     assign_v4_word(e.addr, ip + 8);
@@ -623,12 +607,12 @@ bool NfcapdReader::State::add_map(const uint8_t* p, uint32_t len, std::string& w
     why = "extension map too short";
     return false;
   }
-  uint16_t id = le16(p + 4);
+  uint16_t id = load_le16(p + 4);
   if (id == 0xffff) id = 0;  // nfdump's "unset" id
   ExtMap m;
   uint32_t off = 0;
   for (uint32_t at = 8; at + 2 <= len; at += 2) {
-    const uint16_t ext = le16(p + at);
+    const uint16_t ext = load_le16(p + at);
     if (ext == 0) break;
     if (ext >= sizeof kExtSize) {
       why =
@@ -705,9 +689,9 @@ void NfcapdReader::State::finish(FlowRecord& r, uint16_t sysid, bool have_export
 bool NfcapdReader::State::decode_v3(const uint8_t* p, uint32_t len, FlowBatch& out) {
   // type, size, numElements, engineType, engineID, exporterID, flags, nfversion; then elements.
   if (len < 12) return false;
-  const uint16_t elements = le16(p + 4);
+  const uint16_t elements = load_le16(p + 4);
   const uint32_t engine = uint32_t{p[6]} << 8 | p[7];
-  const uint16_t sysid = le16(p + 8);
+  const uint16_t sysid = load_le16(p + 8);
   const uint8_t vflags = p[10];
   const uint8_t version = p[11];
 
@@ -722,8 +706,8 @@ bool NfcapdReader::State::decode_v3(const uint8_t* p, uint32_t len, FlowBatch& o
       out.records.pop_back();
       return false;
     }
-    const uint16_t type = le16(p + off);
-    const uint16_t elen = le16(p + off + 2);
+    const uint16_t type = load_le16(p + off);
+    const uint16_t elen = load_le16(p + off + 2);
     if (elen < 4 || elen > len - off) {
       out.records.pop_back();
       return false;
@@ -734,12 +718,12 @@ bool NfcapdReader::State::decode_v3(const uint8_t* p, uint32_t len, FlowBatch& o
     switch (type) {
       case kExGenericFlow:
         if (dlen >= 48) {
-          r.start_ms = static_cast<int64_t>(le64(d));
-          r.end_ms = static_cast<int64_t>(le64(d + 8));
-          r.packets = le64(d + 24);
-          r.bytes = le64(d + 32);
-          r.src_port = le16(d + 40);
-          r.dst_port = le16(d + 42);
+          r.start_ms = static_cast<int64_t>(load_le64(d));
+          r.end_ms = static_cast<int64_t>(load_le64(d + 8));
+          r.packets = load_le64(d + 24);
+          r.bytes = load_le64(d + 32);
+          r.src_port = load_le16(d + 40);
+          r.dst_port = load_le16(d + 42);
           r.proto = d[44];
           r.tcp_flags = d[45];
           r.tos = d[47];
@@ -759,8 +743,8 @@ bool NfcapdReader::State::decode_v3(const uint8_t* p, uint32_t len, FlowBatch& o
         break;
       case kExFlowMisc:
         if (dlen >= 12) {
-          r.in_if = le32(d);
-          r.out_if = le32(d + 4);
+          r.in_if = load_le32(d);
+          r.out_if = load_le32(d + 4);
           r.src_mask = d[8];
           r.dst_mask = d[9];
           // IE 61: 1 egress; 0 is also what nfdump stores when the exporter sent nothing.
@@ -769,14 +753,14 @@ bool NfcapdReader::State::decode_v3(const uint8_t* p, uint32_t len, FlowBatch& o
         break;
       case kExVlan:
         if (dlen >= 8) {
-          const uint32_t src = le32(d);
-          r.vlan = static_cast<uint16_t>(src != 0 ? src : le32(d + 4));
+          const uint32_t src = load_le32(d);
+          r.vlan = static_cast<uint16_t>(src != 0 ? src : load_le32(d + 4));
         }
         break;
       case kExAsRouting:
         if (dlen >= 8) {
-          r.src_as = le32(d);
-          r.dst_as = le32(d + 4);
+          r.src_as = load_le32(d);
+          r.dst_as = load_le32(d + 4);
         }
         break;
       case kExIpReceivedV4:
@@ -795,10 +779,10 @@ bool NfcapdReader::State::decode_v3(const uint8_t* p, uint32_t len, FlowBatch& o
         // Older 1.7 releases: id, interval, mode, exporter (12 bytes); later: a 64-bit selector
         // id and the exporter (16 bytes), the interval being in the exporter's sampler record.
         if (dlen >= 16) {
-          selector = le64(d);
+          selector = load_le64(d);
           have_selector = true;
         } else if (dlen >= 12) {
-          rate = le32(d + 4);
+          rate = load_le32(d + 4);
         }
         break;
       default:
@@ -819,9 +803,9 @@ bool NfcapdReader::State::decode_common(const uint8_t* p, uint32_t len, bool v0,
   // Type 1 (older 1.6): 8-bit flags and 8-bit exporter sysid, no trailing 4 bytes.
   const uint32_t head = v0 ? 28 : 32;
   if (len < head) return false;
-  const uint16_t flags = v0 ? p[4] : le16(p + 4);
-  const uint16_t sysid = v0 ? p[5] : le16(p + 28);
-  const uint16_t map_id = le16(p + 6);
+  const uint16_t flags = v0 ? p[4] : load_le16(p + 4);
+  const uint16_t sysid = v0 ? p[5] : load_le16(p + 28);
+  const uint16_t map_id = load_le16(p + 6);
   auto it = maps.find(map_id);
   if (it == maps.end()) {
     skipped = true;
@@ -835,13 +819,13 @@ bool NfcapdReader::State::decode_common(const uint8_t* p, uint32_t len, bool v0,
   if (uint64_t{ext} + m.size > len) return false;
 
   FlowRecord& r = out.add();
-  r.start_ms = int64_t{le32(p + 12)} * 1000 + le16(p + 8);
-  r.end_ms = int64_t{le32(p + 16)} * 1000 + le16(p + 10);
+  r.start_ms = int64_t{load_le32(p + 12)} * 1000 + load_le16(p + 8);
+  r.end_ms = int64_t{load_le32(p + 16)} * 1000 + load_le16(p + 10);
   r.tcp_flags = p[21];
   r.proto = p[22];
   r.tos = p[23];
-  r.src_port = le16(p + 24);
-  r.dst_port = le16(p + 26);
+  r.src_port = load_le16(p + 24);
+  r.dst_port = load_le16(p + 26);
   const uint8_t* d = p + head;
   if (addr_len == 32) {
     assign_v6_words(r.src, d);
@@ -851,18 +835,18 @@ bool NfcapdReader::State::decode_common(const uint8_t* p, uint32_t len, bool v0,
     assign_v4_word(r.dst, d + 4);
   }
   d += addr_len;
-  r.packets = pkt_len == 8 ? le64(d) : le32(d);
+  r.packets = pkt_len == 8 ? load_le64(d) : load_le32(d);
   d += pkt_len;
-  r.bytes = byte_len == 8 ? le64(d) : le32(d);
+  r.bytes = byte_len == 8 ? load_le64(d) : load_le32(d);
 
   const uint8_t* x = p + ext;
   if (m.io != ExtMap::kAbsent) {
-    r.in_if = m.io_width == 2 ? le16(x + m.io) : le32(x + m.io);
-    r.out_if = m.io_width == 2 ? le16(x + m.io + 2) : le32(x + m.io + 4);
+    r.in_if = m.io_width == 2 ? load_le16(x + m.io) : load_le32(x + m.io);
+    r.out_if = m.io_width == 2 ? load_le16(x + m.io + 2) : load_le32(x + m.io + 4);
   }
   if (m.as != ExtMap::kAbsent) {
-    r.src_as = m.as_width == 2 ? le16(x + m.as) : le32(x + m.as);
-    r.dst_as = m.as_width == 2 ? le16(x + m.as + 2) : le32(x + m.as + 4);
+    r.src_as = m.as_width == 2 ? load_le16(x + m.as) : load_le32(x + m.as);
+    r.dst_as = m.as_width == 2 ? load_le16(x + m.as + 2) : load_le32(x + m.as + 4);
   }
   if (m.misc != ExtMap::kAbsent) {
     // dst tos, direction, src mask, dst mask
@@ -871,8 +855,8 @@ bool NfcapdReader::State::decode_common(const uint8_t* p, uint32_t len, bool v0,
     r.dst_mask = x[m.misc + 3];
   }
   if (m.vlan != ExtMap::kAbsent) {
-    const uint16_t src = le16(x + m.vlan);
-    r.vlan = src != 0 ? src : le16(x + m.vlan + 2);
+    const uint16_t src = load_le16(x + m.vlan);
+    r.vlan = src != 0 ? src : load_le16(x + m.vlan + 2);
   }
   bool have_exporter = false;
   if (m.router != ExtMap::kAbsent) {

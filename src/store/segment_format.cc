@@ -5,6 +5,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <filesystem>
 
 namespace orbwatch::store::segment {
@@ -237,6 +238,18 @@ std::vector<uint8_t> encode_footer(const std::vector<uint8_t>& entries, uint32_t
   store_le32(out.data() + footer + 8, crc32(0, out.data(), footer));
   store_le32(out.data() + footer + 12, kTrailerMagic);
   return out;
+}
+
+bool pread_all(int fd, uint8_t* out, size_t n, uint64_t offset) {
+  while (n > 0) {
+    const ssize_t r = ::pread(fd, out, n, static_cast<off_t>(offset));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return false;
+    out += r;
+    n -= static_cast<size_t>(r);
+    offset += static_cast<uint64_t>(r);
+  }
+  return true;
 }
 
 bool sync_parent_dir(const std::string& path) {

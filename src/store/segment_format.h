@@ -156,6 +156,10 @@ struct BlockHeader {
 std::vector<uint8_t> encode_footer(const std::vector<uint8_t>& entries, uint32_t blocks,
                                    uint64_t records, uint64_t footer_offset);
 
+// Reads exactly `n` bytes at `offset` (retrying short reads and EINTR); false at end of file or
+// on an error.
+bool pread_all(int fd, uint8_t* out, size_t n, uint64_t offset);
+
 // fsync of the directory holding `path`, so that a rename into it is durable.
 bool sync_parent_dir(const std::string& path);
 

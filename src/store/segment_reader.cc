@@ -77,15 +77,7 @@ bool SegmentReader::read_at(uint64_t offset, size_t n, uint8_t* out) const {
     if (n > 0) std::memcpy(out, mem_.data() + offset, n);
     return true;
   }
-  while (n > 0) {
-    const ssize_t r = ::pread(fd_, out, n, static_cast<off_t>(offset));
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return false;
-    out += r;
-    n -= static_cast<size_t>(r);
-    offset += static_cast<uint64_t>(r);
-  }
-  return true;
+  return pread_all(fd_, out, n, offset);
 }
 
 void SegmentReader::problem(const std::string& message) {
