@@ -162,12 +162,8 @@ Sealed seal_locked(const std::string& dir, const std::string& tmp_path, int fd,
     last = std::max(last, b.header.max_end_ms);
   }
   if (!reader->has_footer()) {
-    std::vector<uint8_t> entries(blocks.size() * segment::kFooterEntrySize);
-    for (size_t i = 0; i < blocks.size(); ++i) {
-      uint8_t* e = entries.data() + i * segment::kFooterEntrySize;
-      segment::store_le64(e, blocks[i].offset);
-      blocks[i].header.encode(e + 8);
-    }
+    std::vector<uint8_t> entries;
+    for (const auto& b : blocks) segment::append_footer_entry(entries, b.offset, b.header);
     const uint64_t at = reader->blocks_end();
     const auto footer = segment::encode_footer(entries, static_cast<uint32_t>(blocks.size()),
                                                reader->records(), at);
@@ -295,7 +291,7 @@ bool rewrite(const SegmentReader& r, const std::vector<size_t>& good, const std:
   const int in = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   bool ok = in >= 0;
   std::vector<uint8_t> buf(segment::kFileHeaderSize);
-  ok = ok && ::pread(in, buf.data(), buf.size(), 0) == static_cast<ssize_t>(buf.size()) &&
+  ok = ok && segment::pread_all(in, buf.data(), buf.size(), 0) &&
        ::write(fd, buf.data(), buf.size()) == static_cast<ssize_t>(buf.size());
   uint64_t at = segment::kFileHeaderSize, records = 0;
   std::vector<uint8_t> entries;
@@ -303,13 +299,9 @@ bool rewrite(const SegmentReader& r, const std::vector<size_t>& good, const std:
     if (!ok) break;
     const auto& b = r.blocks()[i];
     buf.resize(b.header.total_bytes());
-    ok = ::pread(in, buf.data(), buf.size(), static_cast<off_t>(b.offset)) ==
-             static_cast<ssize_t>(buf.size()) &&
+    ok = segment::pread_all(in, buf.data(), buf.size(), b.offset) &&
          ::write(fd, buf.data(), buf.size()) == static_cast<ssize_t>(buf.size());
-    const size_t e = entries.size();
-    entries.resize(e + segment::kFooterEntrySize);
-    segment::store_le64(entries.data() + e, at);
-    b.header.encode(entries.data() + e + 8);
+    segment::append_footer_entry(entries, at, b.header);
     at += buf.size();
     records += b.header.records;
   }

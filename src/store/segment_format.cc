@@ -223,6 +223,13 @@ bool bloom_test(const uint8_t* bits, uint32_t bytes, uint8_t hashes, const Bloom
   return true;
 }
 
+void append_footer_entry(std::vector<uint8_t>& entries, uint64_t offset, const BlockHeader& h) {
+  const size_t e = entries.size();
+  entries.resize(e + kFooterEntrySize);
+  store_le64(entries.data() + e, offset);
+  h.encode(entries.data() + e + 8);
+}
+
 std::vector<uint8_t> encode_footer(const std::vector<uint8_t>& entries, uint32_t blocks,
                                    uint64_t records, uint64_t footer_offset) {
   // Sized once and filled in place; the bound keeps GCC 12 -O3 from imagining an overflowing

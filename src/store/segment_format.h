@@ -153,6 +153,8 @@ struct BlockHeader {
 // --- footer --------------------------------------------------------------------------------
 // Footer and trailer for a file whose footer starts at `footer_offset`: `entries` holds
 // `blocks` index entries (u64 block offset + encoded BlockHeader each).
+// Appends one footer index entry: the block's file offset and its header.
+void append_footer_entry(std::vector<uint8_t>& entries, uint64_t offset, const BlockHeader& h);
 std::vector<uint8_t> encode_footer(const std::vector<uint8_t>& entries, uint32_t blocks,
                                    uint64_t records, uint64_t footer_offset);
 

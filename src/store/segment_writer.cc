@@ -189,10 +189,7 @@ bool SegmentWriter::write_block(std::string& error) {
 
   const uint64_t at = offset_;
   if (!write_all(out_.data(), out_.size(), error)) return false;
-  const size_t e = index_.size();
-  index_.resize(e + kFooterEntrySize);
-  store_le64(index_.data() + e, at);
-  std::memcpy(index_.data() + e + 8, out_.data(), kBlockHeaderSize);
+  append_footer_entry(index_, at, h);
 
   if (stats_.records == 0) {
     stats_.min_start_ms = h.min_start_ms;
