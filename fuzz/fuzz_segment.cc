@@ -6,9 +6,10 @@
 //
 // Input byte 0 selects the mode:
 //  - even: the rest is a segment file, opened from memory, every block read;
-//  - odd: bytes 1-2 are a record count (LE), the rest the raw columns of one block, wrapped here
-//    into a valid file (uncompressed block, correct checksums, no footer), so mutations reach
-//    the column decoder instead of stopping at a checksum.
+//  - odd: bytes 1-2 are a record count (LE), the rest one block's payload (column directory and
+//    columns), wrapped here into a valid file (block header sizes and every checksum made to
+//    match, no footer), so mutations reach the directory checks and the column decoder instead
+//    of stopping at a checksum.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -26,19 +27,35 @@ using namespace orbwatch::store;
 
 std::vector<uint8_t> wrap_columns(const uint8_t* data, size_t size) {
   std::vector<uint8_t> file;
-  if (size < 2 || size - 2 > segment::kMaxRawBytes) return file;
-  file.resize(segment::kFileHeaderSize + segment::kBlockHeaderSize + 8 + (size - 2));
+  if (size < 2 + segment::kColumnDirSize || size - 2 > segment::kMaxPayloadBytes) return file;
+  const size_t payload_bytes = size - 2;
+  file.resize(segment::kFileHeaderSize + segment::kBlockHeaderSize + 8 + payload_bytes);
   segment::FileHeader fh;
   fh.encode(file.data());
+  uint8_t* block = file.data() + segment::kFileHeaderSize;
+  uint8_t* bloom = block + segment::kBlockHeaderSize;
+  uint8_t* payload = bloom + 8;
+  std::memset(bloom, 0xff, 8);  // a bloom filter that says "maybe"
+  std::memcpy(payload, data + 2, payload_bytes);
   segment::BlockHeader h;
   h.codec = segment::Codec::kNone;
   h.records = segment::load_le16(data);
   h.bloom_bytes = 8;
-  h.payload_bytes = h.raw_bytes = static_cast<uint32_t>(size - 2);
-  uint8_t* block = file.data() + segment::kFileHeaderSize;
-  std::memset(block + segment::kBlockHeaderSize, 0xff, 8);  // a bloom filter that says "maybe"
-  std::memcpy(block + segment::kBlockHeaderSize + 8, data + 2, size - 2);
-  h.data_crc = segment::crc32(0, block + segment::kBlockHeaderSize, 8 + (size - 2));
+  h.payload_bytes = static_cast<uint32_t>(payload_bytes);
+  // Each column's checksum over the stored bytes the directory places (where they fit), and the
+  // raw total the header must declare.
+  uint64_t at = segment::kColumnDirSize, raw = 0;
+  for (size_t c = 0; c < segment::kColumnCount; ++c) {
+    uint8_t* e = payload + 4 + c * segment::kColumnEntrySize;
+    const uint32_t stored = segment::load_le32(e + 4);
+    raw += segment::load_le32(e + 8);
+    if (stored <= payload_bytes - std::min<uint64_t>(at, payload_bytes)) {
+      segment::store_le32(e + 12, segment::crc32(0, payload + at, stored));
+    }
+    at += stored;
+  }
+  h.raw_bytes = static_cast<uint32_t>(std::min<uint64_t>(raw, segment::kMaxRawBytes));
+  h.data_crc = segment::crc32(segment::crc32(0, bloom, 8), payload, segment::kColumnDirSize);
   h.encode(block);
   return file;
 }

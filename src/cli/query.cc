@@ -190,7 +190,7 @@ int run_query(QueryOptions& o) {
     for (unsigned w = 0; w < workers; ++w) parts.emplace_back(*spec, o.max_groups);
     scan.columns = spec->columns();
     stats = store::scan(o.range.store, scan, [&](unsigned w, FlowBatch& b) {
-      for (const auto& r : b.records) parts[w].add(r);
+      parts[w].add(b.records.data(), b.records.size());
       return true;
     });
     for (unsigned w = 1; w < workers; ++w) parts[0].merge(parts[w]);

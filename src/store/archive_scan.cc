@@ -51,20 +51,25 @@ bool block_wanted(const SegmentReader& r, size_t i, const ScanSpec& spec,
 }
 
 // Keeps the records of `b` that overlap the time range and pass the filter.
-void keep_matching(FlowBatch& b, const ScanSpec& spec) {
+void keep_matching(FlowBatch& b, const ScanSpec& spec, std::vector<uint32_t>& sel) {
   const bool whole_time = spec.from_ms == std::numeric_limits<int64_t>::min() &&
                           spec.to_ms == std::numeric_limits<int64_t>::max();
-  if (whole_time && spec.filter == nullptr) return;
+  const bool all = spec.filter == nullptr || spec.filter->matches_all();
+  if (whole_time && all) return;
   auto& recs = b.records;
-  size_t out = 0;
+  sel.resize(recs.size());
+  size_t n = 0;
   for (size_t i = 0; i < recs.size(); ++i) {
-    const FlowRecord& r = recs[i];
-    if (!whole_time && (r.start_ms > spec.to_ms || r.end_ms < spec.from_ms)) continue;
-    if (spec.filter != nullptr && !spec.filter->match(r)) continue;
-    if (out != i) recs[out] = r;
-    ++out;
+    sel[n] = static_cast<uint32_t>(i);
+    n += whole_time || (recs[i].start_ms <= spec.to_ms && recs[i].end_ms >= spec.from_ms);
   }
-  recs.resize(out);
+  sel.resize(n);
+  if (!all && !sel.empty()) spec.filter->select(recs.data(), sel);
+  if (sel.size() == recs.size()) return;
+  for (size_t k = 0; k < sel.size(); ++k) {
+    if (sel[k] != k) recs[k] = recs[sel[k]];
+  }
+  recs.resize(sel.size());
 }
 
 class Scanner {
@@ -153,7 +158,7 @@ class Scanner {
 
   // Reads item k into `batch`; false when the block is damaged (reported).
   bool read(const std::vector<std::optional<SegmentReader>>& readers, const Candidate& c,
-            FlowBatch& batch, BlockScratch& scratch) {
+            FlowBatch& batch, BlockScratch& scratch, std::vector<uint32_t>& sel) {
     batch.clear();
     std::string error;
     const SegmentReader& r = *readers[c.file];
@@ -163,7 +168,7 @@ class Scanner {
     }
     records_read_ += batch.records.size();
     bytes_read_ += r.blocks()[c.block].header.total_bytes();
-    keep_matching(batch, spec_);
+    keep_matching(batch, spec_, sel);
     records_matched_ += batch.records.size();
     return true;
   }
@@ -174,8 +179,9 @@ class Scanner {
     run_workers(std::min<unsigned>(threads_, static_cast<unsigned>(items.size())), [&](unsigned w) {
       FlowBatch batch;
       BlockScratch scratch;
+      std::vector<uint32_t> sel;
       for (size_t k; !stop_ && (k = next.fetch_add(1)) < items.size();) {
-        if (!read(readers, items[k], batch, scratch) || batch.empty()) continue;
+        if (!read(readers, items[k], batch, scratch, sel) || batch.empty()) continue;
         if (!consume_(w, batch)) stop_ = true;
       }
     });
@@ -196,6 +202,7 @@ class Scanner {
       run_workers(workers, [&](unsigned) {
         FlowBatch batch;
         BlockScratch scratch;
+        std::vector<uint32_t> sel;
         for (;;) {
           size_t k;
           {
@@ -205,7 +212,7 @@ class Scanner {
             if (stop_ || next >= items.size()) return;
             k = next++;
           }
-          if (!read(readers, items[k], batch, scratch)) batch.clear();
+          if (!read(readers, items[k], batch, scratch, sel)) batch.clear();
           std::lock_guard lock(mu);
           slots[k] = std::move(batch);
           batch = FlowBatch{};

@@ -495,6 +495,77 @@ class Parser {
   std::vector<Node> nodes_;
 };
 
+// Calls f(pred) with the predicate over FlowRecord of leaf `n`; the switch stays outside the
+// loops that batch evaluation runs over pred.
+template <typename F>
+auto with_leaf(const Filter::Node& n, F&& f) {
+  using K = Filter::Node::Kind;
+  switch (n.kind) {
+    case K::kAddr:
+      return f([&n](const FlowRecord& r) {
+        return n.either([&](bool src) { return n.prefix.contains(src ? r.src : r.dst); });
+      });
+    case K::kAddrSet:
+      return f([&n](const FlowRecord& r) {
+        return n.either([&](bool src) {
+          return n.table->lookup_set(src ? r.src : r.dst) != intel::PrefixTable::kEmptySet;
+        });
+      });
+    case K::kPort:
+      return f([&n](const FlowRecord& r) {
+        return n.either(
+            [&](bool src) { return compare(src ? r.src_port : r.dst_port, n.cmp, n.value); });
+      });
+    case K::kPortSet:
+      return f([&n](const FlowRecord& r) {
+        return n.either([&](bool src) {
+          return std::binary_search(n.values.begin(), n.values.end(),
+                                    uint32_t{src ? r.src_port : r.dst_port});
+        });
+      });
+    case K::kAs:
+      return f([&n](const FlowRecord& r) {
+        return n.either(
+            [&](bool src) { return compare(src ? r.src_as : r.dst_as, n.cmp, n.value); });
+      });
+    case K::kAsSet:
+      return f([&n](const FlowRecord& r) {
+        return n.either([&](bool src) {
+          return std::binary_search(n.values.begin(), n.values.end(), src ? r.src_as : r.dst_as);
+        });
+      });
+    case K::kIf:
+      return f([&n](const FlowRecord& r) {
+        return n.either([&](bool in) { return compare(in ? r.in_if : r.out_if, n.cmp, n.value); });
+      });
+    case K::kProto:
+      return f([&n](const FlowRecord& r) { return r.proto == n.value; });
+    case K::kFlags:
+      return f([&n](const FlowRecord& r) { return (r.tcp_flags & n.value) == n.value; });
+    case K::kBytes:
+      return f([&n](const FlowRecord& r) { return compare(r.bytes, n.cmp, n.value); });
+    case K::kPackets:
+      return f([&n](const FlowRecord& r) { return compare(r.packets, n.cmp, n.value); });
+    case K::kDuration:
+      return f([&n](const FlowRecord& r) {
+        return compare(static_cast<uint64_t>(std::max<int64_t>(0, r.end_ms - r.start_ms)), n.cmp,
+                       n.value);
+      });
+    case K::kExporter:
+      return f([&n](const FlowRecord& r) { return n.prefix.contains(r.exporter); });
+    case K::kFamily4:
+      return f([](const FlowRecord& r) { return r.src.is_v4() && r.dst.is_v4(); });
+    case K::kFamily6:
+      return f([](const FlowRecord& r) { return !r.src.is_v4() && !r.dst.is_v4(); });
+    case K::kTrue:
+    case K::kAnd:
+    case K::kOr:
+    case K::kNot:
+      break;  // not leaves
+  }
+  return f([](const FlowRecord&) { return true; });
+}
+
 bool eval(const std::vector<Filter::Node>& nodes, int32_t i, const FlowRecord& r) {
   using K = Filter::Node::Kind;
   const Filter::Node& n = nodes[static_cast<size_t>(i)];
@@ -512,47 +583,70 @@ bool eval(const std::vector<Filter::Node>& nodes, int32_t i, const FlowRecord& r
       if (c.kind == K::kFlags) return (r.tcp_flags & c.value) == 0;
       return !eval(nodes, n.a, r);
     }
-    case K::kAddr:
-      return n.either([&](bool src) { return n.prefix.contains(src ? r.src : r.dst); });
-    case K::kAddrSet:
-      return n.either([&](bool src) {
-        return n.table->lookup_set(src ? r.src : r.dst) != intel::PrefixTable::kEmptySet;
-      });
-    case K::kPort:
-      return n.either(
-          [&](bool src) { return compare(src ? r.src_port : r.dst_port, n.cmp, n.value); });
-    case K::kPortSet:
-      return n.either([&](bool src) {
-        return std::binary_search(n.values.begin(), n.values.end(),
-                                  uint32_t{src ? r.src_port : r.dst_port});
-      });
-    case K::kAs:
-      return n.either([&](bool src) { return compare(src ? r.src_as : r.dst_as, n.cmp, n.value); });
-    case K::kAsSet:
-      return n.either([&](bool src) {
-        return std::binary_search(n.values.begin(), n.values.end(), src ? r.src_as : r.dst_as);
-      });
-    case K::kIf:
-      return n.either([&](bool in) { return compare(in ? r.in_if : r.out_if, n.cmp, n.value); });
-    case K::kProto:
-      return r.proto == n.value;
-    case K::kFlags:
-      return (r.tcp_flags & n.value) == n.value;
-    case K::kBytes:
-      return compare(r.bytes, n.cmp, n.value);
-    case K::kPackets:
-      return compare(r.packets, n.cmp, n.value);
-    case K::kDuration:
-      return compare(static_cast<uint64_t>(std::max<int64_t>(0, r.end_ms - r.start_ms)), n.cmp,
-                     n.value);
-    case K::kExporter:
-      return n.prefix.contains(r.exporter);
-    case K::kFamily4:
-      return r.src.is_v4() && r.dst.is_v4();
-    case K::kFamily6:
-      return !r.src.is_v4() && !r.dst.is_v4();
+    default:
+      return with_leaf(n, [&](auto pred) { return pred(r); });
   }
-  return false;
+}
+
+// Keeps the indexes in `sel` whose record passes `pred`.
+template <typename P>
+void keep_if(const FlowRecord* rs, std::vector<uint32_t>& sel, P pred) {
+  size_t out = 0;
+  for (uint32_t i : sel) {
+    sel[out] = i;
+    out += pred(rs[i]) ? 1 : 0;
+  }
+  sel.resize(out);
+}
+
+// `sel` minus `drop` (both ascending).
+void subtract(std::vector<uint32_t>& sel, const std::vector<uint32_t>& drop) {
+  size_t out = 0, d = 0;
+  for (uint32_t i : sel) {
+    while (d < drop.size() && drop[d] < i) ++d;
+    if (d < drop.size() && drop[d] == i) continue;
+    sel[out++] = i;
+  }
+  sel.resize(out);
+}
+
+// Batch eval: narrows `sel` to the records node i matches, with the same short-circuits as
+// eval (the right side of "and" sees only the left's survivors, of "or" only its rejects).
+void narrow(const std::vector<Filter::Node>& nodes, int32_t i, const FlowRecord* rs,
+            std::vector<uint32_t>& sel) {
+  using K = Filter::Node::Kind;
+  const Filter::Node& n = nodes[static_cast<size_t>(i)];
+  switch (n.kind) {
+    case K::kTrue:
+      return;
+    case K::kAnd:
+      narrow(nodes, n.a, rs, sel);
+      if (!sel.empty()) narrow(nodes, n.b, rs, sel);
+      return;
+    case K::kOr: {
+      std::vector<uint32_t> left = sel;
+      narrow(nodes, n.a, rs, left);
+      subtract(sel, left);  // the rejects
+      if (!sel.empty()) narrow(nodes, n.b, rs, sel);
+      std::vector<uint32_t> both(left.size() + sel.size());
+      std::merge(left.begin(), left.end(), sel.begin(), sel.end(), both.begin());
+      sel.swap(both);
+      return;
+    }
+    case K::kNot: {
+      const Filter::Node& c = nodes[static_cast<size_t>(n.a)];
+      if (c.kind == K::kFlags) {
+        keep_if(rs, sel, [&c](const FlowRecord& r) { return (r.tcp_flags & c.value) == 0; });
+        return;
+      }
+      std::vector<uint32_t> inner = sel;
+      narrow(nodes, n.a, rs, inner);
+      subtract(sel, inner);
+      return;
+    }
+    default:
+      with_leaf(n, [&](auto pred) { keep_if(rs, sel, pred); });
+  }
 }
 
 }  // namespace
@@ -574,6 +668,14 @@ std::optional<Filter> Filter::parse(std::string_view text, FilterError& error) {
 
 bool Filter::match(const FlowRecord& r) const {
   return eval(*nodes_, static_cast<int32_t>(nodes_->size() - 1), r);
+}
+
+void Filter::select(const FlowRecord* records, std::vector<uint32_t>& sel) const {
+  narrow(*nodes_, static_cast<int32_t>(nodes_->size() - 1), records, sel);
+}
+
+bool Filter::matches_all() const {
+  return nodes_->back().kind == Node::Kind::kTrue;
 }
 
 namespace {

@@ -170,7 +170,13 @@ bool is_address_field(GroupField f) {
 }
 
 bool GroupKey::operator==(const GroupKey& o) const {
-  return ip[0] == o.ip[0] && ip[1] == o.ip[1] && std::equal(n, n + 4, o.n);
+  // Word compares: the memcmp calls of the member-wise compare were a tenth of a top-N.
+  static_assert(sizeof(GroupKey) == 48);
+  uint64_t x[6], y[6];
+  std::memcpy(x, this, sizeof x);
+  std::memcpy(y, &o, sizeof y);
+  return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) | (x[4] ^ y[4]) |
+          (x[5] ^ y[5])) == 0;
 }
 
 size_t GroupKeyHash::operator()(const GroupKey& k) const {
@@ -237,10 +243,8 @@ Aggregator::Aggregator(GroupSpec spec, size_t max_groups)
   }
 }
 
-GroupTotals* Aggregator::find_or_add(const GroupKey& k) {
+GroupTotals* Aggregator::find_or_add(const GroupKey& k, uint64_t h) {
   if (dense_) {
-    // One 16-bit field: a direct array, no hashing (2.6 MB, in cache far more than slots).
-    if (table_.empty()) table_.resize(65536);
     GroupTotals& t = table_[k.n[0] & 0xffff];
     if (t.flows == 0) {
       if (size_ >= max_groups_) {
@@ -251,66 +255,101 @@ GroupTotals* Aggregator::find_or_add(const GroupKey& k) {
     }
     return &t;
   }
-  if (slots_.empty()) slots_.resize(1024);
-  const uint64_t h = GroupKeyHash{}(k);
+  const auto tag = static_cast<uint32_t>(h >> 32);
   size_t mask = slots_.size() - 1;
   for (size_t i = h & mask;; i = (i + 1) & mask) {
-    Slot& s = slots_[i];
-    if (s.used && s.hash == h && s.key == k) return &s.totals;
-    if (s.used) continue;
-    if (size_ >= max_groups_) {
-      overflowed_ = true;
-      return nullptr;
-    }
-    if (2 * (size_ + 1) > slots_.size()) {
-      // Grow to twice the size and probe again.
-      std::vector<Slot> old(slots_.size() * 2);
-      old.swap(slots_);
-      mask = slots_.size() - 1;
-      for (Slot& o : old) {
-        if (!o.used) continue;
-        size_t j = o.hash & mask;
-        while (slots_[j].used) j = (j + 1) & mask;
-        slots_[j] = o;
-      }
-      return find_or_add(k);
-    }
-    s.used = true;
-    s.hash = h;
-    s.key = k;
-    ++size_;
-    return &s.totals;
+    const Slot s = slots_[i];
+    if (s.entry == 0) break;
+    if (s.tag == tag && entries_[s.entry - 1].key == k) return &entries_[s.entry - 1].totals;
   }
+  if (size_ >= max_groups_) {
+    overflowed_ = true;
+    return nullptr;
+  }
+  if (2 * (size_ + 1) > slots_.size()) {
+    // Twice the slots, entries re-placed by their hashes.
+    slots_.assign(slots_.size() * 2, Slot{});
+    mask = slots_.size() - 1;
+    for (size_t e = 0; e < entries_.size(); ++e) place(entries_[e].hash, static_cast<uint32_t>(e));
+  }
+  entries_.push_back({k, {}, h});
+  place(h, static_cast<uint32_t>(entries_.size() - 1));
+  ++size_;
+  return &entries_.back().totals;
 }
 
-void Aggregator::add_key(const GroupKey& k, const FlowRecord& r) {
-  if (GroupTotals* t = find_or_add(k)) t->add(r);
+void Aggregator::place(uint64_t h, uint32_t entry) {
+  const size_t mask = slots_.size() - 1;
+  size_t i = h & mask;
+  while (slots_[i].entry != 0) i = (i + 1) & mask;
+  slots_[i] = {static_cast<uint32_t>(h >> 32), entry + 1};
 }
 
 void Aggregator::add(const FlowRecord& r) {
-  total_.add(r);
-  GroupKey k;
-  if (both_sides_) {
-    switch (spec_.fields[0]) {
-      case GroupField::kIp:
-        k.ip[0] = r.src;
-        add_key(k, r);
-        k.ip[0] = r.dst;
-        break;
-      case GroupField::kPort:
-        k.n[0] = r.src_port;
-        add_key(k, r);
-        k.n[0] = r.dst_port;
-        break;
-      default:  // kAs
-        k.n[0] = r.src_as;
-        add_key(k, r);
-        k.n[0] = r.dst_as;
-        break;
+  add(&r, 1);
+}
+
+void Aggregator::add(const FlowRecord* rs, size_t count) {
+  // Keys are made a chunk at a time, then looked up with the table lines of the keys a few
+  // places ahead prefetched: the lookups are random accesses into tables larger than the cache.
+  constexpr size_t kChunk = 256;
+  constexpr size_t kAhead = 8;
+  if (dense_ && table_.empty()) table_.resize(65536);
+  if (!dense_ && slots_.empty()) slots_.resize(1024);
+  for (size_t at = 0; at < count; at += kChunk) {
+    const size_t m = std::min(kChunk, count - at);
+    pending_.clear();
+    for (size_t i = 0; i < m; ++i) {
+      const FlowRecord& r = rs[at + i];
+      total_.add(r);
+      const auto rec = static_cast<uint32_t>(at + i);
+      if (both_sides_) {
+        GroupKey k;
+        switch (spec_.fields[0]) {
+          case GroupField::kIp:
+            k.ip[0] = r.src;
+            pending_.push_back({k, 0, rec});
+            k.ip[0] = r.dst;
+            break;
+          case GroupField::kPort:
+            k.n[0] = r.src_port;
+            pending_.push_back({k, 0, rec});
+            k.n[0] = r.dst_port;
+            break;
+          default:  // kAs
+            k.n[0] = r.src_as;
+            pending_.push_back({k, 0, rec});
+            k.n[0] = r.dst_as;
+            break;
+        }
+        pending_.push_back({k, 0, rec});
+      } else {
+        pending_.push_back({key_of(r), 0, rec});
+      }
     }
-    add_key(k, r);
-    return;
+    if (!dense_) {
+      for (auto& p : pending_) p.hash = GroupKeyHash{}(p.key);
+    }
+    for (size_t j = 0; j < pending_.size(); ++j) {
+      if (j + kAhead < pending_.size()) {
+        const Pending& next = pending_[j + kAhead];
+        __builtin_prefetch(dense_ ? static_cast<const void*>(&table_[next.key.n[0] & 0xffff])
+                                  : &slots_[next.hash & (slots_.size() - 1)]);
+      }
+      if (!dense_ && j + kAhead / 2 < pending_.size()) {
+        // The slot line arrived: prefetch the entry it most likely names.
+        const Pending& near = pending_[j + kAhead / 2];
+        const Slot s = slots_[near.hash & (slots_.size() - 1)];
+        if (s.entry != 0) __builtin_prefetch(&entries_[s.entry - 1]);
+      }
+      const Pending& p = pending_[j];
+      if (GroupTotals* t = find_or_add(p.key, p.hash)) t->add(rs[p.record]);
+    }
   }
+}
+
+GroupKey Aggregator::key_of(const FlowRecord& r) const {
+  GroupKey k;
   size_t a = 0, n = 0;
   for (GroupField f : spec_.fields) {
     switch (f) {
@@ -353,30 +392,29 @@ void Aggregator::add(const FlowRecord& r) {
         break;  // alone only (parse_group_by)
     }
   }
-  add_key(k, r);
+  return k;
 }
 
 void Aggregator::merge(const Aggregator& other) {
   total_.merge(other.total_);
   overflowed_ = overflowed_ || other.overflowed_;
-  for (const Slot& s : other.slots_) {
-    if (!s.used) continue;
-    if (GroupTotals* t = find_or_add(s.key)) t->merge(s.totals);
+  if (dense_ && table_.empty()) table_.resize(65536);
+  if (!dense_ && slots_.empty()) slots_.resize(1024);
+  for (const Entry& e : other.entries_) {
+    if (GroupTotals* t = find_or_add(e.key, e.hash)) t->merge(e.totals);
   }
   for (size_t v = 0; v < other.table_.size(); ++v) {
     if (other.table_[v].flows == 0) continue;
     GroupKey k;
     k.n[0] = static_cast<uint32_t>(v);
-    if (GroupTotals* t = find_or_add(k)) t->merge(other.table_[v]);
+    if (GroupTotals* t = find_or_add(k, 0)) t->merge(other.table_[v]);
   }
 }
 
 std::vector<std::pair<GroupKey, GroupTotals>> Aggregator::top(GroupOrder order, size_t n) const {
   std::vector<std::pair<GroupKey, GroupTotals>> out;
   out.reserve(size_);
-  for (const Slot& s : slots_) {
-    if (s.used) out.emplace_back(s.key, s.totals);
-  }
+  for (const Entry& e : entries_) out.emplace_back(e.key, e.totals);
   for (size_t v = 0; v < table_.size(); ++v) {
     if (table_[v].flows == 0) continue;
     GroupKey k;

@@ -83,6 +83,7 @@ class Aggregator {
   Aggregator(GroupSpec spec, size_t max_groups);
 
   void add(const FlowRecord& r);
+  void add(const FlowRecord* records, size_t count);  // faster than one at a time
   void merge(const Aggregator& other);
 
   // True when a new group was refused because max_groups were held: the result is incomplete.
@@ -97,16 +98,28 @@ class Aggregator {
   std::vector<std::pair<GroupKey, GroupTotals>> top(GroupOrder order, size_t n) const;
 
  private:
-  // Open addressing with linear probing, at most half full: the hot loop of every top-N.
+  // Open addressing with linear probing, at most half full: the hot loop of every top-N. Slots
+  // are 8 bytes (a hash tag and an entry number) so that probing stays in cache; the groups
+  // themselves are kept densely in entries_.
   struct Slot {
+    uint32_t tag = 0;    // high half of the key's hash
+    uint32_t entry = 0;  // 1-based index into entries_; 0: free
+  };
+  struct Entry {
     GroupKey key;
     GroupTotals totals;
-    uint64_t hash = 0;
-    bool used = false;
+    uint64_t hash;
   };
-  // The group of `k`, added when new; nullptr when new and max_groups are held.
-  GroupTotals* find_or_add(const GroupKey& k);
-  void add_key(const GroupKey& k, const FlowRecord& r);
+  struct Pending {  // a key of the chunk being added
+    GroupKey key;
+    uint64_t hash;
+    uint32_t record;
+  };
+  // The group of `k` (hash `h`; unused when dense_), added when new; nullptr when new and
+  // max_groups are held.
+  GroupTotals* find_or_add(const GroupKey& k, uint64_t h);
+  void place(uint64_t h, uint32_t entry);
+  GroupKey key_of(const FlowRecord& r) const;  // not for both_sides_
 
   GroupSpec spec_;
   size_t max_groups_;
@@ -114,6 +127,8 @@ class Aggregator {
   bool overflowed_ = false;
   GroupTotals total_;
   std::vector<Slot> slots_;
+  std::vector<Entry> entries_;
+  std::vector<Pending> pending_;
   bool dense_ = false;              // one 16-bit field (ports, protocol, ToS): table_ instead
   std::vector<GroupTotals> table_;  // indexed by the value; flows == 0: no group
   size_t size_ = 0;

@@ -8,53 +8,24 @@
 namespace orbwatch::store::segment {
 namespace {
 
-// --- writing ---------------------------------------------------------------------------------
-
-void put_u32(std::string& raw, uint32_t v) {
-  char b[4];
-  std::memcpy(b, &v, 4);
-  raw.append(b, 4);
-}
-
-// A column: reserves the length word, which finish() fills in.
-class ColumnOut {
- public:
-  explicit ColumnOut(std::string& raw) : raw_(raw), at_(raw.size()) { put_u32(raw, 0); }
-  ~ColumnOut() {
-    const auto len = static_cast<uint32_t>(raw_.size() - at_ - 4);
-    std::memcpy(raw_.data() + at_, &len, 4);
-  }
-  ColumnOut(const ColumnOut&) = delete;
-  ColumnOut& operator=(const ColumnOut&) = delete;
-
- private:
-  std::string& raw_;
-  size_t at_;
+enum class Kind : uint8_t { kVarint, kFixed, kAddr, kNames };
+struct Shape {
+  Kind kind;
+  uint8_t width;  // kFixed: bytes per value
 };
-
-template <class T, class Get>
-void put_fixed(std::string& raw, const std::vector<FlowRecord>& rs, Get get) {
-  ColumnOut col(raw);
-  const size_t at = raw.size();
-  raw.resize(at + rs.size() * sizeof(T));
-  char* p = raw.data() + at;
-  for (const auto& r : rs) {
-    const T v = static_cast<T>(get(r));
-    std::memcpy(p, &v, sizeof(T));
-    p += sizeof(T);
-  }
-}
-
-void put_addr(std::string& raw, const std::vector<FlowRecord>& rs, IpAddr FlowRecord::*m) {
-  ColumnOut col(raw);
-  const size_t at = raw.size();
-  raw.resize(at + rs.size() * 16);
-  char* p = raw.data() + at;
-  for (const auto& r : rs) {
-    std::memcpy(p, (r.*m).b.data(), 16);
-    p += 16;
-  }
-}
+// Column c's value type, in payload order (segment_columns.h).
+constexpr std::array<Shape, kColumnCount> kShapes = {{
+    {Kind::kVarint, 0}, {Kind::kVarint, 0},                                        // times
+    {Kind::kAddr, 16},  {Kind::kAddr, 16},  {Kind::kAddr, 16},                     // addresses
+    {Kind::kVarint, 0}, {Kind::kVarint, 0},                                        // counters
+    {Kind::kFixed, 4},  {Kind::kFixed, 4},  {Kind::kFixed, 4}, {Kind::kFixed, 4},  // u32
+    {Kind::kFixed, 4},  {Kind::kFixed, 4},                                         //
+    {Kind::kFixed, 2},  {Kind::kFixed, 2},                                         // ports
+    {Kind::kFixed, 1},  {Kind::kFixed, 1},  {Kind::kFixed, 1}, {Kind::kFixed, 1},  // u8
+    {Kind::kFixed, 2},                                                             // vlan
+    {Kind::kFixed, 1},  {Kind::kFixed, 1},  {Kind::kFixed, 1}, {Kind::kFixed, 1},  // u8
+    {Kind::kVarint, 0}, {Kind::kNames, 0},                                         // names
+}};
 
 uint64_t zigzag(int64_t v) {
   return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
@@ -62,8 +33,13 @@ uint64_t zigzag(int64_t v) {
 int64_t unzigzag(uint64_t v) {
   return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1);
 }
+uint64_t wrap_sub(int64_t a, int64_t b) {
+  return static_cast<uint64_t>(a) - static_cast<uint64_t>(b);
+}
 
-void put_varint(std::string& raw, uint64_t v) {
+// --- writing ---------------------------------------------------------------------------------
+
+void put_varint(std::string& s, uint64_t v) {
   char b[10];
   size_t n = 0;
   while (v >= 0x80) {
@@ -71,45 +47,73 @@ void put_varint(std::string& raw, uint64_t v) {
     v >>= 7;
   }
   b[n++] = static_cast<char>(v);
-  raw.append(b, n);
+  s.append(b, n);
 }
 
-template <class Get>
-void put_varints(std::string& raw, const std::vector<FlowRecord>& rs, Get get) {
-  ColumnOut col(raw);
-  for (const auto& r : rs) put_varint(raw, get(r));
+bool all_equal(const std::vector<uint64_t>& v) {
+  return std::all_of(v.begin(), v.end(), [&](uint64_t x) { return x == v[0]; });
+}
+
+void put_varints(ColumnData& col, const std::vector<uint64_t>& vals) {
+  col.bytes.clear();
+  col.encoding = all_equal(vals) ? Encoding::kConst : Encoding::kPlain;
+  if (col.encoding == Encoding::kConst) {
+    put_varint(col.bytes, vals[0]);
+    return;
+  }
+  for (uint64_t v : vals) put_varint(col.bytes, v);
+}
+
+// Plain fixed-width values are stored as byte planes (every value's byte 0, then byte 1, ...):
+// the mostly-zero high bytes of interface indexes, AS numbers and ports then compress to
+// almost nothing.
+void put_fixed(ColumnData& col, const std::vector<uint64_t>& vals, size_t width) {
+  if (all_equal(vals)) {
+    col.encoding = Encoding::kConst;
+    col.bytes.resize(width);
+    std::memcpy(col.bytes.data(), &vals[0], width);  // little-endian
+    return;
+  }
+  col.encoding = Encoding::kPlain;
+  const size_t n = vals.size();
+  col.bytes.resize(n * width);
+  auto* p = reinterpret_cast<uint8_t*>(col.bytes.data());
+  for (size_t b = 0; b < width; ++b) {
+    for (size_t i = 0; i < n; ++i) p[b * n + i] = static_cast<uint8_t>(vals[i] >> (8 * b));
+  }
+}
+
+void put_addrs(ColumnData& col, const std::vector<FlowRecord>& rs, IpAddr FlowRecord::*m) {
+  const IpAddr& first = rs[0].*m;
+  bool same = true, v4 = true;
+  for (const auto& r : rs) {
+    same = same && r.*m == first;
+    v4 = v4 && (r.*m).is_v4();
+  }
+  if (same) {
+    col.encoding = Encoding::kConst;
+    col.bytes.assign(reinterpret_cast<const char*>(first.b.data()), 16);
+    return;
+  }
+  // Byte planes, as put_fixed: address byte k of every record, then byte k + 1.
+  col.encoding = v4 ? Encoding::kIpv4 : Encoding::kPlain;
+  const size_t width = v4 ? 4 : 16;
+  const size_t from = 16 - width;
+  const size_t n = rs.size();
+  col.bytes.resize(n * width);
+  auto* p = reinterpret_cast<uint8_t*>(col.bytes.data());
+  for (size_t b = 0; b < width; ++b) {
+    for (size_t i = 0; i < n; ++i) p[b * n + i] = (rs[i].*m).b[from + b];
+  }
 }
 
 // --- reading ---------------------------------------------------------------------------------
 
-class In {
- public:
-  explicit In(std::string_view s) : p_(reinterpret_cast<const uint8_t*>(s.data())), n_(s.size()) {}
-  // The next column's bytes.
-  bool column(const uint8_t*& p, size_t& n) {
-    if (n_ < 4) return false;
-    const uint32_t len = load_le32(p_);
-    if (n_ - 4 < len) return false;
-    p = p_ + 4;
-    n = len;
-    p_ += 4 + size_t{len};
-    n_ -= 4 + size_t{len};
+bool get_varint(const uint8_t*& p, const uint8_t* end, uint64_t& v) {
+  if (p < end && *p < 0x80) {
+    v = *p++;
     return true;
   }
-  bool done() const { return n_ == 0; }
-  // Passes over the next column without decoding it.
-  bool skip() {
-    const uint8_t* p;
-    size_t n;
-    return column(p, n);
-  }
-
- private:
-  const uint8_t* p_;
-  size_t n_;
-};
-
-bool get_varint(const uint8_t*& p, const uint8_t* end, uint64_t& v) {
   v = 0;
   for (unsigned shift = 0; shift < 64 && p < end; shift += 7) {
     const uint8_t b = *p++;
@@ -119,37 +123,85 @@ bool get_varint(const uint8_t*& p, const uint8_t* end, uint64_t& v) {
   return false;
 }
 
-template <class T, class Set>
-bool get_fixed(In& in, FlowRecord* rs, uint32_t n, Set set) {
-  const uint8_t* p;
-  size_t len;
-  if (!in.column(p, len) || len != size_t{n} * sizeof(T)) return false;
-  for (uint32_t i = 0; i < n; ++i, p += sizeof(T)) {
-    T v;
-    std::memcpy(&v, p, sizeof(T));
-    set(rs[i], v);
-  }
-  return true;
+const uint8_t* begin_of(const ColumnView& c) {
+  return reinterpret_cast<const uint8_t*>(c.bytes.data());
 }
 
-bool get_addr(In& in, FlowRecord* rs, uint32_t n, IpAddr FlowRecord::*m) {
-  const uint8_t* p;
-  size_t len;
-  if (!in.column(p, len) || len != size_t{n} * 16) return false;
-  for (uint32_t i = 0; i < n; ++i, p += 16) std::memcpy((rs[i].*m).b.data(), p, 16);
-  return true;
-}
-
+// Calls set(record, value) for each of the n values of a varint column.
 template <class Set>
-bool get_varints(In& in, FlowRecord* rs, uint32_t n, Set set) {
-  const uint8_t* p;
-  size_t len;
-  if (!in.column(p, len)) return false;
-  const uint8_t* end = p + len;
+bool get_varints(const ColumnView& c, FlowRecord* rs, uint32_t n, Set set) {
+  const uint8_t* p = begin_of(c);
+  const uint8_t* end = p + c.bytes.size();
+  uint64_t v = 0;
+  if (c.encoding == Encoding::kConst) {
+    if (!get_varint(p, end, v) || p != end) return false;
+    for (uint32_t i = 0; i < n; ++i) set(rs[i], v);
+    return true;
+  }
   for (uint32_t i = 0; i < n; ++i) {
-    uint64_t v;
     if (!get_varint(p, end, v)) return false;
     set(rs[i], v);
+  }
+  return p == end;
+}
+
+template <class T>
+void get_fixed(const ColumnView& c, FlowRecord* rs, uint32_t n, T FlowRecord::*m) {
+  const uint8_t* p = begin_of(c);
+  if (c.encoding == Encoding::kConst) {
+    T v;
+    std::memcpy(&v, p, sizeof v);
+    for (uint32_t i = 0; i < n; ++i) rs[i].*m = v;
+    return;
+  }
+  // Byte planes (put_fixed).
+  for (uint32_t i = 0; i < n; ++i) {
+    uint32_t v = p[i];
+    if constexpr (sizeof(T) >= 2) v |= uint32_t{p[n + i]} << 8;
+    if constexpr (sizeof(T) == 4) v |= uint32_t{p[2 * n + i]} << 16 | uint32_t{p[3 * n + i]} << 24;
+    rs[i].*m = static_cast<T>(v);
+  }
+}
+
+void get_addrs(const ColumnView& c, FlowRecord* rs, uint32_t n, IpAddr FlowRecord::*m) {
+  const uint8_t* p = begin_of(c);
+  switch (c.encoding) {
+    case Encoding::kConst: {
+      IpAddr a;
+      std::memcpy(a.b.data(), p, 16);
+      for (uint32_t i = 0; i < n; ++i) rs[i].*m = a;
+      break;
+    }
+    case Encoding::kIpv4:  // byte planes (put_addrs)
+      for (uint32_t i = 0; i < n; ++i) {
+        const uint8_t b[4] = {p[i], p[n + i], p[2 * n + i], p[3 * n + i]};
+        rs[i].*m = IpAddr::v4_bytes(b);
+      }
+      break;
+    case Encoding::kPlain:
+      for (uint32_t i = 0; i < n; ++i) {
+        for (size_t b = 0; b < 16; ++b) (rs[i].*m).b[b] = p[b * n + i];
+      }
+      break;
+  }
+}
+
+bool get_names(const ColumnView& c, FlowBatch& out, uint64_t max_ref) {
+  const uint8_t* p = begin_of(c);
+  const uint8_t* end = p + c.bytes.size();
+  uint64_t count;
+  // Every name takes at least one byte, which bounds the count by the column's length.
+  if (!get_varint(p, end, count) || count > static_cast<uint64_t>(end - p) || max_ref > count) {
+    return false;
+  }
+  out.names.reserve(out.names.size() + count);
+  for (uint64_t i = 0; i < count; ++i) {
+    uint64_t len;
+    if (!get_varint(p, end, len) || len > kMaxNameBytes || len > static_cast<uint64_t>(end - p)) {
+      return false;
+    }
+    out.names.emplace_back(reinterpret_cast<const char*>(p), len);
+    p += len;
   }
   return p == end;
 }
@@ -157,59 +209,90 @@ bool get_varints(In& in, FlowRecord* rs, uint32_t n, Set set) {
 }  // namespace
 
 void encode_columns(const std::vector<FlowRecord>& rs, const std::vector<std::string>& names,
-                    int64_t base_start_ms, std::string& raw) {
-  {
-    // start_ms: zigzag deltas from the previous record (the first from the block minimum).
-    ColumnOut col(raw);
-    int64_t prev = base_start_ms;
-    for (const auto& r : rs) {
-      put_varint(raw, zigzag(static_cast<int64_t>(static_cast<uint64_t>(r.start_ms) -
-                                                  static_cast<uint64_t>(prev))));
-      prev = r.start_ms;
-    }
-  }
-  // end_ms: zigzag of the duration (end - start), small and usually positive.
-  put_varints(raw, rs, [](const FlowRecord& r) {
+                    int64_t base_start_ms, BlockColumns& out) {
+  std::vector<uint64_t> vals(rs.size());
+  auto varints = [&](size_t c, auto get) {
+    for (size_t i = 0; i < rs.size(); ++i) vals[i] = get(rs[i], i);
+    put_varints(out[c], vals);
+  };
+  auto fixed = [&](size_t c, auto get) {
+    for (size_t i = 0; i < rs.size(); ++i) vals[i] = uint64_t{get(rs[i])};
+    put_fixed(out[c], vals, kShapes[c].width);
+  };
+  // start_ms: zigzag deltas from the previous record (the first from the block minimum).
+  varints(0, [&](const FlowRecord& r, size_t i) {
     return zigzag(
-        static_cast<int64_t>(static_cast<uint64_t>(r.end_ms) - static_cast<uint64_t>(r.start_ms)));
+        static_cast<int64_t>(wrap_sub(r.start_ms, i == 0 ? base_start_ms : rs[i - 1].start_ms)));
   });
-  put_addr(raw, rs, &FlowRecord::src);
-  put_addr(raw, rs, &FlowRecord::dst);
-  put_addr(raw, rs, &FlowRecord::exporter);
-  put_varints(raw, rs, [](const FlowRecord& r) { return r.bytes; });
-  put_varints(raw, rs, [](const FlowRecord& r) { return r.packets; });
-  put_fixed<uint32_t>(raw, rs, [](const FlowRecord& r) { return r.obs_domain; });
-  put_fixed<uint32_t>(raw, rs, [](const FlowRecord& r) { return r.in_if; });
-  put_fixed<uint32_t>(raw, rs, [](const FlowRecord& r) { return r.out_if; });
-  put_fixed<uint32_t>(raw, rs, [](const FlowRecord& r) { return r.src_as; });
-  put_fixed<uint32_t>(raw, rs, [](const FlowRecord& r) { return r.dst_as; });
-  put_fixed<uint32_t>(raw, rs, [](const FlowRecord& r) { return r.sampling_rate; });
-  put_fixed<uint16_t>(raw, rs, [](const FlowRecord& r) { return r.src_port; });
-  put_fixed<uint16_t>(raw, rs, [](const FlowRecord& r) { return r.dst_port; });
-  put_fixed<uint8_t>(raw, rs, [](const FlowRecord& r) { return r.proto; });
-  put_fixed<uint8_t>(raw, rs, [](const FlowRecord& r) { return r.tcp_flags; });
-  put_fixed<uint8_t>(raw, rs, [](const FlowRecord& r) { return r.direction; });
-  put_fixed<uint8_t>(raw, rs, [](const FlowRecord& r) { return r.source; });
-  put_fixed<uint16_t>(raw, rs, [](const FlowRecord& r) { return r.vlan; });
-  put_fixed<uint8_t>(raw, rs, [](const FlowRecord& r) { return r.tos; });
-  put_fixed<uint8_t>(raw, rs, [](const FlowRecord& r) { return r.flags; });
-  put_fixed<uint8_t>(raw, rs, [](const FlowRecord& r) { return r.src_mask; });
-  put_fixed<uint8_t>(raw, rs, [](const FlowRecord& r) { return r.dst_mask; });
-  put_varints(raw, rs, [](const FlowRecord& r) { return uint64_t{r.name_ref}; });
-  {
-    // Names: varint count, then per name a varint length and its bytes.
-    ColumnOut col(raw);
-    put_varint(raw, names.size());
-    for (const auto& s : names) {
-      const size_t len = std::min<size_t>(s.size(), kMaxNameBytes);
-      put_varint(raw, len);
-      raw.append(s.data(), len);
-    }
+  // end_ms: zigzag of the duration (end - start), small and usually positive.
+  varints(1, [](const FlowRecord& r, size_t) {
+    return zigzag(static_cast<int64_t>(wrap_sub(r.end_ms, r.start_ms)));
+  });
+  put_addrs(out[2], rs, &FlowRecord::src);
+  put_addrs(out[3], rs, &FlowRecord::dst);
+  put_addrs(out[4], rs, &FlowRecord::exporter);
+  varints(5, [](const FlowRecord& r, size_t) { return r.bytes; });
+  varints(6, [](const FlowRecord& r, size_t) { return r.packets; });
+  fixed(7, [](const FlowRecord& r) { return r.obs_domain; });
+  fixed(8, [](const FlowRecord& r) { return r.in_if; });
+  fixed(9, [](const FlowRecord& r) { return r.out_if; });
+  fixed(10, [](const FlowRecord& r) { return r.src_as; });
+  fixed(11, [](const FlowRecord& r) { return r.dst_as; });
+  fixed(12, [](const FlowRecord& r) { return r.sampling_rate; });
+  fixed(13, [](const FlowRecord& r) { return r.src_port; });
+  fixed(14, [](const FlowRecord& r) { return r.dst_port; });
+  fixed(15, [](const FlowRecord& r) { return r.proto; });
+  fixed(16, [](const FlowRecord& r) { return r.tcp_flags; });
+  fixed(17, [](const FlowRecord& r) { return static_cast<uint8_t>(r.direction); });
+  fixed(18, [](const FlowRecord& r) { return static_cast<uint8_t>(r.source); });
+  fixed(19, [](const FlowRecord& r) { return r.vlan; });
+  fixed(20, [](const FlowRecord& r) { return r.tos; });
+  fixed(21, [](const FlowRecord& r) { return r.flags; });
+  fixed(22, [](const FlowRecord& r) { return r.src_mask; });
+  fixed(23, [](const FlowRecord& r) { return r.dst_mask; });
+  varints(24, [](const FlowRecord& r, size_t) { return uint64_t{r.name_ref}; });
+  // Names: varint count, then per name a varint length and its bytes.
+  auto& s = out[25];
+  s.encoding = Encoding::kPlain;
+  s.bytes.clear();
+  put_varint(s.bytes, names.size());
+  for (const auto& name : names) {
+    const size_t len = std::min<size_t>(name.size(), kMaxNameBytes);
+    put_varint(s.bytes, len);
+    s.bytes.append(name.data(), len);
   }
 }
 
-bool decode_columns(std::string_view raw, uint32_t n, int64_t base_start_ms, FlowBatch& out,
-                    const char*& why, uint32_t columns) {
+bool column_shape_ok(size_t c, Encoding e, uint64_t raw, uint32_t n) {
+  if (c >= kColumnCount || n == 0) return false;
+  const Shape s = kShapes[c];
+  switch (s.kind) {
+    case Kind::kVarint:
+      if (e == Encoding::kConst) return raw >= 1 && raw <= 10;
+      return e == Encoding::kPlain && raw >= n && raw <= uint64_t{n} * 10;
+    case Kind::kFixed:
+      if (e == Encoding::kConst) return raw == s.width;
+      return e == Encoding::kPlain && raw == uint64_t{n} * s.width;
+    case Kind::kAddr:
+      if (e == Encoding::kConst) return raw == 16;
+      if (e == Encoding::kIpv4) return raw == uint64_t{n} * 4;
+      return e == Encoding::kPlain && raw == uint64_t{n} * 16;
+    case Kind::kNames:
+      return e == Encoding::kPlain && raw >= 1;
+  }
+  return false;
+}
+
+bool decode_columns(const std::array<ColumnView, kColumnCount>& cols, uint32_t n,
+                    int64_t base_start_ms, FlowBatch& out, const char*& why, uint32_t columns) {
+  columns = needed_columns(columns);
+  for (size_t c = 0; c < kColumnCount; ++c) {
+    if ((columns & column_bit(c)) != 0 &&
+        !column_shape_ok(c, cols[c].encoding, cols[c].bytes.size(), n)) {
+      why = "column size does not match the record count";
+      return false;
+    }
+  }
   const size_t old_records = out.records.size();
   const size_t old_names = out.names.size();
   auto fail = [&](const char* what) {
@@ -218,126 +301,60 @@ bool decode_columns(std::string_view raw, uint32_t n, int64_t base_start_ms, Flo
     why = what;
     return false;
   };
-  if ((columns & column::kEnd) != 0) columns |= column::kStart;
   out.records.resize(old_records + n);
   FlowRecord* rs = out.records.data() + old_records;
-  In in(raw);
-  // Decodes column `bit` with `get` when wanted, else passes over it.
-  auto col = [&](uint32_t bit, auto&& get) { return (columns & bit) != 0 ? get() : in.skip(); };
-  if (!col(column::kStart, [&] {
-        const uint8_t* p;
-        size_t len;
-        if (!in.column(p, len)) return false;
-        const uint8_t* end = p + len;
-        uint64_t prev = static_cast<uint64_t>(base_start_ms);
-        for (uint32_t i = 0; i < n; ++i) {
-          uint64_t v;
-          if (!get_varint(p, end, v)) return false;
+  auto want = [&](uint32_t bit) { return (columns & bit) != 0; };
+  if (want(column::kStart)) {
+    uint64_t prev = static_cast<uint64_t>(base_start_ms);
+    if (!get_varints(cols[0], rs, n, [&](FlowRecord& r, uint64_t v) {
           prev += static_cast<uint64_t>(unzigzag(v));
-          rs[i].start_ms = static_cast<int64_t>(prev);
-        }
-        return p == end;
-      })) {
-    return fail("bad start_ms column");
+          r.start_ms = static_cast<int64_t>(prev);
+        })) {
+      return fail("bad start_ms column");
+    }
   }
-  if (!col(column::kEnd, [&] {
-        return get_varints(in, rs, n, [](FlowRecord& r, uint64_t v) {
-          r.end_ms = static_cast<int64_t>(static_cast<uint64_t>(r.start_ms) +
-                                          static_cast<uint64_t>(unzigzag(v)));
-        });
+  if (want(column::kEnd) && !get_varints(cols[1], rs, n, [](FlowRecord& r, uint64_t v) {
+        r.end_ms = static_cast<int64_t>(static_cast<uint64_t>(r.start_ms) +
+                                        static_cast<uint64_t>(unzigzag(v)));
       })) {
     return fail("bad end_ms column");
   }
-  if (!col(column::kSrc, [&] { return get_addr(in, rs, n, &FlowRecord::src); }) ||
-      !col(column::kDst, [&] { return get_addr(in, rs, n, &FlowRecord::dst); }) ||
-      !col(column::kExporter, [&] { return get_addr(in, rs, n, &FlowRecord::exporter); })) {
-    return fail("bad address column");
-  }
-  if (!col(
-          column::kBytes,
-          [&] { return get_varints(in, rs, n, [](FlowRecord& r, uint64_t v) { r.bytes = v; }); }) ||
-      !col(column::kPackets, [&] {
-        return get_varints(in, rs, n, [](FlowRecord& r, uint64_t v) { r.packets = v; });
-      })) {
+  if (want(column::kSrc)) get_addrs(cols[2], rs, n, &FlowRecord::src);
+  if (want(column::kDst)) get_addrs(cols[3], rs, n, &FlowRecord::dst);
+  if (want(column::kExporter)) get_addrs(cols[4], rs, n, &FlowRecord::exporter);
+  if ((want(column::kBytes) &&
+       !get_varints(cols[5], rs, n, [](FlowRecord& r, uint64_t v) { r.bytes = v; })) ||
+      (want(column::kPackets) &&
+       !get_varints(cols[6], rs, n, [](FlowRecord& r, uint64_t v) { r.packets = v; }))) {
     return fail("bad counter column");
   }
-  // The fixed-width columns, in payload order.
-  auto fixed32 = [&](uint32_t bit, uint32_t FlowRecord::*m) {
-    return col(bit, [&] {
-      return get_fixed<uint32_t>(in, rs, n, [m](FlowRecord& r, uint32_t v) { r.*m = v; });
-    });
-  };
-  auto fixed16 = [&](uint32_t bit, uint16_t FlowRecord::*m) {
-    return col(bit, [&] {
-      return get_fixed<uint16_t>(in, rs, n, [m](FlowRecord& r, uint16_t v) { r.*m = v; });
-    });
-  };
-  auto fixed8 = [&](uint32_t bit, uint8_t FlowRecord::*m) {
-    return col(bit, [&] {
-      return get_fixed<uint8_t>(in, rs, n, [m](FlowRecord& r, uint8_t v) { r.*m = v; });
-    });
-  };
-  const bool ok =
-      fixed32(column::kObsDomain, &FlowRecord::obs_domain) &&
-      fixed32(column::kInIf, &FlowRecord::in_if) && fixed32(column::kOutIf, &FlowRecord::out_if) &&
-      fixed32(column::kSrcAs, &FlowRecord::src_as) &&
-      fixed32(column::kDstAs, &FlowRecord::dst_as) &&
-      fixed32(column::kSamplingRate, &FlowRecord::sampling_rate) &&
-      fixed16(column::kSrcPort, &FlowRecord::src_port) &&
-      fixed16(column::kDstPort, &FlowRecord::dst_port) &&
-      fixed8(column::kProto, &FlowRecord::proto) &&
-      fixed8(column::kTcpFlags, &FlowRecord::tcp_flags) &&
-      col(column::kDirection,
-          [&] {
-            return get_fixed<uint8_t>(
-                in, rs, n, [](FlowRecord& r, uint8_t v) { r.direction = FlowDirection{v}; });
-          }) &&
-      col(column::kSource,
-          [&] {
-            return get_fixed<uint8_t>(in, rs, n,
-                                      [](FlowRecord& r, uint8_t v) { r.source = FlowSource{v}; });
-          }) &&
-      fixed16(column::kVlan, &FlowRecord::vlan) && fixed8(column::kTos, &FlowRecord::tos) &&
-      fixed8(column::kFlags, &FlowRecord::flags) &&
-      fixed8(column::kSrcMask, &FlowRecord::src_mask) &&
-      fixed8(column::kDstMask, &FlowRecord::dst_mask);
-  if (!ok) return fail("bad fixed-width column");
-  if ((columns & column::kNames) == 0) {
-    if (!in.skip() || !in.skip()) return fail("bad names column");
-    if (!in.done()) return fail("trailing bytes after the last column");
-    return true;
-  }
+  // Fixed-width columns hold exactly n values (column_shape_ok).
+  if (want(column::kObsDomain)) get_fixed(cols[7], rs, n, &FlowRecord::obs_domain);
+  if (want(column::kInIf)) get_fixed(cols[8], rs, n, &FlowRecord::in_if);
+  if (want(column::kOutIf)) get_fixed(cols[9], rs, n, &FlowRecord::out_if);
+  if (want(column::kSrcAs)) get_fixed(cols[10], rs, n, &FlowRecord::src_as);
+  if (want(column::kDstAs)) get_fixed(cols[11], rs, n, &FlowRecord::dst_as);
+  if (want(column::kSamplingRate)) get_fixed(cols[12], rs, n, &FlowRecord::sampling_rate);
+  if (want(column::kSrcPort)) get_fixed(cols[13], rs, n, &FlowRecord::src_port);
+  if (want(column::kDstPort)) get_fixed(cols[14], rs, n, &FlowRecord::dst_port);
+  if (want(column::kProto)) get_fixed(cols[15], rs, n, &FlowRecord::proto);
+  if (want(column::kTcpFlags)) get_fixed(cols[16], rs, n, &FlowRecord::tcp_flags);
+  if (want(column::kDirection)) get_fixed(cols[17], rs, n, &FlowRecord::direction);
+  if (want(column::kSource)) get_fixed(cols[18], rs, n, &FlowRecord::source);
+  if (want(column::kVlan)) get_fixed(cols[19], rs, n, &FlowRecord::vlan);
+  if (want(column::kTos)) get_fixed(cols[20], rs, n, &FlowRecord::tos);
+  if (want(column::kFlags)) get_fixed(cols[21], rs, n, &FlowRecord::flags);
+  if (want(column::kSrcMask)) get_fixed(cols[22], rs, n, &FlowRecord::src_mask);
+  if (want(column::kDstMask)) get_fixed(cols[23], rs, n, &FlowRecord::dst_mask);
+  if (!want(column::kNames)) return true;
   uint64_t max_ref = 0;
-  if (!get_varints(in, rs, n, [&](FlowRecord& r, uint64_t v) {
+  if (!get_varints(cols[24], rs, n, [&](FlowRecord& r, uint64_t v) {
         max_ref = std::max(max_ref, v);
         r.name_ref = static_cast<uint32_t>(std::min<uint64_t>(v, UINT32_MAX));
       })) {
     return fail("bad name_ref column");
   }
-  {
-    const uint8_t* p;
-    size_t len;
-    if (!in.column(p, len)) return fail("bad names column");
-    const uint8_t* end = p + len;
-    uint64_t count;
-    // Every name takes at least one byte, which bounds the count by the column's length.
-    if (!get_varint(p, end, count) || count > static_cast<uint64_t>(end - p)) {
-      return fail("bad names column");
-    }
-    if (max_ref > count) return fail("name_ref beyond the names column");
-    out.names.reserve(old_names + count);
-    for (uint64_t i = 0; i < count; ++i) {
-      uint64_t nlen;
-      if (!get_varint(p, end, nlen) || nlen > kMaxNameBytes ||
-          nlen > static_cast<uint64_t>(end - p)) {
-        return fail("bad names column");
-      }
-      out.names.emplace_back(reinterpret_cast<const char*>(p), nlen);
-      p += nlen;
-    }
-    if (p != end) return fail("bad names column");
-  }
-  if (!in.done()) return fail("trailing bytes after the last column");
+  if (!get_names(cols[25], out, max_ref)) return fail("bad names column");
   if (old_names > 0) {
     const auto base = static_cast<uint32_t>(old_names);
     for (uint32_t i = 0; i < n; ++i) {

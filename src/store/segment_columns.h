@@ -1,24 +1,38 @@
-// The columnar encoding of one segment block's records (the raw payload, before compression).
-// Each column is a u32 little-endian byte length followed by its bytes, in the order of
-// docs/formats.md ("Block payload"); each FlowRecord field is one column.
+// The columnar encoding of one segment block's records. Each column is stored (and compressed)
+// on its own, so a query decompresses only the columns its filter and output need. The order,
+// value types and encodings are those of docs/formats.md ("Block columns").
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/flow_batch.h"
+#include "store/segment_format.h"
 
 namespace orbwatch::store::segment {
 
-// Appends the columns of `records` to `raw`. `names` are the block's server names, referenced
-// 1-based by each record's name_ref (0 = none). `base_start_ms` is the block's min start_ms,
-// the first value the start_ms deltas are taken from.
-void encode_columns(const std::vector<FlowRecord>& records, const std::vector<std::string>& names,
-                    int64_t base_start_ms, std::string& raw);
+// The kColumnCount columns of a block, in payload order: start_ms, end_ms, src, dst, exporter,
+// bytes, packets, obs_domain, in_if, out_if, src_as, dst_as, sampling_rate, src_port, dst_port,
+// proto, tcp_flags, direction, source, vlan, tos, flags, src_mask, dst_mask, name_ref, names.
 
-// The columns of a block in payload order, as bits of decode_columns' `columns` mask.
+struct ColumnData {
+  Encoding encoding = Encoding::kPlain;
+  std::string bytes;
+};
+using BlockColumns = std::array<ColumnData, kColumnCount>;
+
+// Encodes `records` into `out`. `names` are the block's server names, referenced 1-based by
+// each record's name_ref (0 = none). `base_start_ms` is the block's min start_ms, the first
+// value the start_ms deltas are taken from.
+void encode_columns(const std::vector<FlowRecord>& records, const std::vector<std::string>& names,
+                    int64_t base_start_ms, BlockColumns& out);
+
+// The columns as decode_columns' `columns` mask: bit c for column c, except that name_ref and
+// names are one bit (kNames).
 namespace column {
 enum : uint32_t {
   kStart = 1u << 0,
@@ -50,12 +64,31 @@ enum : uint32_t {
 };
 }  // namespace column
 
-// Decodes `records` records from `raw` and appends them (names rebased) to `out`. False with
-// `why` set when the columns do not hold exactly that many well-formed values; `out` is then left
-// as it was.
-// Only the columns in `columns` are decoded (the fields of the others stay zero; queries read
-// what their filter and output need); those must hold exactly `records` values.
-bool decode_columns(std::string_view raw, uint32_t records, int64_t base_start_ms, FlowBatch& out,
-                    const char*& why, uint32_t columns = column::kAll);
+// The mask bit of column index c.
+inline uint32_t column_bit(size_t c) {
+  return c >= 24 ? column::kNames : 1u << c;
+}
+// The columns `mask` needs stored, as a mask (adds start_ms to end_ms).
+inline uint32_t needed_columns(uint32_t mask) {
+  return (mask & column::kEnd) != 0 ? mask | column::kStart : mask;
+}
+
+// Whether column c may hold `raw_bytes` bytes of `encoding` for `records` records. Checked
+// before anything is decompressed or allocated; decode_columns then checks the values.
+bool column_shape_ok(size_t c, Encoding encoding, uint64_t raw_bytes, uint32_t records);
+
+// A column's uncompressed bytes (empty for columns not decoded).
+struct ColumnView {
+  Encoding encoding = Encoding::kPlain;
+  std::string_view bytes;
+};
+
+// Decodes `records` records from the columns in `columns` (needed_columns applied) and appends
+// them (names rebased) to `out`; the fields of the other columns stay zero. False with `why` set
+// when a column does not hold exactly `records` well-formed values; `out` is then left as it
+// was.
+bool decode_columns(const std::array<ColumnView, kColumnCount>& cols, uint32_t records,
+                    int64_t base_start_ms, FlowBatch& out, const char*& why,
+                    uint32_t columns = column::kAll);
 
 }  // namespace orbwatch::store::segment

@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <filesystem>
 
+#include "store/segment_columns.h"
+
 namespace orbwatch::store::segment {
 
 uint32_t crc32(uint32_t crc, const uint8_t* p, size_t n) {
@@ -42,6 +44,7 @@ bool FileHeader::decode(const uint8_t* in, FileHeader& out, const char*& why) {
   }
   out.version = load_le16(in + 8);
   if (out.version != kVersion) {
+    // Version 1 (one compressed payload per block) was only written by pre-release builds.
     why = "unsupported segment version";
     return false;
   }
@@ -112,8 +115,8 @@ bool BlockHeader::decode(const uint8_t* in, BlockHeader& out, const char*& why) 
     why = "block sizes out of bounds";
     return false;
   }
-  if (uint64_t{out.records} * kMinRecordRawBytes > out.raw_bytes) {
-    why = "record count larger than the payload can hold";
+  if (out.payload_bytes < kColumnDirSize) {
+    why = "payload smaller than the column directory";
     return false;
   }
   if (out.bloom_hashes == 0 || out.bloom_hashes > 16) {
@@ -122,6 +125,53 @@ bool BlockHeader::decode(const uint8_t* in, BlockHeader& out, const char*& why) 
   }
   if (out.min_start_ms > out.max_start_ms || out.min_end_ms > out.max_end_ms) {
     why = "inconsistent block bounds";
+    return false;
+  }
+  return true;
+}
+
+void encode_column_dir(const ColumnDir& dir, uint8_t* out) {
+  std::memset(out, 0, kColumnDirSize);
+  store_le32(out, kColumnCount);
+  for (size_t c = 0; c < kColumnCount; ++c) {
+    uint8_t* e = out + 4 + c * kColumnEntrySize;
+    e[0] = static_cast<uint8_t>(dir[c].codec);
+    e[1] = static_cast<uint8_t>(dir[c].encoding);
+    store_le32(e + 4, dir[c].stored_bytes);
+    store_le32(e + 8, dir[c].raw_bytes);
+    store_le32(e + 12, dir[c].crc);
+  }
+}
+
+bool decode_column_dir(const uint8_t* in, const BlockHeader& h, ColumnDir& out, const char*& why) {
+  if (load_le32(in) != kColumnCount) {
+    why = "bad column count";
+    return false;
+  }
+  uint64_t stored = kColumnDirSize, raw = 0;
+  for (size_t c = 0; c < kColumnCount; ++c) {
+    const uint8_t* e = in + 4 + c * kColumnEntrySize;
+    ColumnEntry& col = out[c];
+    col.codec = static_cast<Codec>(e[0]);
+    col.encoding = static_cast<Encoding>(e[1]);
+    col.stored_bytes = load_le32(e + 4);
+    col.raw_bytes = load_le32(e + 8);
+    col.crc = load_le32(e + 12);
+    col.offset = stored;
+    if (col.codec != Codec::kNone && col.codec != Codec::kZstd && col.codec != Codec::kLz4) {
+      why = "unknown column codec";
+      return false;
+    }
+    if (load_le16(e + 2) != 0 || !column_shape_ok(c, col.encoding, col.raw_bytes, h.records) ||
+        (col.codec == Codec::kNone && col.stored_bytes != col.raw_bytes)) {
+      why = "column size does not match the record count";
+      return false;
+    }
+    stored += col.stored_bytes;
+    raw += col.raw_bytes;
+  }
+  if (stored != h.payload_bytes || raw != h.raw_bytes) {
+    why = "column sizes do not add up to the block's";
     return false;
   }
   return true;

@@ -2,7 +2,8 @@
 // segment") draws the same layout byte by byte; change both together and bump kVersion.
 //
 //   file    := FileHeader Block* [Footer Trailer]
-//   Block   := BlockHeader bloom[bloom_bytes] payload[payload_len]
+//   Block   := BlockHeader bloom[bloom_bytes] payload[payload_bytes]
+//   payload := ColumnDir column[kColumnCount]   (each column compressed on its own)
 //   Footer  := "OWFT" u32 block_count u64 total_records (u64 offset, BlockHeader)[block_count]
 //   Trailer := u64 footer_offset u32 footer_crc "OWEN"
 //
@@ -11,6 +12,7 @@
 // is read by scanning block headers from the file header on.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -23,7 +25,7 @@ namespace orbwatch::store::segment {
 
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "segment I/O assumes little endian");
 
-inline constexpr uint16_t kVersion = 1;
+inline constexpr uint16_t kVersion = 2;
 inline constexpr char kFileMagic[8] = {'O', 'R', 'B', 'W', 'S', 'E', 'G', '\0'};
 inline constexpr uint32_t kBlockMagic = 0x4b42574f;    // "OWBK"
 inline constexpr uint32_t kFooterMagic = 0x5446574f;   // "OWFT"
@@ -35,22 +37,29 @@ inline constexpr size_t kFooterHeadSize = 16;
 inline constexpr size_t kFooterEntrySize = 8 + kBlockHeaderSize;
 inline constexpr size_t kTrailerSize = 16;
 
-// Compression of a block's payload.
+// Compression of a column (and, in the block header, the writer's choice for the block).
 enum class Codec : uint8_t { kNone = 0, kZstd = 1, kLz4 = 2 };
+
+// How a column's values are laid out before compression (segment_columns.h).
+enum class Encoding : uint8_t {
+  kPlain = 0,  // one value per record (fixed width, varint or 16-byte address)
+  kConst = 1,  // one value that every record has
+  kIpv4 = 2,   // address columns only: every address IPv4, 4 bytes each in network order
+};
+
+// Columns per block (segment_columns.h names them).
+inline constexpr size_t kColumnCount = 26;
 
 // Bounds every reader enforces before allocating: a hostile file can make a reader allocate at
 // most one block's declared sizes, and those are capped here.
-inline constexpr uint32_t kMaxBlockRecords = 1u << 20;
-inline constexpr uint32_t kMaxRawBytes = 256u << 20;      // uncompressed payload
-inline constexpr uint32_t kMaxPayloadBytes = 256u << 20;  // compressed payload
+// A block of constant columns is tiny on disk whatever its record count: the record count cap
+// alone bounds what decoding one block allocates (65,536 x 128 bytes).
+inline constexpr uint32_t kMaxBlockRecords = 1u << 16;
+inline constexpr uint32_t kMaxRawBytes = 256u << 20;      // uncompressed columns
+inline constexpr uint32_t kMaxPayloadBytes = 256u << 20;  // stored payload
 inline constexpr uint32_t kMaxBloomBytes = 4u << 20;
 inline constexpr uint32_t kMaxBlocks = 1u << 20;  // footer entries
 inline constexpr uint32_t kMaxNameBytes = 65535;  // one server name; longer ones are truncated
-// The smallest encoding of one record in the raw payload: three addresses, six u32, three u16
-// and eight u8 columns, plus one byte for each of the five varint columns. Used to reject a
-// record count the payload cannot hold before allocating.
-inline constexpr uint32_t kMinRecordRawBytes = 3 * 16 + 6 * 4 + 3 * 2 + 8 * 1 + 5 * 1;
-static_assert(kMinRecordRawBytes == 91);
 
 // Bloom filter over every src and dst address of a block: kBloomBitsPerAddr bits per distinct
 // address (rounded up to whole 64-bit words, at least one), kBloomHashes probes.
@@ -125,11 +134,11 @@ struct AddrRange {
 
 // --- block header (144 bytes) --------------------------------------------------------------
 //   0  u32 magic "OWBK"   4 u16 header size (144)   6 u8 codec   7 u8 bloom hashes
-//   8  u32 record count   12 u32 bloom bytes   16 u32 payload bytes (compressed)
-//   20 u32 raw bytes (uncompressed payload)
+//   8  u32 record count   12 u32 bloom bytes   16 u32 payload bytes (directory + stored columns)
+//   20 u32 raw bytes (the columns' uncompressed bytes, summed)
 //   24 i64 min start_ms   32 i64 max start_ms   40 i64 min end_ms   48 i64 max end_ms
 //   56 src AddrRange[40]   96 dst AddrRange[40]
-//   136 u32 data crc (of bloom and payload)   140 u32 header crc (of bytes 0..139)
+//   136 u32 data crc (of bloom and column directory)   140 u32 header crc (of bytes 0..139)
 struct BlockHeader {
   Codec codec = Codec::kZstd;
   uint8_t bloom_hashes = kBloomHashes;
@@ -149,6 +158,29 @@ struct BlockHeader {
   static bool decode(const uint8_t* in, BlockHeader& out, const char*& why);
   uint64_t total_bytes() const { return kBlockHeaderSize + uint64_t{bloom_bytes} + payload_bytes; }
 };
+
+// --- column directory (4 + 16 per column bytes, at the start of the payload) ------------------
+//   0 u32 column count (kColumnCount), then per column:
+//   0 u8 codec   1 u8 encoding   2 u16 reserved (0)   4 u32 stored bytes   8 u32 raw bytes
+//   12 u32 crc of the stored bytes
+// The columns' stored bytes follow the directory in column order.
+inline constexpr size_t kColumnEntrySize = 16;
+inline constexpr size_t kColumnDirSize = 4 + kColumnCount * kColumnEntrySize;
+
+struct ColumnEntry {
+  Codec codec = Codec::kNone;
+  Encoding encoding = Encoding::kPlain;
+  uint32_t stored_bytes = 0;
+  uint32_t raw_bytes = 0;
+  uint32_t crc = 0;
+  uint64_t offset = 0;  // of the stored bytes, from the start of the payload (not encoded)
+};
+using ColumnDir = std::array<ColumnEntry, kColumnCount>;
+
+void encode_column_dir(const ColumnDir& dir, uint8_t* out);  // kColumnDirSize bytes
+// Checks the count, codecs, each column's size against the record count, and that the stored
+// and raw sizes add up to the block header's; fills in the offsets.
+bool decode_column_dir(const uint8_t* in, const BlockHeader& h, ColumnDir& out, const char*& why);
 
 // --- footer --------------------------------------------------------------------------------
 // Footer and trailer for a file whose footer starts at `footer_offset`: `entries` holds

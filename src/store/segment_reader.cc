@@ -17,6 +17,10 @@ namespace orbwatch::store {
 
 using namespace segment;
 
+void BlockScratch::FreeDCtx::operator()(ZSTD_DCtx_s* d) const {
+  ZSTD_freeDCtx(d);
+}
+
 SegmentReader::SegmentReader(SegmentReader&& o) noexcept {
   *this = std::move(o);
 }
@@ -193,7 +197,7 @@ void SegmentReader::scan_blocks(uint64_t from, uint64_t end) {
     if (ok && resynced) {
       // A header found by searching might be a copy (in a damaged footer): trust it only when
       // its data checksum holds too.
-      const uint64_t data_bytes = bh.bloom_bytes + uint64_t{bh.payload_bytes};
+      const uint64_t data_bytes = bh.bloom_bytes + uint64_t{kColumnDirSize};
       if (data_bytes > verify_budget) {
         ++damaged_blocks_;
         problem("offset " + std::to_string(off) + ": too much damage; the last " +
@@ -291,43 +295,69 @@ bool SegmentReader::read_block(size_t i, FlowBatch& out, BlockScratch& scratch, 
             ": " + why;
     return false;
   };
-  auto& buf_ = scratch.buf;
-  auto& raw_ = scratch.raw;
-  buf_.resize(h.total_bytes());
-  if (!read_at(b.offset, buf_.size(), buf_.data())) return fail("unreadable (truncated file?)");
+  uint8_t head[kBlockHeaderSize];
+  if (!read_at(b.offset, sizeof head, head)) return fail("unreadable (truncated file?)");
   uint8_t expect[kBlockHeaderSize];
   h.encode(expect);
-  if (std::memcmp(expect, buf_.data(), kBlockHeaderSize) != 0) {
+  if (std::memcmp(expect, head, kBlockHeaderSize) != 0) {
     return fail("block header differs from the index");
   }
-  const uint8_t* data = buf_.data() + kBlockHeaderSize;
-  if (crc32(0, data, buf_.size() - kBlockHeaderSize) != h.data_crc) {
+  const uint64_t payload_at = b.offset + kBlockHeaderSize + h.bloom_bytes;
+  uint8_t dir_bytes[kColumnDirSize];
+  if (!read_at(payload_at, sizeof dir_bytes, dir_bytes)) {
+    return fail("unreadable (truncated file?)");
+  }
+  if (crc32(crc32(0, b.bloom.data(), b.bloom.size()), dir_bytes, kColumnDirSize) != h.data_crc) {
     return fail("data checksum mismatch");
   }
-  const uint8_t* payload = data + h.bloom_bytes;
-  raw_.resize(h.raw_bytes);
-  switch (h.codec) {
-    case Codec::kZstd: {
-      const size_t n = ZSTD_decompress(raw_.data(), raw_.size(), payload, h.payload_bytes);
-      if (ZSTD_isError(n) || n != h.raw_bytes) return fail("zstd payload does not decompress");
-      break;
-    }
-    case Codec::kLz4: {
-      const int n =
-          LZ4_decompress_safe(reinterpret_cast<const char*>(payload), raw_.data(),
-                              static_cast<int>(h.payload_bytes), static_cast<int>(h.raw_bytes));
-      if (n < 0 || static_cast<uint32_t>(n) != h.raw_bytes) {
-        return fail("lz4 payload does not decompress");
-      }
-      break;
-    }
-    case Codec::kNone:
-      if (h.payload_bytes != h.raw_bytes) return fail("stored payload size mismatch");
-      std::memcpy(raw_.data(), payload, h.raw_bytes);
-      break;
-  }
+  ColumnDir dir;
   const char* why = nullptr;
-  if (!decode_columns(raw_, h.records, h.min_start_ms, out, why, columns)) return fail(why);
+  if (!decode_column_dir(dir_bytes, h, dir, why)) return fail(why);
+  columns = needed_columns(columns);
+  // Only the wanted columns are read, checked and decompressed.
+  size_t stored = 0, raw = 0;
+  for (size_t c = 0; c < kColumnCount; ++c) {
+    if ((columns & column_bit(c)) == 0) continue;
+    stored += dir[c].stored_bytes;
+    if (dir[c].codec != Codec::kNone) raw += dir[c].raw_bytes;
+  }
+  scratch.buf.resize(stored);
+  scratch.raw.resize(raw);
+  std::array<ColumnView, kColumnCount> views;
+  size_t bo = 0, ro = 0;
+  for (size_t c = 0; c < kColumnCount; ++c) {
+    if ((columns & column_bit(c)) == 0) continue;
+    const ColumnEntry& e = dir[c];
+    uint8_t* in = scratch.buf.data() + bo;
+    bo += e.stored_bytes;
+    auto bad = [&](const char* what) { return fail("column " + std::to_string(c) + ": " + what); };
+    if (!read_at(payload_at + e.offset, e.stored_bytes, in)) {
+      return bad("unreadable (truncated file?)");
+    }
+    if (crc32(0, in, e.stored_bytes) != e.crc) return bad("checksum mismatch");
+    views[c].encoding = e.encoding;
+    if (e.codec == Codec::kNone) {
+      views[c].bytes = {reinterpret_cast<const char*>(in), e.stored_bytes};
+      continue;
+    }
+    char* to = scratch.raw.data() + ro;
+    ro += e.raw_bytes;
+    if (e.codec == Codec::kZstd) {
+      if (!scratch.dctx) scratch.dctx.reset(ZSTD_createDCtx());
+      if (!scratch.dctx) return bad("out of memory for zstd");
+      const size_t n = ZSTD_decompressDCtx(scratch.dctx.get(), to, e.raw_bytes, in, e.stored_bytes);
+      if (ZSTD_isError(n) || n != e.raw_bytes) return bad("zstd data does not decompress");
+    } else {
+      const int n =
+          LZ4_decompress_safe(reinterpret_cast<const char*>(in), to,
+                              static_cast<int>(e.stored_bytes), static_cast<int>(e.raw_bytes));
+      if (n < 0 || static_cast<uint32_t>(n) != e.raw_bytes) {
+        return bad("lz4 data does not decompress");
+      }
+    }
+    views[c].bytes = {to, e.raw_bytes};
+  }
+  if (!decode_columns(views, h.records, h.min_start_ms, out, why, columns)) return fail(why);
   return true;
 }
 

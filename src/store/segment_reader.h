@@ -5,7 +5,8 @@
 // writer that died before close(), a truncated copy) it scans the blocks from the file header on,
 // resynchronising on the next valid block header after a damaged one. Block summaries (times,
 // address bounds, bloom filter) are then in memory, so time ranges and hunts skip blocks without
-// reading their payloads. read_block() verifies the block's checksum and decodes it.
+// reading their payloads. read_block() verifies the checksums of the block's column directory
+// and of the columns it reads, and decodes those columns.
 //
 // Errors never throw: they are returned as text naming the file and the block. Damaged blocks
 // are skipped and counted (problems()). Every length read from the file is bounded
@@ -24,6 +25,8 @@
 #include "store/segment_columns.h"
 #include "store/segment_format.h"
 
+struct ZSTD_DCtx_s;
+
 namespace orbwatch::store {
 
 struct SegmentBlock {
@@ -34,8 +37,12 @@ struct SegmentBlock {
 
 // Scratch buffers for reading blocks; one per thread.
 struct BlockScratch {
-  std::vector<uint8_t> buf;  // a block's stored bytes
-  std::string raw;           // a block's uncompressed payload
+  std::vector<uint8_t> buf;  // the wanted columns' stored bytes
+  std::string raw;           // the wanted columns' uncompressed bytes
+  struct FreeDCtx {
+    void operator()(ZSTD_DCtx_s* d) const;
+  };
+  std::unique_ptr<ZSTD_DCtx_s, FreeDCtx> dctx;  // reused: one per block costs an allocation
 };
 
 class SegmentReader {

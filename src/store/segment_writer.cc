@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <utility>
 
 #include "store/segment_columns.h"
 
@@ -24,6 +25,41 @@ SegmentWriter::SegmentWriter(SegmentWriterOptions options) : options_(options) {
 
 SegmentWriter::~SegmentWriter() {
   if (fd_ >= 0) ::close(fd_);
+  ZSTD_freeCCtx(cctx_);
+}
+
+size_t SegmentWriter::compress_bound(size_t n) const {
+  switch (options_.codec) {
+    case Codec::kZstd:
+      return ZSTD_compressBound(n);
+    case Codec::kLz4:
+      return static_cast<size_t>(LZ4_compressBound(static_cast<int>(n)));
+    case Codec::kNone:
+      break;
+  }
+  return n;
+}
+
+size_t SegmentWriter::compress(const std::string& in, uint8_t* out, size_t cap) {
+  constexpr size_t kMinCompress = 64;  // smaller columns (constants) gain nothing
+  if (in.size() < kMinCompress) return 0;
+  switch (options_.codec) {
+    case Codec::kZstd: {
+      if (cctx_ == nullptr) cctx_ = ZSTD_createCCtx();
+      if (cctx_ == nullptr) return 0;
+      const size_t n =
+          ZSTD_compressCCtx(cctx_, out, cap, in.data(), in.size(), options_.zstd_level);
+      return ZSTD_isError(n) ? 0 : n;
+    }
+    case Codec::kLz4: {
+      const int n = LZ4_compress_default(in.data(), reinterpret_cast<char*>(out),
+                                         static_cast<int>(in.size()), static_cast<int>(cap));
+      return n > 0 ? static_cast<size_t>(n) : 0;
+    }
+    case Codec::kNone:
+      break;
+  }
+  return 0;
 }
 
 bool SegmentWriter::fail(std::string& error, const std::string& what) {
@@ -105,6 +141,40 @@ bool SegmentWriter::flush(std::string& error) {
   return true;
 }
 
+void SegmentWriter::sort_by_start(int64_t min_start_ms, int64_t max_start_ms) {
+  const size_t n = pending_.size();
+  if (std::is_sorted(
+          pending_.begin(), pending_.end(),
+          [](const FlowRecord& a, const FlowRecord& b) { return a.start_ms < b.start_ms; })) {
+    return;
+  }
+  // LSD radix sort of the record indexes by start_ms - min, 11 bits a pass (stable): a block's
+  // starts usually span minutes, two passes.
+  constexpr unsigned kBits = 11;
+  constexpr size_t kBuckets = size_t{1} << kBits;
+  const uint64_t range = static_cast<uint64_t>(max_start_ms) - static_cast<uint64_t>(min_start_ms);
+  order_.resize(n);
+  order_tmp_.resize(n);
+  for (size_t i = 0; i < n; ++i) order_[i] = static_cast<uint32_t>(i);
+  std::vector<uint32_t> count(kBuckets);
+  for (unsigned shift = 0; shift < 64 && (range >> shift) != 0; shift += kBits) {
+    auto digit = [&](uint32_t i) {
+      const uint64_t key =
+          static_cast<uint64_t>(pending_[i].start_ms) - static_cast<uint64_t>(min_start_ms);
+      return static_cast<size_t>((key >> shift) & (kBuckets - 1));
+    };
+    std::fill(count.begin(), count.end(), 0);
+    for (uint32_t i : order_) ++count[digit(i)];
+    uint32_t sum = 0;
+    for (auto& c : count) sum += std::exchange(c, sum);
+    for (uint32_t i : order_) order_tmp_[count[digit(i)]++] = i;
+    order_.swap(order_tmp_);
+  }
+  sorted_.resize(n);
+  for (size_t i = 0; i < n; ++i) sorted_[i] = pending_[order_[i]];
+  pending_.swap(sorted_);
+}
+
 bool SegmentWriter::write_block(std::string& error) {
   BlockHeader h;
   h.codec = options_.codec;
@@ -141,55 +211,52 @@ bool SegmentWriter::write_block(std::string& error) {
     }
   }
 
-  raw_.clear();
-  encode_columns(pending_, names_, h.min_start_ms, raw_);
-  if (raw_.size() > kMaxRawBytes) {
+  sort_by_start(h.min_start_ms, h.max_start_ms);
+  encode_columns(pending_, names_, h.min_start_ms, cols_);
+  uint64_t raw = 0;
+  size_t bound = kColumnDirSize;
+  for (const auto& col : cols_) {
+    raw += col.bytes.size();
+    bound += compress_bound(col.bytes.size());
+  }
+  if (raw > kMaxRawBytes) {
     errno = EFBIG;
     return fail(error, "block too large (server names?)");
   }
-  h.raw_bytes = static_cast<uint32_t>(raw_.size());
+  h.raw_bytes = static_cast<uint32_t>(raw);
   h.bloom_bytes = bloom_bytes_for(distinct);
 
-  size_t bound = raw_.size();
-  if (h.codec == Codec::kZstd) bound = ZSTD_compressBound(raw_.size());
-  if (h.codec == Codec::kLz4)
-    bound = static_cast<size_t>(LZ4_compressBound(static_cast<int>(raw_.size())));
   out_.assign(kBlockHeaderSize + h.bloom_bytes + bound, '\0');
   auto* bloom = reinterpret_cast<uint8_t*>(out_.data() + kBlockHeaderSize);
   for (const auto& bh : hashes_) bloom_add(bloom, h.bloom_bytes, h.bloom_hashes, bh);
-  char* payload = out_.data() + kBlockHeaderSize + h.bloom_bytes;
-  size_t n = raw_.size();
-  switch (h.codec) {
-    case Codec::kZstd:
-      n = ZSTD_compress(payload, bound, raw_.data(), raw_.size(), options_.zstd_level);
-      if (ZSTD_isError(n)) {
-        errno = EINVAL;
-        return fail(error, std::string("zstd: ") + ZSTD_getErrorName(n));
-      }
-      break;
-    case Codec::kLz4: {
-      const int c = LZ4_compress_default(raw_.data(), payload, static_cast<int>(raw_.size()),
-                                         static_cast<int>(bound));
-      if (c <= 0) {
-        errno = EINVAL;
-        return fail(error, "lz4 compression failed");
-      }
-      n = static_cast<size_t>(c);
-      break;
+  uint8_t* payload = bloom + h.bloom_bytes;
+  ColumnDir dir;
+  size_t at = kColumnDirSize;
+  for (size_t c = 0; c < kColumnCount; ++c) {
+    const std::string& in = cols_[c].bytes;
+    ColumnEntry& e = dir[c];
+    e.encoding = cols_[c].encoding;
+    e.raw_bytes = static_cast<uint32_t>(in.size());
+    e.codec = h.codec;
+    size_t n = compress(in, payload + at, bound - at);
+    if (n == 0 || n >= in.size()) {  // incompressible (or tiny): stored as is
+      e.codec = Codec::kNone;
+      n = in.size();
+      if (n > 0) std::memcpy(payload + at, in.data(), n);
     }
-    case Codec::kNone:
-      std::memcpy(payload, raw_.data(), n);
-      break;
+    e.stored_bytes = static_cast<uint32_t>(n);
+    e.crc = crc32(0, payload + at, n);
+    at += n;
   }
-  h.payload_bytes = static_cast<uint32_t>(n);
-  out_.resize(kBlockHeaderSize + h.bloom_bytes + n);
-  h.data_crc = crc32(0, reinterpret_cast<const uint8_t*>(out_.data() + kBlockHeaderSize),
-                     out_.size() - kBlockHeaderSize);
+  encode_column_dir(dir, payload);
+  h.payload_bytes = static_cast<uint32_t>(at);
+  out_.resize(kBlockHeaderSize + h.bloom_bytes + at);
+  h.data_crc = crc32(crc32(0, bloom, h.bloom_bytes), payload, kColumnDirSize);
   h.encode(reinterpret_cast<uint8_t*>(out_.data()));
 
-  const uint64_t at = offset_;
+  const uint64_t block_at = offset_;
   if (!write_all(out_.data(), out_.size(), error)) return false;
-  append_footer_entry(index_, at, h);
+  append_footer_entry(index_, block_at, h);
 
   if (stats_.records == 0) {
     stats_.min_start_ms = h.min_start_ms;
@@ -198,7 +265,7 @@ bool SegmentWriter::write_block(std::string& error) {
   stats_.min_start_ms = std::min(stats_.min_start_ms, h.min_start_ms);
   stats_.max_end_ms = std::max(stats_.max_end_ms, h.max_end_ms);
   stats_.records += pending_.size();
-  stats_.raw_bytes += raw_.size();
+  stats_.raw_bytes += raw;
   ++stats_.blocks;
   pending_.clear();
   names_.clear();

@@ -18,12 +18,17 @@
 #include <vector>
 
 #include "core/flow_batch.h"
+#include "store/segment_columns.h"
 #include "store/segment_format.h"
+
+struct ZSTD_CCtx_s;
 
 namespace orbwatch::store {
 
 struct SegmentWriterOptions {
-  uint32_t block_records = 65536;  // 1..segment::kMaxBlockRecords
+  // 1..segment::kMaxBlockRecords. 16,384 records: a block's records (2 MiB decoded) stay in
+  // cache while a query filters them, and hunts skip blocks at a finer grain than 65,536 did.
+  uint32_t block_records = 16384;
   // zstd level 1: on bench/micro/segment_bench.cc's workload it wrote 3.1 M flows/s at 18.8
   // bytes/flow, level 3 2.3 M/s at 19.3, lz4 3.7 M/s at 30.8 (docs/performance.md).
   segment::Codec codec = segment::Codec::kZstd;
@@ -67,6 +72,11 @@ class SegmentWriter {
   bool write_block(std::string& error);
   bool write_all(const void* p, size_t n, std::string& error);
   bool fail(std::string& error, const std::string& what);
+  // Orders the pending records by start time (stable): sorted starts delta-encode to a byte.
+  void sort_by_start(int64_t min_start_ms, int64_t max_start_ms);
+  size_t compress_bound(size_t n) const;
+  // Compresses `in` with the writer's codec into `out`; 0 when it is not worth it or fails.
+  size_t compress(const std::string& in, uint8_t* out, size_t cap);
 
   SegmentWriterOptions options_;
   std::string path_;
@@ -77,11 +87,14 @@ class SegmentWriter {
   std::vector<FlowRecord> pending_;
   std::vector<std::string> names_;  // the pending block's names, name_ref 1-based into it
   std::unordered_map<std::string, uint32_t> name_index_;
-  std::vector<uint8_t> index_;              // footer entries so far
-  std::string raw_;                         // scratch: uncompressed columns
-  std::string out_;                         // scratch: block header, bloom and payload
-  std::vector<segment::BloomHash> hashes_;  // scratch: the block's address hashes
-  std::vector<uint64_t> seen_;              // scratch: distinct-hash set
+  std::vector<uint8_t> index_;               // footer entries so far
+  std::vector<FlowRecord> sorted_;           // scratch: pending_ in start order
+  std::vector<uint32_t> order_, order_tmp_;  // scratch: the sort's permutation
+  segment::BlockColumns cols_;               // scratch: the block's encoded columns
+  ZSTD_CCtx_s* cctx_ = nullptr;              // reused: a context per block costs an allocation
+  std::string out_;                          // scratch: block header, bloom and payload
+  std::vector<segment::BloomHash> hashes_;   // scratch: the block's address hashes
+  std::vector<uint64_t> seen_;               // scratch: distinct-hash set
 };
 
 }  // namespace orbwatch::store

@@ -309,7 +309,7 @@ TEST_F(ArchiveTest, DamagedSegmentIsReportedByNameAndTheRestQueries) {
 }
 
 TEST_F(ArchiveTest, FullDiskCountsWhatWasNotStoredAndKeepsWhatWas) {
-  // A child process with a 64 KiB file size limit stands in for a full disk: writes past it
+  // A child process with a 16 KiB file size limit stands in for a full disk: writes past it
   // fail with EFBIG (SIGXFSZ ignored), as they fail with ENOSPC on a full file system.
   int fds[2];
   ASSERT_EQ(::pipe(fds), 0);
@@ -317,10 +317,10 @@ TEST_F(ArchiveTest, FullDiskCountsWhatWasNotStoredAndKeepsWhatWas) {
   ASSERT_GE(pid, 0);
   if (pid == 0) {
     ::signal(SIGXFSZ, SIG_IGN);
-    rlimit lim{64 << 10, 64 << 10};
+    rlimit lim{16 << 10, 16 << 10};
     ::setrlimit(RLIMIT_FSIZE, &lim);
     auto o = small_blocks();
-    o.segment.codec = segment::Codec::kNone;  // ~100 bytes a flow: the limit comes fast
+    o.segment.codec = segment::Codec::kNone;  // ~30 bytes a flow: the limit comes fast
     ArchiveWriter w(dir_, o);
     for (uint32_t i = 0; i < 2000; i += 100) w.append(flows(i, 100), kT0);
     std::string error;

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
+#include <vector>
 
 namespace orbwatch::store {
 namespace {
@@ -30,7 +32,13 @@ bool matches(const std::string& text, const FlowRecord& r) {
   FilterError e;
   auto f = Filter::parse(text, e);
   EXPECT_TRUE(f.has_value()) << text << ": " << e.to_string();
-  return f && f->match(r);
+  if (!f) return false;
+  // Every case checks the batch evaluation (queries) against the per-record one.
+  const bool one = f->match(r);
+  std::vector<uint32_t> sel{0};
+  f->select(&r, sel);
+  EXPECT_EQ(sel.size() == 1, one) << text << ": select() and match() differ";
+  return one;
 }
 
 std::string error_of(const std::string& text) {
@@ -108,6 +116,40 @@ TEST(Filter, BooleansPrecedenceAndCase) {
   EXPECT_TRUE(matches("! port 22 && (ip 10.1.2.3 || ip 10.9.9.9)", r));
   EXPECT_TRUE(matches("SRC IP 10.1.2.3 AND PROTO TCP", r));
   EXPECT_TRUE(matches("not not port 443", r));
+}
+
+TEST(Filter, BatchSelectionEqualsPerRecordMatching) {
+  // Random records over few values, so that every branch of and/or/not sees both outcomes.
+  std::mt19937 rng(11);
+  std::vector<FlowRecord> rs;
+  const char* hosts[] = {"10.1.2.3", "10.1.2.4", "198.51.100.7", "2001:db8::1"};
+  for (int i = 0; i < 3000; ++i) {
+    FlowRecord r =
+        flow(hosts[rng() % 4], hosts[rng() % 4], static_cast<uint16_t>(rng() % 3 + 52),
+             static_cast<uint16_t>(rng() % 2 ? 443 : 53), static_cast<uint8_t>(rng() % 2 ? 6 : 17),
+             static_cast<uint8_t>(rng() & 0x3f), rng() % 2000, rng() % 20);
+    r.in_if = rng() % 3;
+    rs.push_back(r);
+  }
+  for (const char* text :
+       {"", "any", "port 443", "proto tcp and dst port 443", "port 53 or proto tcp",
+        "not (ip 10.1.2.3 or net 198.51.100.0/24)", "flags S and not flags AFRPU", "not flags AR",
+        "(src port 52 or dst port 53) and not (bytes > 1k or packets < 3)",
+        "ip in [10.1.2.3 2001:db8::/64] or in if 2", "inet6 or (inet and not src ip 10.1.2.4)",
+        "src and dst net 10.0.0.0/8 or port in [52 54] and not proto udp",
+        "not not (duration > 2000 and as 64500)"}) {
+    FilterError e;
+    auto f = Filter::parse(text, e);
+    ASSERT_TRUE(f) << text << ": " << e.to_string();
+    std::vector<uint32_t> want, sel(rs.size());
+    for (uint32_t i = 0; i < rs.size(); ++i) {
+      sel[i] = i;
+      if (f->match(rs[i])) want.push_back(i);
+    }
+    f->select(rs.data(), sel);
+    EXPECT_EQ(sel, want) << text;
+    EXPECT_GT(want.size(), 0u) << text;
+  }
 }
 
 TEST(Filter, ErrorsPointAtTheColumn) {

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -192,18 +193,17 @@ TEST_F(SegmentTest, ExtremeValuesRoundTrip) {
   ASSERT_TRUE(rd) << error;
   FlowBatch got;
   ASSERT_TRUE(rd->read_block(0, got, error)) << error;
-  ASSERT_EQ(got.size(), 2u);
-  EXPECT_EQ(got.records[0].start_ms, INT64_MAX);
-  EXPECT_EQ(got.records[0].end_ms, INT64_MIN);
-  EXPECT_EQ(got.records[0].bytes, UINT64_MAX);
-  EXPECT_EQ(got.records[1].start_ms, INT64_MIN);
-  EXPECT_EQ(got.records[1].end_ms, INT64_MAX);
-  EXPECT_EQ(got.name(got.records[0].name_ref).size(), segment::kMaxNameBytes);
-  EXPECT_EQ(got.records[1].name_ref, 0u);
+  ASSERT_EQ(got.size(), 2u);  // in start time order
+  EXPECT_EQ(got.records[1].start_ms, INT64_MAX);
+  EXPECT_EQ(got.records[1].end_ms, INT64_MIN);
+  EXPECT_EQ(got.records[1].bytes, UINT64_MAX);
+  EXPECT_EQ(got.records[0].start_ms, INT64_MIN);
+  EXPECT_EQ(got.records[0].end_ms, INT64_MAX);
+  EXPECT_EQ(got.name(got.records[1].name_ref).size(), segment::kMaxNameBytes);
+  EXPECT_EQ(got.records[0].name_ref, 0u);
 }
 
-TEST_F(SegmentTest, AllZeroRecordsFitTheSmallestEncoding) {
-  // The reader's lower bound on raw bytes per record must hold for the smallest records.
+TEST_F(SegmentTest, ColumnsOfEqualValuesAreStoredOnce) {
   FlowBatch b;
   for (int i = 0; i < 5000; ++i) b.add();
   const std::string file = path("z.seg");
@@ -215,8 +215,121 @@ TEST_F(SegmentTest, AllZeroRecordsFitTheSmallestEncoding) {
   auto r = SegmentReader::open(file, error);
   ASSERT_TRUE(r) << error;
   ASSERT_EQ(r->blocks().size(), 1u);
-  EXPECT_EQ(r->blocks()[0].header.raw_bytes, 5000u * segment::kMinRecordRawBytes + 26 * 4 + 1);
-  EXPECT_EQ(read_all(*r).size(), 5000u);
+  // One value per column: five 1-byte varints, three 16-byte addresses, the fixed widths
+  // (6 x 4, 3 x 2, 8 x 1) and the names column's count.
+  EXPECT_EQ(r->blocks()[0].header.raw_bytes, 5u + 48 + 38 + 1);
+  const FlowBatch got = read_all(*r);
+  ASSERT_EQ(got.size(), 5000u);
+  for (size_t i = 0; i < got.size(); ++i) expect_same(b, i, got, i);
+}
+
+// The column directory of block `i` of `file`.
+segment::ColumnDir column_dir(const std::string& file, size_t i) {
+  std::string error;
+  auto r = SegmentReader::open(file, error);
+  EXPECT_TRUE(r) << error;
+  const auto& b = r->blocks().at(i);
+  const auto bytes = slurp(file);
+  segment::ColumnDir dir;
+  const char* why = nullptr;
+  EXPECT_TRUE(segment::decode_column_dir(
+      bytes.data() + b.offset + segment::kBlockHeaderSize + b.header.bloom_bytes, b.header, dir,
+      why))
+      << why;
+  return dir;
+}
+
+TEST_F(SegmentTest, IPv4ColumnsTakeFourBytesAnAddress) {
+  const std::string file = path("v4.seg");
+  SegmentWriterOptions o;
+  o.block_records = 1000;
+  o.codec = segment::Codec::kNone;
+  FlowBatch b = make_batch(1, 1000);  // block 0: record 1..1000, a third IPv6
+  FlowBatch v4;
+  for (uint32_t i = 1; i <= 1000; ++i) {
+    if (i % 3 != 0) v4.records.push_back(make_record(i, v4));  // block 1: IPv4 only
+  }
+  SegmentWriter w(o);
+  std::string error;
+  ASSERT_TRUE(w.open(file, error)) << error;
+  ASSERT_TRUE(w.append(b, error) && w.flush(error)) << error;
+  ASSERT_TRUE(w.append(v4, error) && w.close(error)) << error;
+  const auto mixed = column_dir(file, 0), only4 = column_dir(file, 1);
+  EXPECT_EQ(mixed[2].encoding, segment::Encoding::kPlain);
+  EXPECT_EQ(mixed[2].raw_bytes, 1000u * 16);
+  EXPECT_EQ(only4[2].encoding, segment::Encoding::kIpv4);
+  EXPECT_EQ(only4[2].raw_bytes, v4.size() * 4);
+  EXPECT_EQ(only4[4].encoding, segment::Encoding::kIpv4);  // three exporters
+  auto r = SegmentReader::open(file, error);
+  ASSERT_TRUE(r) << error;
+  const FlowBatch got = read_all(*r);
+  ASSERT_EQ(got.size(), b.size() + v4.size());
+  for (size_t i = 0; i < b.size(); ++i) expect_same(b, i, got, i);
+  for (size_t i = 0; i < v4.size(); ++i) expect_same(v4, i, got, b.size() + i);
+}
+
+TEST_F(SegmentTest, RecordsAreStoredInStartTimeOrder) {
+  // Arrival order is not start order (exporters flush flows as they expire): a block is sorted,
+  // stably, so that start times delta-encode small.
+  FlowBatch b;
+  for (uint32_t i = 0; i < 3000; ++i) {
+    FlowRecord r = make_record(i, b);
+    r.start_ms = kT0 + ((i * 7919) % 1000) * 60'000;  // minutes apart, shuffled, repeated
+    r.end_ms = r.start_ms + i;
+    b.records.push_back(r);
+  }
+  const std::string file = path("sorted.seg");
+  SegmentWriter w;
+  std::string error;
+  ASSERT_TRUE(w.open(file, error) && w.append(b, error) && w.close(error)) << error;
+  auto r = SegmentReader::open(file, error);
+  ASSERT_TRUE(r) << error;
+  const FlowBatch got = read_all(*r);
+  ASSERT_EQ(got.size(), b.size());
+  std::vector<size_t> want(b.size());
+  for (size_t i = 0; i < want.size(); ++i) want[i] = i;
+  std::stable_sort(want.begin(), want.end(), [&](size_t x, size_t y) {
+    return b.records[x].start_ms < b.records[y].start_ms;
+  });
+  for (size_t i = 0; i < want.size(); ++i) expect_same(b, want[i], got, i);
+}
+
+TEST_F(SegmentTest, OnlyTheColumnsReadAreCheckedAndDecompressed) {
+  const std::string file = path("cols.seg");
+  write_file(file, 3000, {});
+  const auto dir = column_dir(file, 0);
+  uint64_t dst_at = 0;
+  {
+    std::string error;
+    auto r = SegmentReader::open(file, error);
+    ASSERT_TRUE(r) << error;
+    const auto& b = r->blocks()[0];
+    dst_at = b.offset + segment::kBlockHeaderSize + b.header.bloom_bytes + dir[3].offset;
+  }
+  auto bytes = slurp(file);
+  bytes[dst_at + dir[3].stored_bytes / 2] ^= 0x10;  // inside the dst column
+  spit(file, bytes);
+  std::string error;
+  auto r = SegmentReader::open(file, error);
+  ASSERT_TRUE(r) << error;
+  FlowBatch got;
+  BlockScratch scratch;
+  namespace col = segment::column;
+  ASSERT_TRUE(r->read_block(0, got, scratch, error, col::kSrc | col::kBytes | col::kEnd)) << error;
+  const FlowBatch want = make_batch(0, 3000);
+  ASSERT_EQ(got.size(), 3000u);
+  for (size_t i = 0; i < got.size(); ++i) {
+    EXPECT_EQ(got.records[i].src, want.records[i].src);
+    EXPECT_EQ(got.records[i].bytes, want.records[i].bytes);
+    EXPECT_EQ(got.records[i].start_ms, want.records[i].start_ms);  // end_ms needs it
+    EXPECT_EQ(got.records[i].end_ms, want.records[i].end_ms);
+    EXPECT_TRUE(got.records[i].dst.is_zero());  // not read
+    EXPECT_EQ(got.records[i].dst_port, 0);
+  }
+  got.clear();
+  EXPECT_FALSE(r->read_block(0, got, scratch, error, col::kDst));
+  EXPECT_EQ(error, file + ": block 0 at offset 32: column 3: checksum mismatch");
+  EXPECT_TRUE(got.empty());
 }
 
 TEST_F(SegmentTest, SkipsBlocksByTime) {
@@ -285,7 +398,9 @@ TEST_F(SegmentTest, BloomFalsePositiveRateIsAboutOnePercent) {
     r.src = IpAddr::v4(0x0a000000u | (rng() & 0x00ffffffu));
     r.dst = IpAddr::v4(0x0a000000u | (rng() & 0x00ffffffu));
   }
-  SegmentWriter w;
+  SegmentWriterOptions o;
+  o.block_records = 65'536;
+  SegmentWriter w(o);
   std::string error;
   ASSERT_TRUE(w.open(file, error)) << error;
   ASSERT_TRUE(w.append(b, error)) << error;
@@ -464,9 +579,9 @@ TEST_F(SegmentTest, HostileHeadersAreRejectedBeforeAllocating) {
   std::vector<uint8_t> file(segment::kFileHeaderSize + segment::kBlockHeaderSize + 200);
   segment::FileHeader().encode(file.data());
   segment::BlockHeader h;
-  h.records = segment::kMaxBlockRecords;  // a million records in 100 bytes
+  h.records = segment::kMaxBlockRecords;
   h.bloom_bytes = 8;
-  h.payload_bytes = h.raw_bytes = 100;
+  h.payload_bytes = h.raw_bytes = 100;  // less than a column directory
   h.encode(file.data() + segment::kFileHeaderSize);
   std::string error;
   auto r = SegmentReader::open_memory("hostile", file, error);
@@ -474,7 +589,7 @@ TEST_F(SegmentTest, HostileHeadersAreRejectedBeforeAllocating) {
   EXPECT_TRUE(r->blocks().empty());
   ASSERT_EQ(r->problems().size(), 1u);
   EXPECT_EQ(r->problems()[0],
-            "hostile: offset 32: record count larger than the payload can hold; 344 bytes skipped");
+            "hostile: offset 32: payload smaller than the column directory; 344 bytes skipped");
 
   // Many fake headers, each claiming the rest of the file with a wrong data checksum: the scan
   // stays linear (bounded re-reading) instead of checking every candidate's claimed data.
@@ -487,7 +602,7 @@ TEST_F(SegmentTest, HostileHeadersAreRejectedBeforeAllocating) {
     segment::BlockHeader f;
     f.records = 1;
     f.bloom_bytes = 8;
-    f.raw_bytes = 100;
+    f.raw_bytes = 1000;
     f.payload_bytes = static_cast<uint32_t>(fakes.size() - at - segment::kBlockHeaderSize - 8);
     f.encode(fakes.data() + at);
   }
