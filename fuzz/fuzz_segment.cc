@@ -50,12 +50,12 @@ std::vector<uint8_t> wrap_columns(const uint8_t* data, size_t size) {
     const uint32_t stored = segment::load_le32(e + 4);
     raw += segment::load_le32(e + 8);
     if (stored <= payload_bytes - std::min<uint64_t>(at, payload_bytes)) {
-      segment::store_le32(e + 12, segment::crc32(0, payload + at, stored));
+      segment::store_le32(e + 12, segment::crc32c(0, payload + at, stored));
     }
     at += stored;
   }
   h.raw_bytes = static_cast<uint32_t>(std::min<uint64_t>(raw, segment::kMaxRawBytes));
-  h.data_crc = segment::crc32(segment::crc32(0, bloom, 8), payload, segment::kColumnDirSize);
+  h.data_crc = segment::crc32c(segment::crc32c(0, bloom, 8), payload, segment::kColumnDirSize);
   h.encode(block);
   return file;
 }

@@ -50,27 +50,46 @@ bool block_wanted(const SegmentReader& r, size_t i, const ScanSpec& spec,
   return !spec.block_may_match || spec.block_may_match(r, i);
 }
 
-// Keeps the records of `b` that overlap the time range and pass the filter.
-void keep_matching(FlowBatch& b, const ScanSpec& spec, std::vector<uint32_t>& sel) {
-  const bool whole_time = spec.from_ms == std::numeric_limits<int64_t>::min() &&
-                          spec.to_ms == std::numeric_limits<int64_t>::max();
-  const bool all = spec.filter == nullptr || spec.filter->matches_all();
-  if (whole_time && all) return;
-  auto& recs = b.records;
+bool whole_time(const ScanSpec& spec) {
+  return spec.from_ms == std::numeric_limits<int64_t>::min() &&
+         spec.to_ms == std::numeric_limits<int64_t>::max();
+}
+bool filters(const ScanSpec& spec) {
+  return spec.filter != nullptr && !spec.filter->matches_all();
+}
+
+// The indexes of the records of `b` that overlap the time range and pass the filter.
+void select_matching(const FlowBatch& b, const ScanSpec& spec, std::vector<uint32_t>& sel) {
+  const bool all_times = whole_time(spec);
+  const auto& recs = b.records;
   sel.resize(recs.size());
   size_t n = 0;
   for (size_t i = 0; i < recs.size(); ++i) {
     sel[n] = static_cast<uint32_t>(i);
-    n += whole_time || (recs[i].start_ms <= spec.to_ms && recs[i].end_ms >= spec.from_ms);
+    n += all_times || (recs[i].start_ms <= spec.to_ms && recs[i].end_ms >= spec.from_ms);
   }
   sel.resize(n);
-  if (!all && !sel.empty()) spec.filter->select(recs.data(), sel);
+  if (filters(spec) && !sel.empty()) spec.filter->select(recs.data(), sel);
+}
+
+// Keeps the records of `b` that overlap the time range and pass the filter.
+void keep_matching(FlowBatch& b, const ScanSpec& spec, std::vector<uint32_t>& sel) {
+  if (whole_time(spec) && !filters(spec)) return;
+  select_matching(b, spec, sel);
+  auto& recs = b.records;
   if (sel.size() == recs.size()) return;
   for (size_t k = 0; k < sel.size(); ++k) {
     if (sel[k] != k) recs[k] = recs[sel[k]];
   }
   recs.resize(sel.size());
 }
+
+// Per worker: buffers reused from block to block.
+struct WorkerScratch {
+  BlockScratch block;
+  FlowBatch probe;  // phase 1 of a two-phase read: the filter's fields of every record
+  std::vector<uint32_t> sel;
+};
 
 class Scanner {
  public:
@@ -80,10 +99,16 @@ class Scanner {
       hint_ = spec.filter->address_hint();
       columns_ |= spec.filter->columns();
     }
-    if (spec.from_ms != std::numeric_limits<int64_t>::min() ||
-        spec.to_ms != std::numeric_limits<int64_t>::max()) {
+    if (!whole_time(spec)) {
       columns_ |= segment::column::kStart | segment::column::kEnd;
+      probe_columns_ |= segment::column::kStart | segment::column::kEnd;
     }
+    columns_ = segment::needed_columns(columns_);
+    if (filters(spec))
+      probe_columns_ = segment::needed_columns(probe_columns_ | spec.filter->columns());
+    // Two phases when the output needs columns the filter does not: decode the filter's columns
+    // of every record, then the rest of the matching records only.
+    two_phase_ = filters(spec) && (columns_ & ~probe_columns_) != 0;
   }
 
   ScanStats run(const std::string& dir) {
@@ -156,19 +181,45 @@ class Scanner {
     }
   }
 
-  // Reads item k into `batch`; false when the block is damaged (reported).
+  // Reads item k into `batch` (the matching records); false when the block is damaged
+  // (reported).
   bool read(const std::vector<std::optional<SegmentReader>>& readers, const Candidate& c,
-            FlowBatch& batch, BlockScratch& scratch, std::vector<uint32_t>& sel) {
+            FlowBatch& batch, WorkerScratch& ws) {
     batch.clear();
     std::string error;
     const SegmentReader& r = *readers[c.file];
-    if (!r.read_block(c.block, batch, scratch, error, columns_)) {
-      problem(error);
+    const segment::BlockHeader& h = r.blocks()[c.block].header;
+    if (!two_phase_) {
+      if (!r.read_block(c.block, batch, ws.block, error, columns_)) {
+        problem(error);
+        return false;
+      }
+      records_read_ += batch.records.size();
+      bytes_read_ += h.total_bytes();
+      keep_matching(batch, spec_, ws.sel);
+      records_matched_ += batch.records.size();
+      return true;
+    }
+    // Phase 1 into a buffer kept from block to block (resized, not cleared: only the filter's
+    // fields are decoded and read).
+    const char* why = nullptr;
+    ws.probe.records.resize(h.records);
+    if (!r.load_columns(c.block, ws.block, error, probe_columns_) ||
+        !segment::decode_rows(ws.block.views, h.records, h.min_start_ms, ws.probe.records.data(),
+                              nullptr, h.records, ws.probe.names, why, probe_columns_)) {
+      problem(why != nullptr ? r.block_error(c.block, why) : error);
       return false;
     }
-    records_read_ += batch.records.size();
-    bytes_read_ += r.blocks()[c.block].header.total_bytes();
-    keep_matching(batch, spec_, sel);
+    records_read_ += h.records;
+    bytes_read_ += h.total_bytes();
+    select_matching(ws.probe, spec_, ws.sel);
+    if (ws.sel.empty()) return true;
+    // Phase 2: every needed column, for the matching records.
+    if (!r.read_block(c.block, batch, ws.block, error, columns_, &ws.sel)) {
+      problem(error);
+      batch.clear();
+      return false;
+    }
     records_matched_ += batch.records.size();
     return true;
   }
@@ -178,10 +229,9 @@ class Scanner {
     std::atomic<size_t> next{0};
     run_workers(std::min<unsigned>(threads_, static_cast<unsigned>(items.size())), [&](unsigned w) {
       FlowBatch batch;
-      BlockScratch scratch;
-      std::vector<uint32_t> sel;
+      WorkerScratch ws;
       for (size_t k; !stop_ && (k = next.fetch_add(1)) < items.size();) {
-        if (!read(readers, items[k], batch, scratch, sel) || batch.empty()) continue;
+        if (!read(readers, items[k], batch, ws) || batch.empty()) continue;
         if (!consume_(w, batch)) stop_ = true;
       }
     });
@@ -201,8 +251,7 @@ class Scanner {
     std::thread reader_pool([&] {
       run_workers(workers, [&](unsigned) {
         FlowBatch batch;
-        BlockScratch scratch;
-        std::vector<uint32_t> sel;
+        WorkerScratch ws;
         for (;;) {
           size_t k;
           {
@@ -212,7 +261,7 @@ class Scanner {
             if (stop_ || next >= items.size()) return;
             k = next++;
           }
-          if (!read(readers, items[k], batch, scratch, sel)) batch.clear();
+          if (!read(readers, items[k], batch, ws)) batch.clear();
           std::lock_guard lock(mu);
           slots[k] = std::move(batch);
           batch = FlowBatch{};
@@ -242,6 +291,8 @@ class Scanner {
   const ScanConsumer& consume_;
   const unsigned threads_;
   uint32_t columns_;
+  uint32_t probe_columns_ = 0;
+  bool two_phase_ = false;
   std::optional<std::vector<Prefix>> hint_;
   std::mutex mu_;
   ScanStats stats_;

@@ -8,23 +8,24 @@
 namespace orbwatch::store::segment {
 namespace {
 
-enum class Kind : uint8_t { kVarint, kFixed, kAddr, kNames };
+// kWide: u64 values (times, counters, name_ref) in as many byte planes as the largest needs.
+enum class Kind : uint8_t { kWide, kFixed, kAddr, kNames };
 struct Shape {
   Kind kind;
   uint8_t width;  // kFixed: bytes per value
 };
 // Column c's value type, in payload order (segment_columns.h).
 constexpr std::array<Shape, kColumnCount> kShapes = {{
-    {Kind::kVarint, 0}, {Kind::kVarint, 0},                                        // times
-    {Kind::kAddr, 16},  {Kind::kAddr, 16},  {Kind::kAddr, 16},                     // addresses
-    {Kind::kVarint, 0}, {Kind::kVarint, 0},                                        // counters
-    {Kind::kFixed, 4},  {Kind::kFixed, 4},  {Kind::kFixed, 4}, {Kind::kFixed, 4},  // u32
-    {Kind::kFixed, 4},  {Kind::kFixed, 4},                                         //
-    {Kind::kFixed, 2},  {Kind::kFixed, 2},                                         // ports
-    {Kind::kFixed, 1},  {Kind::kFixed, 1},  {Kind::kFixed, 1}, {Kind::kFixed, 1},  // u8
-    {Kind::kFixed, 2},                                                             // vlan
-    {Kind::kFixed, 1},  {Kind::kFixed, 1},  {Kind::kFixed, 1}, {Kind::kFixed, 1},  // u8
-    {Kind::kVarint, 0}, {Kind::kNames, 0},                                         // names
+    {Kind::kWide, 0},  {Kind::kWide, 0},                                         // times
+    {Kind::kAddr, 16}, {Kind::kAddr, 16}, {Kind::kAddr, 16},                     // addresses
+    {Kind::kWide, 0},  {Kind::kWide, 0},                                         // counters
+    {Kind::kFixed, 4}, {Kind::kFixed, 4}, {Kind::kFixed, 4}, {Kind::kFixed, 4},  // u32
+    {Kind::kFixed, 4}, {Kind::kFixed, 4},                                        //
+    {Kind::kFixed, 2}, {Kind::kFixed, 2},                                        // ports
+    {Kind::kFixed, 1}, {Kind::kFixed, 1}, {Kind::kFixed, 1}, {Kind::kFixed, 1},  // u8
+    {Kind::kFixed, 2},                                                           // vlan
+    {Kind::kFixed, 1}, {Kind::kFixed, 1}, {Kind::kFixed, 1}, {Kind::kFixed, 1},  // u8
+    {Kind::kWide, 0},  {Kind::kNames, 0},                                        // names
 }};
 
 uint64_t zigzag(int64_t v) {
@@ -54,14 +55,27 @@ bool all_equal(const std::vector<uint64_t>& v) {
   return std::all_of(v.begin(), v.end(), [&](uint64_t x) { return x == v[0]; });
 }
 
-void put_varints(ColumnData& col, const std::vector<uint64_t>& vals) {
+// A wide column: one varint when constant, else a width byte w (1..8: the bytes the largest
+// value needs) and w byte planes, so that any row decodes without parsing the ones before.
+void put_wide(ColumnData& col, const std::vector<uint64_t>& vals) {
   col.bytes.clear();
-  col.encoding = all_equal(vals) ? Encoding::kConst : Encoding::kPlain;
-  if (col.encoding == Encoding::kConst) {
+  if (all_equal(vals)) {
+    col.encoding = Encoding::kConst;
     put_varint(col.bytes, vals[0]);
     return;
   }
-  for (uint64_t v : vals) put_varint(col.bytes, v);
+  col.encoding = Encoding::kPlanes;
+  uint64_t max = 0;
+  for (uint64_t v : vals) max |= v;
+  size_t w = 1;
+  while (w < 8 && (max >> (8 * w)) != 0) ++w;
+  const size_t n = vals.size();
+  col.bytes.resize(1 + w * n);
+  auto* p = reinterpret_cast<uint8_t*>(col.bytes.data());
+  p[0] = static_cast<uint8_t>(w);
+  for (size_t b = 0; b < w; ++b) {
+    for (size_t i = 0; i < n; ++i) p[1 + b * n + i] = static_cast<uint8_t>(vals[i] >> (8 * b));
+  }
 }
 
 // Plain fixed-width values are stored as byte planes (every value's byte 0, then byte 1, ...):
@@ -127,66 +141,131 @@ const uint8_t* begin_of(const ColumnView& c) {
   return reinterpret_cast<const uint8_t*>(c.bytes.data());
 }
 
-// Calls set(record, value) for each of the n values of a varint column.
+// The records a decode writes: all n (idx == nullptr), or those at idx[0..m) (ascending, with
+// idx[m] a sentinel no row equals), to output positions 0..m.
+struct Rows {
+  const uint32_t* idx;
+  uint32_t m;
+  uint32_t at(uint32_t k) const { return idx != nullptr ? idx[k] : k; }
+};
+
+template <size_t W>
+uint64_t gather(const uint8_t* planes, uint32_t n, uint32_t i) {
+  uint64_t v = 0;
+  for (size_t b = 0; b < W; ++b) v |= uint64_t{planes[b * n + i]} << (8 * b);
+  return v;
+}
+
+// Calls set(record, value) for each of the n values of a wide column; for rows not selected
+// the record is a scratch one (start_ms accumulates every value). Branch-free selection: a
+// query keeps an unpredictable few of the rows.
+template <size_t W, class Set>
+void get_planes(const uint8_t* planes, FlowRecord* rs, uint32_t n, Rows rows, Set& set) {
+  if (rows.idx == nullptr) {
+    for (uint32_t i = 0; i < n; ++i) set(rs[i], gather<W>(planes, n, i));
+    return;
+  }
+  FlowRecord sink;
+  for (uint32_t i = 0, k = 0; i < n; ++i) {
+    const bool take = rows.idx[k] == i;
+    set(take ? rs[k] : sink, gather<W>(planes, n, i));
+    k += take ? 1 : 0;
+  }
+}
+
 template <class Set>
-bool get_varints(const ColumnView& c, FlowRecord* rs, uint32_t n, Set set) {
+bool get_wide(const ColumnView& c, FlowRecord* rs, uint32_t n, Rows rows, Set set) {
   const uint8_t* p = begin_of(c);
   const uint8_t* end = p + c.bytes.size();
-  uint64_t v = 0;
   if (c.encoding == Encoding::kConst) {
+    uint64_t v = 0;
     if (!get_varint(p, end, v) || p != end) return false;
-    for (uint32_t i = 0; i < n; ++i) set(rs[i], v);
+    FlowRecord sink;
+    for (uint32_t i = 0, k = 0; i < n; ++i) {
+      const bool take = rows.idx == nullptr || rows.idx[k] == i;
+      set(take ? rs[k] : sink, v);
+      k += take ? 1 : 0;
+    }
     return true;
   }
-  for (uint32_t i = 0; i < n; ++i) {
-    if (!get_varint(p, end, v)) return false;
-    set(rs[i], v);
+  // column_shape_ok: 1 + w * n bytes; the width byte must say the same w.
+  if (uint64_t{p[0]} * n + 1 != c.bytes.size()) return false;
+  switch (p[0]) {
+    case 1:
+      get_planes<1>(p + 1, rs, n, rows, set);
+      break;
+    case 2:
+      get_planes<2>(p + 1, rs, n, rows, set);
+      break;
+    case 3:
+      get_planes<3>(p + 1, rs, n, rows, set);
+      break;
+    case 4:
+      get_planes<4>(p + 1, rs, n, rows, set);
+      break;
+    case 5:
+      get_planes<5>(p + 1, rs, n, rows, set);
+      break;
+    case 6:
+      get_planes<6>(p + 1, rs, n, rows, set);
+      break;
+    case 7:
+      get_planes<7>(p + 1, rs, n, rows, set);
+      break;
+    default:
+      get_planes<8>(p + 1, rs, n, rows, set);
+      break;
   }
-  return p == end;
+  return true;
 }
 
 template <class T>
-void get_fixed(const ColumnView& c, FlowRecord* rs, uint32_t n, T FlowRecord::*m) {
+void get_fixed(const ColumnView& c, FlowRecord* rs, uint32_t n, Rows rows, T FlowRecord::*m) {
   const uint8_t* p = begin_of(c);
   if (c.encoding == Encoding::kConst) {
     T v;
     std::memcpy(&v, p, sizeof v);
-    for (uint32_t i = 0; i < n; ++i) rs[i].*m = v;
+    for (uint32_t k = 0; k < rows.m; ++k) rs[k].*m = v;
     return;
   }
   // Byte planes (put_fixed).
-  for (uint32_t i = 0; i < n; ++i) {
+  for (uint32_t k = 0; k < rows.m; ++k) {
+    const uint32_t i = rows.at(k);
     uint32_t v = p[i];
     if constexpr (sizeof(T) >= 2) v |= uint32_t{p[n + i]} << 8;
     if constexpr (sizeof(T) == 4) v |= uint32_t{p[2 * n + i]} << 16 | uint32_t{p[3 * n + i]} << 24;
-    rs[i].*m = static_cast<T>(v);
+    rs[k].*m = static_cast<T>(v);
   }
 }
 
-void get_addrs(const ColumnView& c, FlowRecord* rs, uint32_t n, IpAddr FlowRecord::*m) {
+void get_addrs(const ColumnView& c, FlowRecord* rs, uint32_t n, Rows rows, IpAddr FlowRecord::*m) {
   const uint8_t* p = begin_of(c);
   switch (c.encoding) {
     case Encoding::kConst: {
       IpAddr a;
       std::memcpy(a.b.data(), p, 16);
-      for (uint32_t i = 0; i < n; ++i) rs[i].*m = a;
+      for (uint32_t k = 0; k < rows.m; ++k) rs[k].*m = a;
       break;
     }
     case Encoding::kIpv4:  // byte planes (put_addrs)
-      for (uint32_t i = 0; i < n; ++i) {
+      for (uint32_t k = 0; k < rows.m; ++k) {
+        const uint32_t i = rows.at(k);
         const uint8_t b[4] = {p[i], p[n + i], p[2 * n + i], p[3 * n + i]};
-        rs[i].*m = IpAddr::v4_bytes(b);
+        rs[k].*m = IpAddr::v4_bytes(b);
       }
       break;
     case Encoding::kPlain:
-      for (uint32_t i = 0; i < n; ++i) {
-        for (size_t b = 0; b < 16; ++b) (rs[i].*m).b[b] = p[b * n + i];
+      for (uint32_t k = 0; k < rows.m; ++k) {
+        const uint32_t i = rows.at(k);
+        for (size_t b = 0; b < 16; ++b) (rs[k].*m).b[b] = p[b * n + i];
       }
       break;
+    case Encoding::kPlanes:
+      break;  // not an address encoding (column_shape_ok)
   }
 }
 
-bool get_names(const ColumnView& c, FlowBatch& out, uint64_t max_ref) {
+bool get_names(const ColumnView& c, std::vector<std::string>& names, uint64_t max_ref) {
   const uint8_t* p = begin_of(c);
   const uint8_t* end = p + c.bytes.size();
   uint64_t count;
@@ -194,13 +273,13 @@ bool get_names(const ColumnView& c, FlowBatch& out, uint64_t max_ref) {
   if (!get_varint(p, end, count) || count > static_cast<uint64_t>(end - p) || max_ref > count) {
     return false;
   }
-  out.names.reserve(out.names.size() + count);
+  names.reserve(names.size() + count);
   for (uint64_t i = 0; i < count; ++i) {
     uint64_t len;
     if (!get_varint(p, end, len) || len > kMaxNameBytes || len > static_cast<uint64_t>(end - p)) {
       return false;
     }
-    out.names.emplace_back(reinterpret_cast<const char*>(p), len);
+    names.emplace_back(reinterpret_cast<const char*>(p), len);
     p += len;
   }
   return p == end;
@@ -211,28 +290,28 @@ bool get_names(const ColumnView& c, FlowBatch& out, uint64_t max_ref) {
 void encode_columns(const std::vector<FlowRecord>& rs, const std::vector<std::string>& names,
                     int64_t base_start_ms, BlockColumns& out) {
   std::vector<uint64_t> vals(rs.size());
-  auto varints = [&](size_t c, auto get) {
+  auto wide = [&](size_t c, auto get) {
     for (size_t i = 0; i < rs.size(); ++i) vals[i] = get(rs[i], i);
-    put_varints(out[c], vals);
+    put_wide(out[c], vals);
   };
   auto fixed = [&](size_t c, auto get) {
     for (size_t i = 0; i < rs.size(); ++i) vals[i] = uint64_t{get(rs[i])};
     put_fixed(out[c], vals, kShapes[c].width);
   };
   // start_ms: zigzag deltas from the previous record (the first from the block minimum).
-  varints(0, [&](const FlowRecord& r, size_t i) {
+  wide(0, [&](const FlowRecord& r, size_t i) {
     return zigzag(
         static_cast<int64_t>(wrap_sub(r.start_ms, i == 0 ? base_start_ms : rs[i - 1].start_ms)));
   });
   // end_ms: zigzag of the duration (end - start), small and usually positive.
-  varints(1, [](const FlowRecord& r, size_t) {
+  wide(1, [](const FlowRecord& r, size_t) {
     return zigzag(static_cast<int64_t>(wrap_sub(r.end_ms, r.start_ms)));
   });
   put_addrs(out[2], rs, &FlowRecord::src);
   put_addrs(out[3], rs, &FlowRecord::dst);
   put_addrs(out[4], rs, &FlowRecord::exporter);
-  varints(5, [](const FlowRecord& r, size_t) { return r.bytes; });
-  varints(6, [](const FlowRecord& r, size_t) { return r.packets; });
+  wide(5, [](const FlowRecord& r, size_t) { return r.bytes; });
+  wide(6, [](const FlowRecord& r, size_t) { return r.packets; });
   fixed(7, [](const FlowRecord& r) { return r.obs_domain; });
   fixed(8, [](const FlowRecord& r) { return r.in_if; });
   fixed(9, [](const FlowRecord& r) { return r.out_if; });
@@ -250,7 +329,7 @@ void encode_columns(const std::vector<FlowRecord>& rs, const std::vector<std::st
   fixed(21, [](const FlowRecord& r) { return r.flags; });
   fixed(22, [](const FlowRecord& r) { return r.src_mask; });
   fixed(23, [](const FlowRecord& r) { return r.dst_mask; });
-  varints(24, [](const FlowRecord& r, size_t) { return uint64_t{r.name_ref}; });
+  wide(24, [](const FlowRecord& r, size_t) { return uint64_t{r.name_ref}; });
   // Names: varint count, then per name a varint length and its bytes.
   auto& s = out[25];
   s.encoding = Encoding::kPlain;
@@ -267,9 +346,9 @@ bool column_shape_ok(size_t c, Encoding e, uint64_t raw, uint32_t n) {
   if (c >= kColumnCount || n == 0) return false;
   const Shape s = kShapes[c];
   switch (s.kind) {
-    case Kind::kVarint:
+    case Kind::kWide:
       if (e == Encoding::kConst) return raw >= 1 && raw <= 10;
-      return e == Encoding::kPlain && raw >= n && raw <= uint64_t{n} * 10;
+      return e == Encoding::kPlanes && raw > n && (raw - 1) % n == 0 && (raw - 1) / n <= 8;
     case Kind::kFixed:
       if (e == Encoding::kConst) return raw == s.width;
       return e == Encoding::kPlain && raw == uint64_t{n} * s.width;
@@ -283,8 +362,9 @@ bool column_shape_ok(size_t c, Encoding e, uint64_t raw, uint32_t n) {
   return false;
 }
 
-bool decode_columns(const std::array<ColumnView, kColumnCount>& cols, uint32_t n,
-                    int64_t base_start_ms, FlowBatch& out, const char*& why, uint32_t columns) {
+bool decode_rows(const std::array<ColumnView, kColumnCount>& cols, uint32_t n,
+                 int64_t base_start_ms, FlowRecord* rs, const uint32_t* rows, uint32_t m,
+                 std::vector<std::string>& names, const char*& why, uint32_t columns) {
   columns = needed_columns(columns);
   for (size_t c = 0; c < kColumnCount; ++c) {
     if ((columns & column_bit(c)) != 0 &&
@@ -293,73 +373,104 @@ bool decode_columns(const std::array<ColumnView, kColumnCount>& cols, uint32_t n
       return false;
     }
   }
-  const size_t old_records = out.records.size();
-  const size_t old_names = out.names.size();
-  auto fail = [&](const char* what) {
-    out.records.resize(old_records);
-    out.names.resize(old_names);
-    why = what;
-    return false;
-  };
-  out.records.resize(old_records + n);
-  FlowRecord* rs = out.records.data() + old_records;
+  if (rows != nullptr) {
+    for (uint32_t k = 0; k < m; ++k) {
+      if (rows[k] >= n || (k > 0 && rows[k] <= rows[k - 1])) {
+        why = "rows not ascending within the block";
+        return false;
+      }
+    }
+  }
+  // The rows with a sentinel after them (get_wide).
+  thread_local std::vector<uint32_t> padded;
+  if (rows != nullptr) {
+    padded.assign(rows, rows + m);
+    padded.push_back(UINT32_MAX);
+  }
+  const Rows sel{rows != nullptr ? padded.data() : nullptr, rows != nullptr ? m : n};
   auto want = [&](uint32_t bit) { return (columns & bit) != 0; };
   if (want(column::kStart)) {
     uint64_t prev = static_cast<uint64_t>(base_start_ms);
-    if (!get_varints(cols[0], rs, n, [&](FlowRecord& r, uint64_t v) {
+    if (!get_wide(cols[0], rs, n, sel, [&](FlowRecord& r, uint64_t v) {
           prev += static_cast<uint64_t>(unzigzag(v));
           r.start_ms = static_cast<int64_t>(prev);
         })) {
-      return fail("bad start_ms column");
+      why = "bad start_ms column";
+      return false;
     }
   }
-  if (want(column::kEnd) && !get_varints(cols[1], rs, n, [](FlowRecord& r, uint64_t v) {
+  if (want(column::kEnd) && !get_wide(cols[1], rs, n, sel, [](FlowRecord& r, uint64_t v) {
         r.end_ms = static_cast<int64_t>(static_cast<uint64_t>(r.start_ms) +
                                         static_cast<uint64_t>(unzigzag(v)));
       })) {
-    return fail("bad end_ms column");
+    why = "bad end_ms column";
+    return false;
   }
-  if (want(column::kSrc)) get_addrs(cols[2], rs, n, &FlowRecord::src);
-  if (want(column::kDst)) get_addrs(cols[3], rs, n, &FlowRecord::dst);
-  if (want(column::kExporter)) get_addrs(cols[4], rs, n, &FlowRecord::exporter);
+  if (want(column::kSrc)) get_addrs(cols[2], rs, n, sel, &FlowRecord::src);
+  if (want(column::kDst)) get_addrs(cols[3], rs, n, sel, &FlowRecord::dst);
+  if (want(column::kExporter)) get_addrs(cols[4], rs, n, sel, &FlowRecord::exporter);
   if ((want(column::kBytes) &&
-       !get_varints(cols[5], rs, n, [](FlowRecord& r, uint64_t v) { r.bytes = v; })) ||
+       !get_wide(cols[5], rs, n, sel, [](FlowRecord& r, uint64_t v) { r.bytes = v; })) ||
       (want(column::kPackets) &&
-       !get_varints(cols[6], rs, n, [](FlowRecord& r, uint64_t v) { r.packets = v; }))) {
-    return fail("bad counter column");
+       !get_wide(cols[6], rs, n, sel, [](FlowRecord& r, uint64_t v) { r.packets = v; }))) {
+    why = "bad counter column";
+    return false;
   }
   // Fixed-width columns hold exactly n values (column_shape_ok).
-  if (want(column::kObsDomain)) get_fixed(cols[7], rs, n, &FlowRecord::obs_domain);
-  if (want(column::kInIf)) get_fixed(cols[8], rs, n, &FlowRecord::in_if);
-  if (want(column::kOutIf)) get_fixed(cols[9], rs, n, &FlowRecord::out_if);
-  if (want(column::kSrcAs)) get_fixed(cols[10], rs, n, &FlowRecord::src_as);
-  if (want(column::kDstAs)) get_fixed(cols[11], rs, n, &FlowRecord::dst_as);
-  if (want(column::kSamplingRate)) get_fixed(cols[12], rs, n, &FlowRecord::sampling_rate);
-  if (want(column::kSrcPort)) get_fixed(cols[13], rs, n, &FlowRecord::src_port);
-  if (want(column::kDstPort)) get_fixed(cols[14], rs, n, &FlowRecord::dst_port);
-  if (want(column::kProto)) get_fixed(cols[15], rs, n, &FlowRecord::proto);
-  if (want(column::kTcpFlags)) get_fixed(cols[16], rs, n, &FlowRecord::tcp_flags);
-  if (want(column::kDirection)) get_fixed(cols[17], rs, n, &FlowRecord::direction);
-  if (want(column::kSource)) get_fixed(cols[18], rs, n, &FlowRecord::source);
-  if (want(column::kVlan)) get_fixed(cols[19], rs, n, &FlowRecord::vlan);
-  if (want(column::kTos)) get_fixed(cols[20], rs, n, &FlowRecord::tos);
-  if (want(column::kFlags)) get_fixed(cols[21], rs, n, &FlowRecord::flags);
-  if (want(column::kSrcMask)) get_fixed(cols[22], rs, n, &FlowRecord::src_mask);
-  if (want(column::kDstMask)) get_fixed(cols[23], rs, n, &FlowRecord::dst_mask);
+  if (want(column::kObsDomain)) get_fixed(cols[7], rs, n, sel, &FlowRecord::obs_domain);
+  if (want(column::kInIf)) get_fixed(cols[8], rs, n, sel, &FlowRecord::in_if);
+  if (want(column::kOutIf)) get_fixed(cols[9], rs, n, sel, &FlowRecord::out_if);
+  if (want(column::kSrcAs)) get_fixed(cols[10], rs, n, sel, &FlowRecord::src_as);
+  if (want(column::kDstAs)) get_fixed(cols[11], rs, n, sel, &FlowRecord::dst_as);
+  if (want(column::kSamplingRate)) get_fixed(cols[12], rs, n, sel, &FlowRecord::sampling_rate);
+  if (want(column::kSrcPort)) get_fixed(cols[13], rs, n, sel, &FlowRecord::src_port);
+  if (want(column::kDstPort)) get_fixed(cols[14], rs, n, sel, &FlowRecord::dst_port);
+  if (want(column::kProto)) get_fixed(cols[15], rs, n, sel, &FlowRecord::proto);
+  if (want(column::kTcpFlags)) get_fixed(cols[16], rs, n, sel, &FlowRecord::tcp_flags);
+  if (want(column::kDirection)) get_fixed(cols[17], rs, n, sel, &FlowRecord::direction);
+  if (want(column::kSource)) get_fixed(cols[18], rs, n, sel, &FlowRecord::source);
+  if (want(column::kVlan)) get_fixed(cols[19], rs, n, sel, &FlowRecord::vlan);
+  if (want(column::kTos)) get_fixed(cols[20], rs, n, sel, &FlowRecord::tos);
+  if (want(column::kFlags)) get_fixed(cols[21], rs, n, sel, &FlowRecord::flags);
+  if (want(column::kSrcMask)) get_fixed(cols[22], rs, n, sel, &FlowRecord::src_mask);
+  if (want(column::kDstMask)) get_fixed(cols[23], rs, n, sel, &FlowRecord::dst_mask);
   if (!want(column::kNames)) return true;
+  // Every name_ref is checked against the names column, selected or not.
   uint64_t max_ref = 0;
-  if (!get_varints(cols[24], rs, n, [&](FlowRecord& r, uint64_t v) {
+  if (!get_wide(cols[24], rs, n, sel, [&](FlowRecord& r, uint64_t v) {
         max_ref = std::max(max_ref, v);
         r.name_ref = static_cast<uint32_t>(std::min<uint64_t>(v, UINT32_MAX));
       })) {
-    return fail("bad name_ref column");
+    why = "bad name_ref column";
+    return false;
   }
-  if (!get_names(cols[25], out, max_ref)) return fail("bad names column");
+  const size_t old_names = names.size();
+  if (!get_names(cols[25], names, max_ref)) {
+    names.resize(old_names);
+    why = "bad names column";
+    return false;
+  }
   if (old_names > 0) {
     const auto base = static_cast<uint32_t>(old_names);
-    for (uint32_t i = 0; i < n; ++i) {
-      if (rs[i].name_ref != 0) rs[i].name_ref += base;
+    for (uint32_t k = 0; k < sel.m; ++k) {
+      if (rs[k].name_ref != 0) rs[k].name_ref += base;
     }
+  }
+  return true;
+}
+
+bool decode_columns(const std::array<ColumnView, kColumnCount>& cols, uint32_t n,
+                    int64_t base_start_ms, FlowBatch& out, const char*& why, uint32_t columns,
+                    const std::vector<uint32_t>* rows) {
+  const size_t old_records = out.records.size();
+  const size_t old_names = out.names.size();
+  const auto m = static_cast<uint32_t>(rows != nullptr ? rows->size() : n);
+  out.records.resize(old_records + m);
+  if (!decode_rows(cols, n, base_start_ms, out.records.data() + old_records,
+                   rows != nullptr ? rows->data() : nullptr, m, out.names, why, columns)) {
+    out.records.resize(old_records);
+    out.names.resize(old_names);
+    return false;
   }
   return true;
 }

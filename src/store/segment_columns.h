@@ -84,11 +84,20 @@ struct ColumnView {
 };
 
 // Decodes `records` records from the columns in `columns` (needed_columns applied) and appends
-// them (names rebased) to `out`; the fields of the other columns stay zero. False with `why` set
+// them (names rebased) to `out`; the fields of the other columns stay zero. With `rows`
+// (ascending indexes below `records`), only those records are appended. False with `why` set
 // when a column does not hold exactly `records` well-formed values; `out` is then left as it
 // was.
 bool decode_columns(const std::array<ColumnView, kColumnCount>& cols, uint32_t records,
                     int64_t base_start_ms, FlowBatch& out, const char*& why,
-                    uint32_t columns = column::kAll);
+                    uint32_t columns = column::kAll, const std::vector<uint32_t>* rows = nullptr);
+
+// The same into rs[0..m), which the caller sized: records rows[0..m) (all `records`, m =
+// records, when rows is nullptr). Only the fields of `columns` are written, so a buffer reused
+// from block to block keeps stale values in the others; names are appended to `names`. On
+// failure rs holds partial values.
+bool decode_rows(const std::array<ColumnView, kColumnCount>& cols, uint32_t records,
+                 int64_t base_start_ms, FlowRecord* rs, const uint32_t* rows, uint32_t m,
+                 std::vector<std::string>& names, const char*& why, uint32_t columns);
 
 }  // namespace orbwatch::store::segment

@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -12,16 +11,47 @@
 
 namespace orbwatch::store::segment {
 
-uint32_t crc32(uint32_t crc, const uint8_t* p, size_t n) {
-  // zlib takes uInt lengths: feed large buffers in pieces.
-  uLong c = crc;
-  while (n > 0) {
-    const size_t piece = std::min<size_t>(n, 1u << 30);
-    c = ::crc32(c, p, static_cast<uInt>(piece));
-    p += piece;
-    n -= piece;
+namespace {
+
+constexpr uint32_t kCrc32cPoly = 0x82F63B78;  // 0x1EDC6F41 reflected
+
+uint32_t crc32c_portable(uint32_t crc, const uint8_t* p, size_t n) {
+  static const std::array<uint32_t, 256> table = [] {
+    std::array<uint32_t, 256> t{};
+    for (uint32_t i = 0; i < 256; ++i) {
+      uint32_t c = i;
+      for (int k = 0; k < 8; ++k) c = (c & 1) != 0 ? (c >> 1) ^ kCrc32cPoly : c >> 1;
+      t[i] = c;
+    }
+    return t;
+  }();
+  crc = ~crc;
+  for (size_t i = 0; i < n; ++i) crc = table[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
+  return ~crc;
+}
+
+#if defined(__x86_64__)
+__attribute__((target("sse4.2"))) uint32_t crc32c_sse42(uint32_t crc, const uint8_t* p, size_t n) {
+  uint64_t c = ~crc & 0xffffffffu;
+  for (; n >= 8; n -= 8, p += 8) {
+    uint64_t v;
+    std::memcpy(&v, p, 8);
+    c = __builtin_ia32_crc32di(c, v);
   }
-  return static_cast<uint32_t>(c);
+  auto c32 = static_cast<uint32_t>(c);
+  for (; n > 0; --n, ++p) c32 = __builtin_ia32_crc32qi(c32, *p);
+  return ~c32;
+}
+#endif
+
+}  // namespace
+
+uint32_t crc32c(uint32_t crc, const uint8_t* p, size_t n) {
+#if defined(__x86_64__)
+  static const bool sse42 = __builtin_cpu_supports("sse4.2");
+  if (sse42) return crc32c_sse42(crc, p, n);
+#endif
+  return crc32c_portable(crc, p, n);
 }
 
 void FileHeader::encode(uint8_t* out) const {
@@ -30,7 +60,7 @@ void FileHeader::encode(uint8_t* out) const {
   store_le16(out + 8, version);
   store_le16(out + 10, kFileHeaderSize);
   store_le64(out + 16, static_cast<uint64_t>(created_ms));
-  store_le32(out + 28, crc32(0, out, 28));
+  store_le32(out + 28, crc32c(0, out, 28));
 }
 
 bool FileHeader::decode(const uint8_t* in, FileHeader& out, const char*& why) {
@@ -38,7 +68,7 @@ bool FileHeader::decode(const uint8_t* in, FileHeader& out, const char*& why) {
     why = "not a segment file (bad magic)";
     return false;
   }
-  if (load_le32(in + 28) != crc32(0, in, 28)) {
+  if (load_le32(in + 28) != crc32c(0, in, 28)) {
     why = "file header checksum mismatch";
     return false;
   }
@@ -73,7 +103,7 @@ void BlockHeader::encode(uint8_t* out) const {
   src.encode(out + 56);
   dst.encode(out + 96);
   store_le32(out + 136, data_crc);
-  store_le32(out + 140, crc32(0, out, 140));
+  store_le32(out + 140, crc32c(0, out, 140));
 }
 
 bool BlockHeader::decode(const uint8_t* in, BlockHeader& out, const char*& why) {
@@ -81,7 +111,7 @@ bool BlockHeader::decode(const uint8_t* in, BlockHeader& out, const char*& why) 
     why = "bad block magic";
     return false;
   }
-  if (load_le32(in + 140) != crc32(0, in, 140)) {
+  if (load_le32(in + 140) != crc32c(0, in, 140)) {
     why = "block header checksum mismatch";
     return false;
   }
@@ -292,7 +322,7 @@ std::vector<uint8_t> encode_footer(const std::vector<uint8_t>& entries, uint32_t
   store_le64(out.data() + 8, records);
   if (!entries.empty()) std::memcpy(out.data() + kFooterHeadSize, entries.data(), entries.size());
   store_le64(out.data() + footer, footer_offset);
-  store_le32(out.data() + footer + 8, crc32(0, out.data(), footer));
+  store_le32(out.data() + footer + 8, crc32c(0, out.data(), footer));
   store_le32(out.data() + footer + 12, kTrailerMagic);
   return out;
 }

@@ -7,9 +7,10 @@
 //   Footer  := "OWFT" u32 block_count u64 total_records (u64 offset, BlockHeader)[block_count]
 //   Trailer := u64 footer_offset u32 footer_crc "OWEN"
 //
-// Everything is little-endian. Checksums are CRC-32 (ISO-HDLC, zlib's crc32). A block is
-// self-describing, so a file whose writer died before the footer (blocks appended, no footer)
-// is read by scanning block headers from the file header on.
+// Everything is little-endian. Checksums are CRC-32C (Castagnoli, as iSCSI and ext4; the SSE4.2
+// instruction computes it at several GB/s, where zlib's CRC-32 took a twentieth of a scan). A block
+// is self-describing, so a file whose writer died before the footer (blocks appended, no footer) is
+// read by scanning block headers from the file header on.
 #pragma once
 
 #include <array>
@@ -42,9 +43,10 @@ enum class Codec : uint8_t { kNone = 0, kZstd = 1, kLz4 = 2 };
 
 // How a column's values are laid out before compression (segment_columns.h).
 enum class Encoding : uint8_t {
-  kPlain = 0,  // one value per record (fixed width, varint or 16-byte address)
-  kConst = 1,  // one value that every record has
-  kIpv4 = 2,   // address columns only: every address IPv4, 4 bytes each in network order
+  kPlain = 0,   // one value per record (fixed width, varint or 16-byte address)
+  kConst = 1,   // one value that every record has
+  kIpv4 = 2,    // address columns only: every address IPv4, 4 bytes each in network order
+  kPlanes = 3,  // wide columns only: a width byte w, then w byte planes
 };
 
 // Columns per block (segment_columns.h names them).
@@ -93,8 +95,8 @@ inline uint64_t load_le64(const uint8_t* p) {
   return v;
 }
 
-// CRC-32 (zlib) of [p, p + n), continuing from `crc` (0 to start).
-uint32_t crc32(uint32_t crc, const uint8_t* p, size_t n);
+// CRC-32C of [p, p + n), continuing from `crc` (0 to start).
+uint32_t crc32c(uint32_t crc, const uint8_t* p, size_t n);
 
 // --- file header (32 bytes) ----------------------------------------------------------------
 //   0  magic[8] "ORBWSEG\0"     8  u16 version     10 u16 header size (32)   12 u32 flags (0)

@@ -7,6 +7,7 @@
 #include <zstd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -38,6 +39,7 @@ SegmentReader& SegmentReader::operator=(SegmentReader&& o) noexcept {
     damaged_blocks_ = o.damaged_blocks_;
     partial_tail_bytes_ = o.partial_tail_bytes_;
     scratch_ = std::move(o.scratch_);
+    id_ = o.id_;
   }
   return *this;
 }
@@ -95,6 +97,8 @@ uint64_t SegmentReader::records() const {
 }
 
 bool SegmentReader::load(std::string& error) {
+  static std::atomic<uint64_t> next_id{1};
+  id_ = next_id.fetch_add(1);
   uint8_t head[kFileHeaderSize];
   if (!read_at(0, sizeof head, head)) {
     error = name_ + ": too short for a segment file header";
@@ -130,7 +134,7 @@ bool SegmentReader::load_footer() {
   std::vector<uint8_t> f(len);
   if (!read_at(at, len, f.data())) return bad("unreadable");
   if (load_le32(f.data()) != kFooterMagic) return bad("bad magic");
-  if (crc32(0, f.data(), f.size()) != load_le32(t + 8)) return bad("checksum mismatch");
+  if (crc32c(0, f.data(), f.size()) != load_le32(t + 8)) return bad("checksum mismatch");
   const uint32_t count = load_le32(f.data() + 4);
   if (uint64_t{count} * kFooterEntrySize != len - kFooterHeadSize) return bad("bad block count");
   std::vector<SegmentBlock> blocks;
@@ -176,6 +180,7 @@ void SegmentReader::scan_blocks(uint64_t from, uint64_t end) {
   // each claim the rest of the file would make that quadratic, so it gets a budget of twice the
   // file (a genuine block lies inside the file, so it always fits).
   uint64_t verify_budget = 2 * (end - from);
+  std::vector<uint8_t> buf;
   uint8_t h[kBlockHeaderSize];
   while (off < end) {
     BlockHeader bh;
@@ -205,10 +210,9 @@ void SegmentReader::scan_blocks(uint64_t from, uint64_t end) {
         return;
       }
       verify_budget -= data_bytes;
-      auto& buf = scratch_.buf;
       buf.resize(data_bytes);
       ok = read_at(off + kBlockHeaderSize, buf.size(), buf.data()) &&
-           crc32(0, buf.data(), buf.size()) == bh.data_crc;
+           crc32c(0, buf.data(), buf.size()) == bh.data_crc;
       why = "data checksum mismatch";
     }
     if (ok && add_block(off, bh, end)) {
@@ -282,8 +286,14 @@ bool SegmentReader::read_block(size_t i, FlowBatch& out, std::string& error) {
   return false;
 }
 
-bool SegmentReader::read_block(size_t i, FlowBatch& out, BlockScratch& scratch, std::string& error,
-                               uint32_t columns) const {
+std::string SegmentReader::block_error(size_t i, const std::string& why) const {
+  const uint64_t offset = i < blocks_.size() ? blocks_[i].offset : 0;
+  return name_ + ": block " + std::to_string(i) + " at offset " + std::to_string(offset) + ": " +
+         why;
+}
+
+bool SegmentReader::load_columns(size_t i, BlockScratch& scratch, std::string& error,
+                                 uint32_t columns) const {
   if (i >= blocks_.size()) {
     error = name_ + ": no block " + std::to_string(i);
     return false;
@@ -291,73 +301,84 @@ bool SegmentReader::read_block(size_t i, FlowBatch& out, BlockScratch& scratch, 
   const SegmentBlock& b = blocks_[i];
   const BlockHeader& h = b.header;
   auto fail = [&](const std::string& why) {
-    error = name_ + ": block " + std::to_string(i) + " at offset " + std::to_string(b.offset) +
-            ": " + why;
+    error = block_error(i, why);
     return false;
   };
-  uint8_t head[kBlockHeaderSize];
-  if (!read_at(b.offset, sizeof head, head)) return fail("unreadable (truncated file?)");
-  uint8_t expect[kBlockHeaderSize];
-  h.encode(expect);
-  if (std::memcmp(expect, head, kBlockHeaderSize) != 0) {
-    return fail("block header differs from the index");
-  }
   const uint64_t payload_at = b.offset + kBlockHeaderSize + h.bloom_bytes;
-  uint8_t dir_bytes[kColumnDirSize];
-  if (!read_at(payload_at, sizeof dir_bytes, dir_bytes)) {
-    return fail("unreadable (truncated file?)");
+  if (scratch.reader != id_ || scratch.block != i) {
+    scratch.reader = 0;
+    scratch.loaded = 0;
+    uint8_t head[kBlockHeaderSize];
+    if (!read_at(b.offset, sizeof head, head)) return fail("unreadable (truncated file?)");
+    uint8_t expect[kBlockHeaderSize];
+    h.encode(expect);
+    if (std::memcmp(expect, head, kBlockHeaderSize) != 0) {
+      return fail("block header differs from the index");
+    }
+    uint8_t dir_bytes[kColumnDirSize];
+    if (!read_at(payload_at, sizeof dir_bytes, dir_bytes)) {
+      return fail("unreadable (truncated file?)");
+    }
+    if (crc32c(crc32c(0, b.bloom.data(), b.bloom.size()), dir_bytes, kColumnDirSize) !=
+        h.data_crc) {
+      return fail("data checksum mismatch");
+    }
+    const char* why = nullptr;
+    if (!decode_column_dir(dir_bytes, h, scratch.dir, why)) return fail(why);
+    scratch.reader = id_;
+    scratch.block = i;
   }
-  if (crc32(crc32(0, b.bloom.data(), b.bloom.size()), dir_bytes, kColumnDirSize) != h.data_crc) {
-    return fail("data checksum mismatch");
-  }
-  ColumnDir dir;
-  const char* why = nullptr;
-  if (!decode_column_dir(dir_bytes, h, dir, why)) return fail(why);
+  // Only the wanted columns not loaded yet are read, checked and decompressed.
   columns = needed_columns(columns);
-  // Only the wanted columns are read, checked and decompressed.
-  size_t stored = 0, raw = 0;
   for (size_t c = 0; c < kColumnCount; ++c) {
-    if ((columns & column_bit(c)) == 0) continue;
-    stored += dir[c].stored_bytes;
-    if (dir[c].codec != Codec::kNone) raw += dir[c].raw_bytes;
-  }
-  scratch.buf.resize(stored);
-  scratch.raw.resize(raw);
-  std::array<ColumnView, kColumnCount> views;
-  size_t bo = 0, ro = 0;
-  for (size_t c = 0; c < kColumnCount; ++c) {
-    if ((columns & column_bit(c)) == 0) continue;
-    const ColumnEntry& e = dir[c];
-    uint8_t* in = scratch.buf.data() + bo;
-    bo += e.stored_bytes;
+    const uint32_t bit = uint32_t{1} << c;
+    if ((columns & column_bit(c)) == 0 || (scratch.loaded & bit) != 0) continue;
+    const ColumnEntry& e = scratch.dir[c];
+    auto& stored = scratch.stored[c];
+    stored.resize(e.stored_bytes);
     auto bad = [&](const char* what) { return fail("column " + std::to_string(c) + ": " + what); };
-    if (!read_at(payload_at + e.offset, e.stored_bytes, in)) {
+    if (!read_at(payload_at + e.offset, e.stored_bytes, stored.data())) {
       return bad("unreadable (truncated file?)");
     }
-    if (crc32(0, in, e.stored_bytes) != e.crc) return bad("checksum mismatch");
-    views[c].encoding = e.encoding;
+    if (crc32c(0, stored.data(), e.stored_bytes) != e.crc) return bad("checksum mismatch");
+    ColumnView& view = scratch.views[c];
+    view.encoding = e.encoding;
     if (e.codec == Codec::kNone) {
-      views[c].bytes = {reinterpret_cast<const char*>(in), e.stored_bytes};
+      view.bytes = {reinterpret_cast<const char*>(stored.data()), e.stored_bytes};
+      scratch.loaded |= bit;
       continue;
     }
-    char* to = scratch.raw.data() + ro;
-    ro += e.raw_bytes;
+    auto& raw = scratch.raw[c];
+    raw.resize(e.raw_bytes);
     if (e.codec == Codec::kZstd) {
       if (!scratch.dctx) scratch.dctx.reset(ZSTD_createDCtx());
       if (!scratch.dctx) return bad("out of memory for zstd");
-      const size_t n = ZSTD_decompressDCtx(scratch.dctx.get(), to, e.raw_bytes, in, e.stored_bytes);
+      const size_t n = ZSTD_decompressDCtx(scratch.dctx.get(), raw.data(), e.raw_bytes,
+                                           stored.data(), e.stored_bytes);
       if (ZSTD_isError(n) || n != e.raw_bytes) return bad("zstd data does not decompress");
     } else {
       const int n =
-          LZ4_decompress_safe(reinterpret_cast<const char*>(in), to,
+          LZ4_decompress_safe(reinterpret_cast<const char*>(stored.data()), raw.data(),
                               static_cast<int>(e.stored_bytes), static_cast<int>(e.raw_bytes));
       if (n < 0 || static_cast<uint32_t>(n) != e.raw_bytes) {
         return bad("lz4 data does not decompress");
       }
     }
-    views[c].bytes = {to, e.raw_bytes};
+    view.bytes = {raw.data(), e.raw_bytes};
+    scratch.loaded |= bit;
   }
-  if (!decode_columns(views, h.records, h.min_start_ms, out, why, columns)) return fail(why);
+  return true;
+}
+
+bool SegmentReader::read_block(size_t i, FlowBatch& out, BlockScratch& scratch, std::string& error,
+                               uint32_t columns, const std::vector<uint32_t>* rows) const {
+  if (!load_columns(i, scratch, error, columns)) return false;
+  const BlockHeader& h = blocks_[i].header;
+  const char* why = nullptr;
+  if (!decode_columns(scratch.views, h.records, h.min_start_ms, out, why, columns, rows)) {
+    error = block_error(i, why);
+    return false;
+  }
   return true;
 }
 

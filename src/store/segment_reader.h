@@ -14,6 +14,7 @@
 // A reader is not thread-safe; open one per thread.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -35,10 +36,16 @@ struct SegmentBlock {
   std::vector<uint8_t> bloom;
 };
 
-// Scratch buffers for reading blocks; one per thread.
+// Scratch buffers for reading blocks, one per thread; they hold the columns of the last block
+// loaded, so that a second read of the same block decompresses only columns not loaded yet.
 struct BlockScratch {
-  std::vector<uint8_t> buf;  // the wanted columns' stored bytes
-  std::string raw;           // the wanted columns' uncompressed bytes
+  uint64_t reader = 0;  // the block loaded: its reader's id (unique per open) and index
+  size_t block = 0;
+  uint32_t loaded = 0;  // bit c: column c is in views[c]
+  segment::ColumnDir dir;
+  std::array<segment::ColumnView, segment::kColumnCount> views;
+  std::array<std::vector<uint8_t>, segment::kColumnCount> stored;
+  std::array<std::string, segment::kColumnCount> raw;  // decompressed (codec other than none)
   struct FreeDCtx {
     void operator()(ZSTD_DCtx_s* d) const;
   };
@@ -78,9 +85,16 @@ class SegmentReader {
   bool read_block(size_t i, FlowBatch& out, std::string& error);
   // The same, safe to call from several threads on one reader: each brings its own scratch, and
   // a damaged block is reported in `error` only (not counted in problems()).
-  // `columns` (segment_columns.h) selects the fields decoded; the others stay zero.
+  // `columns` (segment_columns.h) selects the fields decoded; the others stay zero. With `rows`
+  // (ascending indexes into the block), only those records are appended.
   bool read_block(size_t i, FlowBatch& out, BlockScratch& scratch, std::string& error,
-                  uint32_t columns = segment::column::kAll) const;
+                  uint32_t columns = segment::column::kAll,
+                  const std::vector<uint32_t>* rows = nullptr) const;
+  // Reads, checks and decompresses the columns `columns` of block i into `scratch.views`
+  // (columns loaded before for the same block are kept), for segment::decode_rows.
+  bool load_columns(size_t i, BlockScratch& scratch, std::string& error, uint32_t columns) const;
+  // "NAME: block I at offset O: WHY".
+  std::string block_error(size_t i, const std::string& why) const;
 
   // Bytes after the last whole block of a file without footer that hold no whole block: the
   // block a live writer is writing, or the one a crash cut off. Not a problem of the file.
@@ -111,6 +125,7 @@ class SegmentReader {
   uint64_t damaged_blocks_ = 0;
   uint64_t partial_tail_bytes_ = 0;
   BlockScratch scratch_;
+  uint64_t id_ = 0;  // unique per opened reader (BlockScratch::reader)
 };
 
 }  // namespace orbwatch::store

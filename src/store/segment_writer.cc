@@ -245,13 +245,13 @@ bool SegmentWriter::write_block(std::string& error) {
       if (n > 0) std::memcpy(payload + at, in.data(), n);
     }
     e.stored_bytes = static_cast<uint32_t>(n);
-    e.crc = crc32(0, payload + at, n);
+    e.crc = crc32c(0, payload + at, n);
     at += n;
   }
   encode_column_dir(dir, payload);
   h.payload_bytes = static_cast<uint32_t>(at);
   out_.resize(kBlockHeaderSize + h.bloom_bytes + at);
-  h.data_crc = crc32(crc32(0, bloom, h.bloom_bytes), payload, kColumnDirSize);
+  h.data_crc = crc32c(crc32c(0, bloom, h.bloom_bytes), payload, kColumnDirSize);
   h.encode(reinterpret_cast<uint8_t*>(out_.data()));
 
   const uint64_t block_at = offset_;

@@ -146,6 +146,15 @@ void spit(const std::string& file, const std::vector<uint8_t>& bytes) {
             static_cast<std::streamsize>(bytes.size()));
 }
 
+TEST(SegmentFormat, ChecksumIsCrc32c) {
+  const auto* p = reinterpret_cast<const uint8_t*>("123456789");
+  EXPECT_EQ(segment::crc32c(0, p, 9), 0xE3069283u);  // the CRC-32C check value
+  EXPECT_EQ(segment::crc32c(segment::crc32c(0, p, 4), p + 4, 5), 0xE3069283u);
+  EXPECT_EQ(segment::crc32c(0, p, 0), 0u);
+  const std::vector<uint8_t> zeros(32, 0);
+  EXPECT_EQ(segment::crc32c(0, zeros.data(), zeros.size()), 0x8A9136AAu);  // RFC 3720 B.4
+}
+
 TEST_F(SegmentTest, RoundTripsEveryFieldAcrossBlocksAndCodecs) {
   for (auto codec : {segment::Codec::kZstd, segment::Codec::kLz4, segment::Codec::kNone}) {
     const std::string file = path("rt.seg");
@@ -292,6 +301,31 @@ TEST_F(SegmentTest, RecordsAreStoredInStartTimeOrder) {
     return b.records[x].start_ms < b.records[y].start_ms;
   });
   for (size_t i = 0; i < want.size(); ++i) expect_same(b, want[i], got, i);
+}
+
+TEST_F(SegmentTest, ChosenRowsDecodeAsTheWholeBlock) {
+  // Queries decode the filter's columns first, then the rest for the matching rows only.
+  const std::string file = path("rows.seg");
+  write_file(file, 5000, {});
+  std::string error;
+  auto r = SegmentReader::open(file, error);
+  ASSERT_TRUE(r) << error;
+  const FlowBatch all = read_all(*r);
+  std::vector<uint32_t> rows;
+  for (uint32_t i = 0; i < 4990; i += 1 + i % 7) rows.push_back(i);
+  rows.push_back(4999);
+  BlockScratch scratch;
+  FlowBatch some;
+  // The proto column loaded first (as a filter would), the rest on the second call.
+  ASSERT_TRUE(r->load_columns(0, scratch, error, segment::column::kProto)) << error;
+  ASSERT_TRUE(r->read_block(0, some, scratch, error, segment::column::kAll, &rows)) << error;
+  ASSERT_EQ(some.size(), rows.size());
+  for (size_t k = 0; k < rows.size(); ++k) expect_same(all, rows[k], some, k);
+  const std::vector<uint32_t> beyond = {3, 5000};
+  EXPECT_FALSE(r->read_block(0, some, scratch, error, segment::column::kAll, &beyond));
+  EXPECT_NE(error.find("rows not ascending within the block"), std::string::npos) << error;
+  const std::vector<uint32_t> twice = {3, 3};
+  EXPECT_FALSE(r->read_block(0, some, scratch, error, segment::column::kAll, &twice));
 }
 
 TEST_F(SegmentTest, OnlyTheColumnsReadAreCheckedAndDecompressed) {
