@@ -25,11 +25,12 @@ struct ColumnData {
 };
 using BlockColumns = std::array<ColumnData, kColumnCount>;
 
-// Encodes `records` into `out`. `names` are the block's server names, referenced 1-based by
-// each record's name_ref (0 = none). `base_start_ms` is the block's min start_ms, the first
-// value the start_ms deltas are taken from.
+// Encodes `records` (at least one) into `out`, in the order records[order[0]],
+// records[order[1]], ... (a permutation; nullptr keeps the order). `names` are the block's server
+// names, referenced 1-based by each record's name_ref (0 = none). `base_start_ms` is the block's
+// min start_ms, the first value the start_ms deltas are taken from.
 void encode_columns(const std::vector<FlowRecord>& records, const std::vector<std::string>& names,
-                    int64_t base_start_ms, BlockColumns& out);
+                    int64_t base_start_ms, BlockColumns& out, const uint32_t* order = nullptr);
 
 // The columns as decode_columns' `columns` mask: bit c for column c, except that name_ref and
 // names are one bit (kNames).

@@ -284,11 +284,19 @@ uint32_t bloom_bytes_for(size_t distinct_addresses) {
   return static_cast<uint32_t>(std::min<uint64_t>(bytes, kMaxBloomBytes));
 }
 
+namespace {
+// x scaled into [0, m): (x * m) >> 64, a multiply where x % m took a division per probe.
+__extension__ using Uint128 = unsigned __int128;
+uint64_t reduce(uint64_t x, uint64_t m) {
+  return static_cast<uint64_t>((static_cast<Uint128>(x) * m) >> 64);
+}
+}  // namespace
+
 void bloom_add(uint8_t* bits, uint32_t bytes, uint8_t hashes, const BloomHash& h) {
   const uint64_t m = uint64_t{bytes} * 8;
   uint64_t x = h.h1;
   for (uint8_t i = 0; i < hashes; ++i, x += h.h2) {
-    const uint64_t b = x % m;
+    const uint64_t b = reduce(x, m);
     bits[b / 8] = static_cast<uint8_t>(bits[b / 8] | (1u << (b % 8)));
   }
 }
@@ -297,7 +305,7 @@ bool bloom_test(const uint8_t* bits, uint32_t bytes, uint8_t hashes, const Bloom
   const uint64_t m = uint64_t{bytes} * 8;
   uint64_t x = h.h1;
   for (uint8_t i = 0; i < hashes; ++i, x += h.h2) {
-    const uint64_t b = x % m;
+    const uint64_t b = reduce(x, m);
     if ((bits[b / 8] & (1u << (b % 8))) == 0) return false;
   }
   return true;

@@ -200,7 +200,8 @@ bool pread_all(int fd, uint8_t* out, size_t n, uint64_t offset);
 bool sync_parent_dir(const std::string& path);
 
 // --- bloom filter ----------------------------------------------------------------------------
-// Probe i (0..k-1) of address a sets bit (h1 + i * h2) mod m, m = 8 * bloom bytes, where
+// Probe i (0..k-1) of address a sets bit (x * m) >> 64 with x = (h1 + i * h2) mod 2^64 and
+// m = 8 * bloom bytes (128-bit product), where
 // w0, w1 = the address's 16 bytes as two little-endian u64, h1 = mix64(w0 ^ mix64(w1 ^ kSeed)),
 // h2 = mix64(h1) | 1, mix64 = the SplitMix64 finaliser. Bit b is byte b / 8, bit b % 8.
 struct BloomHash {

@@ -143,25 +143,29 @@ bool SegmentWriter::flush(std::string& error) {
 
 void SegmentWriter::sort_by_start(int64_t min_start_ms, int64_t max_start_ms) {
   const size_t n = pending_.size();
+  sorted_ = false;
   if (std::is_sorted(
           pending_.begin(), pending_.end(),
           [](const FlowRecord& a, const FlowRecord& b) { return a.start_ms < b.start_ms; })) {
     return;
   }
   // LSD radix sort of the record indexes by start_ms - min, 11 bits a pass (stable): a block's
-  // starts usually span minutes, two passes.
+  // starts usually span minutes, two passes. The records themselves stay in place: the
+  // encoder takes them in this order.
   constexpr unsigned kBits = 11;
   constexpr size_t kBuckets = size_t{1} << kBits;
   const uint64_t range = static_cast<uint64_t>(max_start_ms) - static_cast<uint64_t>(min_start_ms);
   order_.resize(n);
   order_tmp_.resize(n);
-  for (size_t i = 0; i < n; ++i) order_[i] = static_cast<uint32_t>(i);
+  keys_.resize(n);  // compact: the passes index it at random, not the 128-byte records
+  for (size_t i = 0; i < n; ++i) {
+    order_[i] = static_cast<uint32_t>(i);
+    keys_[i] = static_cast<uint64_t>(pending_[i].start_ms) - static_cast<uint64_t>(min_start_ms);
+  }
   std::vector<uint32_t> count(kBuckets);
   for (unsigned shift = 0; shift < 64 && (range >> shift) != 0; shift += kBits) {
     auto digit = [&](uint32_t i) {
-      const uint64_t key =
-          static_cast<uint64_t>(pending_[i].start_ms) - static_cast<uint64_t>(min_start_ms);
-      return static_cast<size_t>((key >> shift) & (kBuckets - 1));
+      return static_cast<size_t>((keys_[i] >> shift) & (kBuckets - 1));
     };
     std::fill(count.begin(), count.end(), 0);
     for (uint32_t i : order_) ++count[digit(i)];
@@ -170,9 +174,7 @@ void SegmentWriter::sort_by_start(int64_t min_start_ms, int64_t max_start_ms) {
     for (uint32_t i : order_) order_tmp_[count[digit(i)]++] = i;
     order_.swap(order_tmp_);
   }
-  sorted_.resize(n);
-  for (size_t i = 0; i < n; ++i) sorted_[i] = pending_[order_[i]];
-  pending_.swap(sorted_);
+  sorted_ = true;
 }
 
 bool SegmentWriter::write_block(std::string& error) {
@@ -212,7 +214,7 @@ bool SegmentWriter::write_block(std::string& error) {
   }
 
   sort_by_start(h.min_start_ms, h.max_start_ms);
-  encode_columns(pending_, names_, h.min_start_ms, cols_);
+  encode_columns(pending_, names_, h.min_start_ms, cols_, sorted_ ? order_.data() : nullptr);
   uint64_t raw = 0;
   size_t bound = kColumnDirSize;
   for (const auto& col : cols_) {

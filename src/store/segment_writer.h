@@ -72,7 +72,8 @@ class SegmentWriter {
   bool write_block(std::string& error);
   bool write_all(const void* p, size_t n, std::string& error);
   bool fail(std::string& error, const std::string& what);
-  // Orders the pending records by start time (stable): sorted starts delta-encode to a byte.
+  // The pending records' start time order (stable) in order_ (sorted_ false when already in
+  // order): sorted starts delta-encode to a byte.
   void sort_by_start(int64_t min_start_ms, int64_t max_start_ms);
   size_t compress_bound(size_t n) const;
   // Compresses `in` with the writer's codec into `out`; 0 when it is not worth it or fails.
@@ -88,8 +89,9 @@ class SegmentWriter {
   std::vector<std::string> names_;  // the pending block's names, name_ref 1-based into it
   std::unordered_map<std::string, uint32_t> name_index_;
   std::vector<uint8_t> index_;               // footer entries so far
-  std::vector<FlowRecord> sorted_;           // scratch: pending_ in start order
+  bool sorted_ = false;                      // order_ holds the start order (else as is)
   std::vector<uint32_t> order_, order_tmp_;  // scratch: the sort's permutation
+  std::vector<uint64_t> keys_;               // scratch: start_ms - block min, per record
   segment::BlockColumns cols_;               // scratch: the block's encoded columns
   ZSTD_CCtx_s* cctx_ = nullptr;              // reused: a context per block costs an allocation
   std::string out_;                          // scratch: block header, bloom and payload
