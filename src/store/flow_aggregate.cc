@@ -256,7 +256,7 @@ GroupTotals* Aggregator::find_or_add(const GroupKey& k, uint64_t h) {
     return &t;
   }
   const auto tag = static_cast<uint32_t>(h >> 32);
-  size_t mask = slots_.size() - 1;
+  const size_t mask = slots_.size() - 1;
   for (size_t i = h & mask;; i = (i + 1) & mask) {
     const Slot s = slots_[i];
     if (s.entry == 0) break;
@@ -269,7 +269,6 @@ GroupTotals* Aggregator::find_or_add(const GroupKey& k, uint64_t h) {
   if (2 * (size_ + 1) > slots_.size()) {
     // Twice the slots, entries re-placed by their hashes.
     slots_.assign(slots_.size() * 2, Slot{});
-    mask = slots_.size() - 1;
     for (size_t e = 0; e < entries_.size(); ++e) place(entries_[e].hash, static_cast<uint32_t>(e));
   }
   entries_.push_back({k, {}, h});
