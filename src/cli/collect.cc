@@ -25,6 +25,7 @@
 #include "ingest/udp_listener.h"
 #include "sink/line_output.h"
 #include "store/archive.h"
+#include "store/archive_thread.h"
 #include "store/archive_writer.h"
 
 namespace orbwatch::cli {
@@ -55,7 +56,7 @@ struct Worker {
   ingest::ExportDecoder decoder;
   FlowBatch batch;
   std::string out;
-  std::unique_ptr<store::ArchiveWriter> archive;  // --store
+  std::unique_ptr<store::ArchiveThread> archive;  // --store: encodes and writes on its thread
   store::ArchiveWriterStats archive_published;
   mutable std::mutex mu;
   ingest::DecodeStats published;
@@ -76,7 +77,7 @@ class Collector : public ingest::DatagramConsumer {
       : output_(output) {
     for (size_t i = 0; i < n; ++i) {
       auto w = std::make_unique<Worker>();
-      if (!store.empty()) w->archive = std::make_unique<store::ArchiveWriter>(store, archive);
+      if (!store.empty()) w->archive = std::make_unique<store::ArchiveThread>(store, archive);
       workers_.push_back(std::move(w));
     }
   }
