@@ -62,7 +62,7 @@ struct Args {
   std::string dir = "/tmp/orbwatch_hunt_bench";
   uint64_t flows = 20'000'000;
   unsigned threads = 2;
-  uint32_t block_records = 65'536;
+  uint32_t block_records = 16'384;  // SegmentWriterOptions' default
   bool keep = false;
   std::string feeds_out;  // also write each feed as a text file here (for timing orbwatch hunt)
 };

@@ -184,13 +184,18 @@ uint64_t gather(const uint8_t* planes, uint32_t n, uint32_t i) {
   return v;
 }
 
-// Calls set(record, value) for each of the n values of a wide column; for rows not selected
-// the record is a scratch one (start_ms accumulates every value). Branch-free selection: a
-// query keeps an unpredictable few of the rows.
+// Calls set(record, value) for the values of a wide column the rows select. A running column
+// (start_ms, a sum of deltas) sees every value, with a scratch record for the rows not selected
+// (branch-free: a query keeps an unpredictable few of the rows).
 template <size_t W, class Set>
-void get_planes(const uint8_t* planes, FlowRecord* rs, uint32_t n, Rows rows, Set& set) {
+void get_planes(const uint8_t* planes, FlowRecord* rs, uint32_t n, Rows rows, Set& set,
+                bool running) {
   if (rows.idx == nullptr) {
     for (uint32_t i = 0; i < n; ++i) set(rs[i], gather<W>(planes, n, i));
+    return;
+  }
+  if (!running) {
+    for (uint32_t k = 0; k < rows.m; ++k) set(rs[k], gather<W>(planes, n, rows.idx[k]));
     return;
   }
   FlowRecord sink;
@@ -202,15 +207,20 @@ void get_planes(const uint8_t* planes, FlowRecord* rs, uint32_t n, Rows rows, Se
 }
 
 template <class Set>
-bool get_wide(const ColumnView& c, FlowRecord* rs, uint32_t n, Rows rows, Set set) {
+bool get_wide(const ColumnView& c, FlowRecord* rs, uint32_t n, Rows rows, Set set,
+              bool running = false) {
   const uint8_t* p = begin_of(c);
   const uint8_t* end = p + c.bytes.size();
   if (c.encoding == Encoding::kConst) {
     uint64_t v = 0;
     if (!get_varint(p, end, v) || p != end) return false;
+    if (rows.idx == nullptr || !running) {
+      for (uint32_t k = 0; k < rows.m; ++k) set(rs[k], v);
+      return true;
+    }
     FlowRecord sink;
     for (uint32_t i = 0, k = 0; i < n; ++i) {
-      const bool take = rows.idx == nullptr || rows.idx[k] == i;
+      const bool take = rows.idx[k] == i;
       set(take ? rs[k] : sink, v);
       k += take ? 1 : 0;
     }
@@ -220,28 +230,28 @@ bool get_wide(const ColumnView& c, FlowRecord* rs, uint32_t n, Rows rows, Set se
   if (uint64_t{p[0]} * n + 1 != c.bytes.size()) return false;
   switch (p[0]) {
     case 1:
-      get_planes<1>(p + 1, rs, n, rows, set);
+      get_planes<1>(p + 1, rs, n, rows, set, running);
       break;
     case 2:
-      get_planes<2>(p + 1, rs, n, rows, set);
+      get_planes<2>(p + 1, rs, n, rows, set, running);
       break;
     case 3:
-      get_planes<3>(p + 1, rs, n, rows, set);
+      get_planes<3>(p + 1, rs, n, rows, set, running);
       break;
     case 4:
-      get_planes<4>(p + 1, rs, n, rows, set);
+      get_planes<4>(p + 1, rs, n, rows, set, running);
       break;
     case 5:
-      get_planes<5>(p + 1, rs, n, rows, set);
+      get_planes<5>(p + 1, rs, n, rows, set, running);
       break;
     case 6:
-      get_planes<6>(p + 1, rs, n, rows, set);
+      get_planes<6>(p + 1, rs, n, rows, set, running);
       break;
     case 7:
-      get_planes<7>(p + 1, rs, n, rows, set);
+      get_planes<7>(p + 1, rs, n, rows, set, running);
       break;
     default:
-      get_planes<8>(p + 1, rs, n, rows, set);
+      get_planes<8>(p + 1, rs, n, rows, set, running);
       break;
   }
   return true;
@@ -432,10 +442,13 @@ bool decode_rows(const std::array<ColumnView, kColumnCount>& cols, uint32_t n,
   auto want = [&](uint32_t bit) { return (columns & bit) != 0; };
   if (want(column::kStart)) {
     uint64_t prev = static_cast<uint64_t>(base_start_ms);
-    if (!get_wide(cols[0], rs, n, sel, [&](FlowRecord& r, uint64_t v) {
-          prev += static_cast<uint64_t>(unzigzag(v));
-          r.start_ms = static_cast<int64_t>(prev);
-        })) {
+    if (!get_wide(
+            cols[0], rs, n, sel,
+            [&](FlowRecord& r, uint64_t v) {
+              prev += static_cast<uint64_t>(unzigzag(v));
+              r.start_ms = static_cast<int64_t>(prev);
+            },
+            /*running=*/true)) {
       why = "bad start_ms column";
       return false;
     }
@@ -476,7 +489,7 @@ bool decode_rows(const std::array<ColumnView, kColumnCount>& cols, uint32_t n,
   if (want(column::kSrcMask)) get_fixed(cols[22], rs, n, sel, &FlowRecord::src_mask);
   if (want(column::kDstMask)) get_fixed(cols[23], rs, n, sel, &FlowRecord::dst_mask);
   if (!want(column::kNames)) return true;
-  // Every name_ref is checked against the names column, selected or not.
+  // The decoded name_refs are checked against the names column.
   uint64_t max_ref = 0;
   if (!get_wide(cols[24], rs, n, sel, [&](FlowRecord& r, uint64_t v) {
         max_ref = std::max(max_ref, v);
