@@ -17,7 +17,8 @@ void add_archive_write_options(CLI::App& cmd, ArchiveWriteArgs& args) {
   cmd.add_option("--flush-interval", args.flush_interval,
                  "write buffered flows at least this often: what a crash can lose (default 1s)");
   cmd.add_option("--rotate", args.rotate, "seal a segment file after this long (default 5m)");
-  cmd.add_option("--codec", args.codec, "column compression: zstd (default, smaller) or lz4 (faster)");
+  cmd.add_option("--codec", args.codec,
+                 "column compression: zstd (default, smaller) or lz4 (faster)");
   cmd.add_option("--retention", args.retention,
                  "delete archived flows older than this (e.g. 90d; default: keep)");
   cmd.add_option("--max-size", args.max_size,
