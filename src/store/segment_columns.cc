@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 #include "store/segment_format.h"
 
@@ -206,6 +207,13 @@ void get_planes(const uint8_t* planes, FlowRecord* rs, uint32_t n, Rows rows, Se
   }
 }
 
+// get_planes for width w (1..8): one instantiation per width, so that the gather unrolls.
+template <class Set, size_t... W>
+void get_planes_of_width(size_t w, const uint8_t* planes, FlowRecord* rs, uint32_t n, Rows rows,
+                         Set& set, bool running, std::index_sequence<W...>) {
+  (void)((w == W + 1 && (get_planes<W + 1>(planes, rs, n, rows, set, running), true)) || ...);
+}
+
 template <class Set>
 bool get_wide(const ColumnView& c, FlowRecord* rs, uint32_t n, Rows rows, Set set,
               bool running = false) {
@@ -228,32 +236,7 @@ bool get_wide(const ColumnView& c, FlowRecord* rs, uint32_t n, Rows rows, Set se
   }
   // column_shape_ok: 1 + w * n bytes; the width byte must say the same w.
   if (uint64_t{p[0]} * n + 1 != c.bytes.size()) return false;
-  switch (p[0]) {
-    case 1:
-      get_planes<1>(p + 1, rs, n, rows, set, running);
-      break;
-    case 2:
-      get_planes<2>(p + 1, rs, n, rows, set, running);
-      break;
-    case 3:
-      get_planes<3>(p + 1, rs, n, rows, set, running);
-      break;
-    case 4:
-      get_planes<4>(p + 1, rs, n, rows, set, running);
-      break;
-    case 5:
-      get_planes<5>(p + 1, rs, n, rows, set, running);
-      break;
-    case 6:
-      get_planes<6>(p + 1, rs, n, rows, set, running);
-      break;
-    case 7:
-      get_planes<7>(p + 1, rs, n, rows, set, running);
-      break;
-    default:
-      get_planes<8>(p + 1, rs, n, rows, set, running);
-      break;
-  }
+  get_planes_of_width(p[0], p + 1, rs, n, rows, set, running, std::make_index_sequence<8>{});
   return true;
 }
 
