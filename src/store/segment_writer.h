@@ -96,7 +96,7 @@ class SegmentWriter {
   ZSTD_CCtx_s* cctx_ = nullptr;              // reused: a context per block costs an allocation
   std::string out_;                          // scratch: block header, bloom and payload
   std::vector<segment::BloomHash> hashes_;   // scratch: the block's address hashes
-  std::vector<uint64_t> seen_;               // scratch: distinct-hash set
+  std::vector<uint64_t> seen_;               // scratch: linear-counting bitmap
 };
 
 }  // namespace orbwatch::store
