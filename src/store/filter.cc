@@ -96,6 +96,7 @@ struct Filter::Node {
     kIf,  // input (src) / output (dst) interface
     kProto,
     kFlags,
+    kNoFlags,  // "not flags X": none of X set (nfdump's reading), not "not all of X"
     kBytes,
     kPackets,
     kDuration,
@@ -208,6 +209,12 @@ class Parser {
       ++pos_;
       int32_t inner = factor(depth + 1);
       if (inner < 0) return -1;
+      // As nfdump: "not flags AFRPU" means none of them is set (so "flags S and not flags
+      // AFRPU" is a bare SYN), not "not all of them".
+      if (nodes_[static_cast<size_t>(inner)].kind == K::kFlags) {
+        nodes_[static_cast<size_t>(inner)].kind = K::kNoFlags;
+        return inner;
+      }
       Node n;
       n.kind = K::kNot;
       n.a = inner;
@@ -542,6 +549,8 @@ auto with_leaf(const Filter::Node& n, F&& f) {
       return f([&n](const FlowRecord& r) { return r.proto == n.value; });
     case K::kFlags:
       return f([&n](const FlowRecord& r) { return (r.tcp_flags & n.value) == n.value; });
+    case K::kNoFlags:
+      return f([&n](const FlowRecord& r) { return (r.tcp_flags & n.value) == 0; });
     case K::kBytes:
       return f([&n](const FlowRecord& r) { return compare(r.bytes, n.cmp, n.value); });
     case K::kPackets:
@@ -576,13 +585,8 @@ bool eval(const std::vector<Filter::Node>& nodes, int32_t i, const FlowRecord& r
       return eval(nodes, n.a, r) && eval(nodes, n.b, r);
     case K::kOr:
       return eval(nodes, n.a, r) || eval(nodes, n.b, r);
-    case K::kNot: {
-      // As nfdump: "not flags AFRPU" means none of them is set (so "flags S and not flags
-      // AFRPU" is a bare SYN), not "not all of them".
-      const Filter::Node& c = nodes[static_cast<size_t>(n.a)];
-      if (c.kind == K::kFlags) return (r.tcp_flags & c.value) == 0;
+    case K::kNot:
       return !eval(nodes, n.a, r);
-    }
     default:
       return with_leaf(n, [&](auto pred) { return pred(r); });
   }
@@ -634,11 +638,6 @@ void narrow(const std::vector<Filter::Node>& nodes, int32_t i, const FlowRecord*
       return;
     }
     case K::kNot: {
-      const Filter::Node& c = nodes[static_cast<size_t>(n.a)];
-      if (c.kind == K::kFlags) {
-        keep_if(rs, sel, [&c](const FlowRecord& r) { return (r.tcp_flags & c.value) == 0; });
-        return;
-      }
       std::vector<uint32_t> inner = sel;
       narrow(nodes, n.a, rs, inner);
       subtract(sel, inner);
@@ -738,6 +737,7 @@ uint32_t Filter::columns() const {
         m |= c::kProto;
         break;
       case K::kFlags:
+      case K::kNoFlags:
         m |= c::kTcpFlags;
         break;
       case K::kBytes:
