@@ -14,19 +14,21 @@ enum class Kind : uint8_t { kWide, kFixed, kAddr, kNames };
 struct Shape {
   Kind kind;
   uint8_t width;  // kFixed: bytes per value
+  uint8_t word;   // kFixed: where the writer packs it (ColumnValues::packed[word] >> shift)
+  uint8_t shift;
 };
 // Column c's value type, in payload order (segment_columns.h).
 constexpr std::array<Shape, kColumnCount> kShapes = {{
-    {Kind::kWide, 0},  {Kind::kWide, 0},                                         // times
-    {Kind::kAddr, 16}, {Kind::kAddr, 16}, {Kind::kAddr, 16},                     // addresses
-    {Kind::kWide, 0},  {Kind::kWide, 0},                                         // counters
-    {Kind::kFixed, 4}, {Kind::kFixed, 4}, {Kind::kFixed, 4}, {Kind::kFixed, 4},  // u32
-    {Kind::kFixed, 4}, {Kind::kFixed, 4},                                        //
-    {Kind::kFixed, 2}, {Kind::kFixed, 2},                                        // ports
-    {Kind::kFixed, 1}, {Kind::kFixed, 1}, {Kind::kFixed, 1}, {Kind::kFixed, 1},  // u8
-    {Kind::kFixed, 2},                                                           // vlan
-    {Kind::kFixed, 1}, {Kind::kFixed, 1}, {Kind::kFixed, 1}, {Kind::kFixed, 1},  // u8
-    {Kind::kWide, 0},  {Kind::kNames, 0},                                        // names
+    {Kind::kWide, 0, 0, 0},   {Kind::kWide, 0, 0, 0},                              // times
+    {Kind::kAddr, 16, 0, 0},  {Kind::kAddr, 16, 0, 0},  {Kind::kAddr, 16, 0, 0},   // addresses
+    {Kind::kWide, 0, 0, 0},   {Kind::kWide, 0, 0, 0},                              // counters
+    {Kind::kFixed, 4, 0, 0},  {Kind::kFixed, 4, 1, 0},  {Kind::kFixed, 4, 1, 32},  // obs, ifs
+    {Kind::kFixed, 4, 2, 0},  {Kind::kFixed, 4, 2, 32}, {Kind::kFixed, 4, 0, 32},  // AS, rate
+    {Kind::kFixed, 2, 3, 0},  {Kind::kFixed, 2, 3, 16},                            // ports
+    {Kind::kFixed, 1, 4, 0},  {Kind::kFixed, 1, 4, 8},  {Kind::kFixed, 1, 4, 16},  // proto ..
+    {Kind::kFixed, 1, 4, 24}, {Kind::kFixed, 2, 3, 32},                            // .., vlan
+    {Kind::kFixed, 1, 4, 32}, {Kind::kFixed, 1, 4, 40}, {Kind::kFixed, 1, 4, 48},  // tos ..
+    {Kind::kFixed, 1, 4, 56}, {Kind::kWide, 0, 0, 0},   {Kind::kNames, 0, 0, 0},   // names
 }};
 
 uint64_t zigzag(int64_t v) {
@@ -120,31 +122,6 @@ void put_addrs(ColumnData& col, const IpAddr* v, size_t n) {
   }
 }
 
-// Where fixed-width column 7 + i lives in ColumnValues::packed: word and bit shift.
-struct Packing {
-  uint8_t word;
-  uint8_t shift;
-};
-constexpr std::array<Packing, 17> kPacking = {{
-    {0, 0},
-    {1, 0},
-    {1, 32},
-    {2, 0},
-    {2, 32},
-    {0, 32},  // obs_domain .. sampling_rate
-    {3, 0},
-    {3, 16},  // src_port, dst_port
-    {4, 0},
-    {4, 8},
-    {4, 16},
-    {4, 24},  // proto, tcp_flags, direction, source
-    {3, 32},  // vlan
-    {4, 32},
-    {4, 40},
-    {4, 48},
-    {4, 56},  // tos, flags, src_mask, dst_mask
-}};
-
 // The block's values column by column, gathered in one pass over the records (a pass per
 // column over 128-byte records read each record 26 times from beyond the cache). The
 // fixed-width fields are packed into five words a record, so that reordering by start time
@@ -152,7 +129,7 @@ constexpr std::array<Packing, 17> kPacking = {{
 struct ColumnValues {
   std::array<std::vector<uint64_t>, 5> wide;    // start, duration, bytes, packets, name_ref
   std::array<std::vector<IpAddr>, 3> addr;      // src, dst, exporter
-  std::array<std::vector<uint64_t>, 5> packed;  // kPacking
+  std::array<std::vector<uint64_t>, 5> packed;  // the fixed-width fields (Shape::word)
 
   template <class T>
   static void permute(std::vector<T>& values, const uint32_t* order, size_t n) {
@@ -274,13 +251,8 @@ void get_fixed(const ColumnView& c, FlowRecord* rs, uint32_t n, Rows rows, T Flo
     return;
   }
   // Byte planes (put_fixed).
-  for (uint32_t k = 0; k < rows.m; ++k) {
-    const uint32_t i = rows.at(k);
-    uint32_t v = p[i];
-    if constexpr (sizeof(T) >= 2) v |= uint32_t{p[n + i]} << 8;
-    if constexpr (sizeof(T) == 4) v |= uint32_t{p[2 * n + i]} << 16 | uint32_t{p[3 * n + i]} << 24;
-    rs[k].*m = static_cast<T>(v);
-  }
+  for (uint32_t k = 0; k < rows.m; ++k)
+    rs[k].*m = static_cast<T>(gather<sizeof(T)>(p, n, rows.at(k)));
 }
 
 void get_addrs(const ColumnView& c, FlowRecord* rs, uint32_t n, Rows rows, IpAddr FlowRecord::*m) {
@@ -372,9 +344,9 @@ void encode_columns(const std::vector<FlowRecord>& rs, const std::vector<std::st
   for (size_t k = 0; k < 3; ++k) put_addrs(out[2 + k], v.addr[k].data(), n);
   put_wide(out[5], v.wide[2].data(), n);
   put_wide(out[6], v.wide[3].data(), n);
-  for (size_t i = 0; i < kPacking.size(); ++i) {
-    put_fixed(out[7 + i], v.packed[kPacking[i].word].data(), n, kPacking[i].shift,
-              kShapes[7 + i].width);
+  for (size_t c = 7; c < 24; ++c) {
+    const Shape sh = kShapes[c];
+    put_fixed(out[c], v.packed[sh.word].data(), n, sh.shift, sh.width);
   }
   put_wide(out[24], v.wide[4].data(), n);
   // Names: varint count, then per name a varint length and its bytes.
