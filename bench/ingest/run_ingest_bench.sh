@@ -13,6 +13,7 @@
 #   BUILD_DIR: a Release build with -DORBWATCH_BENCH=ON (default: build-bench)
 # environment: PROTOCOLS="v5 v9 ipfix"  RECEIVERS="null nfcapd nfacctd orbwatch" (add orbwatch-json)
 #   STEP_SECONDS=3  PORT=39600  SENDER_CPU=0  RECEIVER_CPU=1  PRECISION=1.15 (stop when hi/lo <)
+#   STORE_WRITERS=0 (orbwatch-store: writer threads per receive thread; 0: from the cores)
 # Prints a markdown table on stdout; progress on stderr.
 set -euo pipefail
 
@@ -24,6 +25,7 @@ STEP_SECONDS=${STEP_SECONDS:-3}
 PORT=${PORT:-39600}
 SENDER_CPU=${SENDER_CPU:-0}
 RECEIVER_CPU=${RECEIVER_CPU:-1}
+STORE_WRITERS=${STORE_WRITERS:-0}  # collect --store-writers (0: from the cores)
 PRECISION=${PRECISION:-1.15}
 RCVBUF=8388608
 
@@ -112,7 +114,8 @@ EOF
       ;;
     orbwatch-store)  # the same, archiving every flow (zstd segments, as nfcapd writes its files)
       setsid taskset -c "$RECEIVER_CPU" "$ORBWATCH" collect --listen "udp://127.0.0.1:$PORT" \
-        --store "$d/store" --rcvbuf $RCVBUF --stats-interval 0 >"$d/out" 2>"$d/err" &
+        --store "$d/store" --store-writers "$STORE_WRITERS" --rcvbuf $RCVBUF --stats-interval 0 \
+        >"$d/out" 2>"$d/err" &
       ;;
   esac
   RECV_PID=$!

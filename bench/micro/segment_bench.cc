@@ -3,7 +3,10 @@
 // time): 5,000 inside hosts talking to 200,000 outside addresses with a skewed popularity,
 // common service ports, log-normal byte counts, three exporters, a server name on 1 flow in 5.
 //   BM_SegmentWrite/codec/level: SegmentWriter::append + close (to /dev/shm when it exists);
-//   BM_SegmentRead/codec/level: SegmentReader::open + read_block of every block.
+//   BM_SegmentRead/codec/level: SegmentReader::open + read_block of every block;
+//   BM_ArchiveThread/writers: the collector's write path (zstd-1) with 1..N writer threads: the
+//     caller stages the batches, the writers encode and write blocks to an archive directory
+//     (wall-clock time, so more writers show how the path scales with spare cores).
 // Codec: 0 none, 1 zstd (at the given level), 2 lz4. Both check their answer (record count).
 #include <benchmark/benchmark.h>
 
@@ -14,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "store/archive_thread.h"
 #include "store/segment_reader.h"
 #include "store/segment_writer.h"
 
@@ -142,12 +146,31 @@ void BM_SegmentRead(benchmark::State& state) {
   state.counters["bloom_bytes_per_flow"] = static_cast<double>(bloom_bytes) / kFlows;
 }
 
+void BM_ArchiveThread(benchmark::State& state) {
+  const std::string dir = bench_path() + ".archive";
+  batches();
+  ArchiveWriterOptions o;
+  o.segment.codec = segment::Codec::kZstd;
+  o.segment.zstd_level = 1;
+  for (auto _ : state) {
+    std::filesystem::remove_all(dir);
+    ArchiveThread w(dir, o, static_cast<size_t>(state.range(0)));
+    for (const auto& part : batches()) w.append(part, kT0);
+    std::string error;
+    if (!w.close(error)) state.SkipWithError(error.c_str());
+    if (w.stats().flows_stored != kFlows) state.SkipWithError("wrong record count");
+  }
+  std::filesystem::remove_all(dir);
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kFlows));
+}
+
 void codecs(benchmark::internal::Benchmark* b) {
   b->Args({0, 0})->Args({1, 1})->Args({1, 2})->Args({1, 3})->Args({1, 6})->Args({2, 0});
   b->Unit(benchmark::kMillisecond);
 }
 BENCHMARK(BM_SegmentWrite)->Apply(codecs);
 BENCHMARK(BM_SegmentRead)->Apply(codecs);
+BENCHMARK(BM_ArchiveThread)->Arg(1)->Arg(2)->Arg(3)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 }  // namespace orbwatch::store

@@ -2,8 +2,12 @@
 //
 // Threads: one receive thread per SO_REUSEPORT socket (UdpListener), each with its own
 // ExportDecoder, FlowBatch and output buffer, so the data path shares nothing mutable. Full
-// buffers go to the output under one mutex, whole lines at a time. The main thread only waits
+// buffers go to the output under one mutex, whole lines at a time; with --store each receive
+// thread feeds its own ArchiveThread (writer threads). The main thread only waits
 // for a signal or --duration and prints statistics from snapshots each worker publishes.
+#include <sched.h>
+
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -43,6 +47,7 @@ struct CollectOptions {
   ArchiveWriteArgs archive;
   std::vector<std::string> exporter_allow;
   unsigned threads = 1;
+  unsigned store_writers = 0;  // per receive thread; 0: from the cores left over
   int rcvbuf = 8 << 20;
   double stats_interval_s = 10;
   double duration_s = 0;
@@ -73,11 +78,12 @@ struct Worker {
 class Collector : public ingest::DatagramConsumer {
  public:
   Collector(size_t n, sink::LineOutput& output, const std::string& store,
-            const store::ArchiveWriterOptions& archive)
+            const store::ArchiveWriterOptions& archive, size_t writers)
       : output_(output) {
     for (size_t i = 0; i < n; ++i) {
       auto w = std::make_unique<Worker>();
-      if (!store.empty()) w->archive = std::make_unique<store::ArchiveThread>(store, archive);
+      if (!store.empty())
+        w->archive = std::make_unique<store::ArchiveThread>(store, archive, writers);
       workers_.push_back(std::move(w));
     }
   }
@@ -220,7 +226,22 @@ int run_collect(const CollectOptions& o) {
                  r.sealed);
     }
   }
-  Collector collector(listener.sockets(), output, store_dir, ao);
+  // Encoding costs more per flow than receiving: by default the cores the receive threads leave
+  // are shared out among their writers (one at least, four at most).
+  const size_t sockets = listener.sockets();
+  cpu_set_t allowed;  // the cores this process may use (taskset, cgroups), not all there are
+  const size_t cores = sched_getaffinity(0, sizeof allowed, &allowed) == 0
+                           ? static_cast<size_t>(CPU_COUNT(&allowed))
+                           : std::max(1u, std::thread::hardware_concurrency());
+  const size_t writers =
+      o.store_writers != 0
+          ? o.store_writers
+          : std::clamp<size_t>(cores > sockets ? (cores - sockets) / sockets : 1, 1, 4);
+  if (!store_dir.empty()) {
+    fmt::print(stderr, "orbwatch collect: --store: {} writer thread(s) per receive thread\n",
+               writers);
+  }
+  Collector collector(sockets, output, store_dir, ao, writers);
   listener.start(collector);
 
   using clock = std::chrono::steady_clock;
@@ -316,6 +337,9 @@ void add_collect_command(CLI::App& app, int& exit_code) {
                   "accept exports only from this CIDR (repeatable; default: any)");
   cmd->add_option("--threads", o->threads, "SO_REUSEPORT sockets (receive threads) per --listen")
       ->capture_default_str();
+  cmd->add_option("--store-writers", o->store_writers,
+                  "archive writer threads per receive thread, each with its own segment "
+                  "(default: the cores left by the receive threads, 1 to 4)");
   cmd->add_option("--rcvbuf", o->rcvbuf, "socket receive buffer in bytes")->capture_default_str();
   cmd->add_option("--stats-interval", o->stats_interval_s,
                   "seconds between statistics lines on stderr (0: none)")

@@ -5,11 +5,15 @@
 
 namespace orbwatch::store {
 
-ArchiveThread::ArchiveThread(std::string dir, ArchiveWriterOptions options, size_t max_queued)
-    : writer_(std::move(dir), options),
-      max_queued_(std::max<size_t>(1, max_queued)),
-      stage_records_(std::max<uint32_t>(1, options.segment.block_records)),
-      thread_([this] { run(); }) {}
+ArchiveThread::ArchiveThread(const std::string& dir, const ArchiveWriterOptions& options,
+                             size_t writers, size_t max_queued)
+    : max_queued_(std::max<size_t>(1, max_queued)),
+      stage_records_(std::max<uint32_t>(1, options.segment.block_records)) {
+  writers = std::max<size_t>(1, writers);
+  running_ = writers;
+  for (size_t i = 0; i < writers; ++i) writers_.push_back(std::make_unique<Writer>(dir, options));
+  for (auto& w : writers_) w->thread = std::thread([this, one = w.get()] { run(*one); });
+}
 
 ArchiveThread::~ArchiveThread() {
   std::string error;
@@ -17,9 +21,10 @@ ArchiveThread::~ArchiveThread() {
 }
 
 void ArchiveThread::hand_over(int64_t now_ms) {
+  if (staging_.records.empty()) return;
   std::unique_lock lock(mu_);
-  space_.wait(lock, [&] { return queue_.size() < max_queued_ || done_; });
-  if (done_) {
+  space_.wait(lock, [&] { return queue_.size() < max_queued_ || running_ == 0; });
+  if (running_ == 0) {
     staging_.clear();
     return;
   }
@@ -42,17 +47,24 @@ void ArchiveThread::append(const FlowBatch& batch, int64_t now_ms) {
 void ArchiveThread::tick(int64_t now_ms) {
   last_now_ms_ = now_ms;
   hand_over(now_ms);
+  std::lock_guard lock(mu_);
+  ++ticks_;
+  tick_ms_ = now_ms;
+  wake_.notify_all();
 }
 
 bool ArchiveThread::close(std::string& error) {
-  if (thread_.joinable()) {
-    if (!staging_.records.empty()) hand_over(last_now_ms_);
-    {
+  bool joined = false;
+  for (auto& w : writers_) {
+    if (!w->thread.joinable()) continue;
+    if (!joined) {
+      hand_over(last_now_ms_);
       std::lock_guard lock(mu_);
       closing_ = true;
-      wake_.notify_one();
+      wake_.notify_all();
     }
-    thread_.join();
+    joined = true;
+    w->thread.join();
   }
   std::lock_guard lock(mu_);
   error = close_error_;
@@ -61,37 +73,55 @@ bool ArchiveThread::close(std::string& error) {
 
 ArchiveWriterStats ArchiveThread::stats() const {
   std::lock_guard lock(mu_);
-  return stats_;
+  ArchiveWriterStats total;
+  for (const auto& w : writers_) {
+    const ArchiveWriterStats& s = w->stats;
+    total.flows_stored += s.flows_stored;
+    total.flows_not_stored += s.flows_not_stored;
+    total.segments_sealed += s.segments_sealed;
+    total.bytes_sealed += s.bytes_sealed;
+    total.write_errors += s.write_errors;
+    if (!s.last_error.empty()) total.last_error = s.last_error;
+  }
+  return total;
 }
 
-void ArchiveThread::run() {
+void ArchiveThread::run(Writer& w) {
+  uint64_t ticks_seen = 0;
   std::unique_lock lock(mu_);
   for (;;) {
-    wake_.wait(lock, [&] { return !queue_.empty() || closing_; });
-    if (queue_.empty()) break;  // closing, everything written
-    Item item = std::move(queue_.front());
-    queue_.pop_front();
-    space_.notify_one();
-    lock.unlock();
-    if (item.batch.records.empty()) {
-      writer_.tick(item.now_ms);
+    wake_.wait(lock, [&] { return !queue_.empty() || ticks_seen != ticks_ || closing_; });
+    if (!queue_.empty()) {
+      Item item = std::move(queue_.front());
+      queue_.pop_front();
+      space_.notify_one();
+      lock.unlock();
+      w.writer.append(item.batch, item.now_ms);
+      item.batch.clear();
+      lock.lock();
+      if (spare_.size() < max_queued_) spare_.push_back(std::move(item.batch));
+    } else if (ticks_seen != ticks_) {
+      ticks_seen = ticks_;
+      const int64_t now_ms = tick_ms_;
+      lock.unlock();
+      w.writer.tick(now_ms);
+      lock.lock();
     } else {
-      writer_.append(item.batch, item.now_ms);
+      break;  // closing, the queue written
     }
-    item.batch.clear();
-    lock.lock();
-    stats_ = writer_.stats();
-    if (spare_.size() < max_queued_) spare_.push_back(std::move(item.batch));
+    w.stats = w.writer.stats();
   }
   lock.unlock();
   std::string error;
-  const bool ok = writer_.close(error);
+  const bool ok = w.writer.close(error);
   lock.lock();
-  closed_ok_ = ok;
-  close_error_ = error;
-  stats_ = writer_.stats();
-  done_ = true;
-  space_.notify_all();
+  if (!ok) {
+    closed_ok_ = false;
+    if (!close_error_.empty()) close_error_ += "; ";
+    close_error_ += error;
+  }
+  w.stats = w.writer.stats();
+  if (--running_ == 0) space_.notify_all();
 }
 
 }  // namespace orbwatch::store

@@ -64,8 +64,8 @@ class ArchiveE2e : public testing::Test {
 };
 
 TEST_F(ArchiveE2e, KillNineWhileCollectingLosesAtMostTheLastSecond) {
-  Child ow({kBin, "collect", "--listen", "udp://127.0.0.1:0", "--store", store_, "--stats-interval",
-            "0", "--flush-interval", "1s"});
+  Child ow({kBin, "collect", "--listen", "udp://127.0.0.1:0", "--store", store_, "--store-writers",
+            "1", "--stats-interval", "0", "--flush-interval", "1s"});
   std::smatch m;
   ASSERT_TRUE(ow.wait_for(std::regex(R"(listening on udp://127\.0\.0\.1:(\d+))"), m, 10s))
       << ow.err();
@@ -105,7 +105,7 @@ TEST_F(ArchiveE2e, FullDiskIsReportedCountedAndWhatWasStoredStaysReadable) {
   // A 256 KiB file size limit stands in for a full disk: writes past it fail (EFBIG) as they
   // fail with ENOSPC on a full file system.
   Child ow({"prlimit", "--fsize=262144", kBin, "collect", "--listen", "udp://127.0.0.1:0",
-            "--store", store_, "--stats-interval", "0", "--codec", "lz4"});
+            "--store", store_, "--store-writers", "1", "--stats-interval", "0", "--codec", "lz4"});
   std::smatch m;
   ASSERT_TRUE(ow.wait_for(std::regex(R"(listening on udp://127\.0\.0\.1:(\d+))"), m, 10s))
       << ow.err();
@@ -135,8 +135,8 @@ TEST_F(ArchiveE2e, FullDiskIsReportedCountedAndWhatWasStoredStaysReadable) {
 }
 
 TEST_F(ArchiveE2e, DamagedSegmentIsNamedSkippedAndRepaired) {
-  Child ow({kBin, "collect", "--listen", "udp://127.0.0.1:0", "--store", store_, "--stats-interval",
-            "0"});
+  Child ow({kBin, "collect", "--listen", "udp://127.0.0.1:0", "--store", store_, "--store-writers",
+            "1", "--stats-interval", "0"});
   std::smatch m;
   ASSERT_TRUE(ow.wait_for(std::regex(R"(listening on udp://127\.0\.0\.1:(\d+))"), m, 10s))
       << ow.err();

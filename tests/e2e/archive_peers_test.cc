@@ -280,8 +280,9 @@ TEST_F(ArchivePeers, QueriesAndTopNOfCollectStoreEqualNfdumps) {
   const std::string store = (dir_ / "store").string();
   const std::string nfdir = (dir_ / "nfcapd").string();
   fs::create_directories(nfdir);
+  // Two writer threads: the flows spread over two segments and still answer as nfdump does.
   Child ow({ORBWATCH_BINARY, "collect", "--listen", "udp://127.0.0.1:0", "--store", store,
-            "--stats-interval", "0"});
+            "--store-writers", "2", "--stats-interval", "0"});
   std::smatch m;
   ASSERT_TRUE(ow.wait_for(std::regex(R"(listening on udp://127\.0\.0\.1:(\d+))"), m, 10s))
       << ow.err();

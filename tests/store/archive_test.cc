@@ -110,7 +110,7 @@ TEST_F(ArchiveTest, ArchiveThreadStoresEverythingInOrderAndSealsOnClose) {
   // a queue of one makes the caller wait for it (back-pressure) most of the time.
   auto o = small_blocks();
   o.rotate_records = 1000;
-  ArchiveThread w(dir_, o, /*max_queued=*/1);
+  ArchiveThread w(dir_, o, /*writers=*/1, /*max_queued=*/1);
   for (uint32_t i = 0; i < 3500; i += 70) {
     w.append(flows(i, 70), kT0);
     if (i % 700 == 0) w.tick(kT0);
@@ -128,12 +128,33 @@ TEST_F(ArchiveTest, ArchiveThreadStoresEverythingInOrderAndSealsOnClose) {
   ASSERT_TRUE(w.close(error)) << error;  // again: nothing more to do
 }
 
+TEST_F(ArchiveTest, ArchiveThreadWithSeveralWritersStoresEveryFlowOnce) {
+  // Three writers share the blocks, each in segments of its own; together they hold every flow
+  // exactly once, and close() seals them all.
+  auto o = small_blocks();
+  o.rotate_records = 1000;
+  ArchiveThread w(dir_, o, /*writers=*/3, /*max_queued=*/2);
+  for (uint32_t i = 0; i < 7000; i += 70) {
+    w.append(flows(i, 70), kT0);
+    if (i % 1400 == 0) w.tick(kT0);
+  }
+  std::string error;
+  ASSERT_TRUE(w.close(error)) << error;
+  EXPECT_EQ(w.stats().flows_stored, 7000u);
+  EXPECT_GE(w.stats().segments_sealed, 7u);
+  EXPECT_TRUE(fs::is_empty(archive::open_dir(dir_)));
+  auto all = scan_bytes(dir_, {});
+  std::sort(all.begin(), all.end());
+  ASSERT_EQ(all.size(), 7000u);
+  for (size_t i = 0; i < all.size(); ++i) ASSERT_EQ(all[i], 100 + i);
+}
+
 TEST_F(ArchiveTest, ArchiveThreadFlushesWhatATickHandsOver) {
   // Flows staged below a block's size reach the disk on the next tick (the flush interval is
   // what a crash may lose), while the writer is still open.
   ArchiveWriterOptions o;  // 16,384-record blocks
   o.flush_interval_ms = 0;
-  ArchiveThread w(dir_, o);
+  ArchiveThread w(dir_, o, /*writers=*/2);
   w.append(flows(0, 300), kT0);
   w.tick(kT0 + 1000);
   uint64_t seen = 0;
