@@ -65,6 +65,7 @@ struct AnalyzeOptions {
   std::string store;
   std::vector<std::string> internal;
   std::vector<std::string> params;
+  std::vector<std::string> geo;
   size_t top = 5;
   bool quiet = false;
 };
@@ -309,6 +310,12 @@ int run_analyze(const AnalyzeOptions& o) {
     fmt::print(stderr, "orbwatch analyze: {}\n", error);
     return 2;
   }
+  std::vector<std::string> geo_warnings;
+  if (!load_geo(o.config, o.geo, engine_opts.geo, geo_warnings, error)) {
+    fmt::print(stderr, "orbwatch analyze: {}\n", error);
+    return 2;
+  }
+  for (const auto& w : geo_warnings) fmt::print(stderr, "orbwatch analyze: warning: {}\n", w);
   std::vector<InputKind> kinds;
   uint64_t total = 0;
   for (const auto& path : o.inputs) {
@@ -413,6 +420,7 @@ int run_analyze(const AnalyzeOptions& o) {
   FILE* summary = out.is_stdout() || alerts_out.is_stdout() ? stderr : stdout;
   an.print_summary(summary);
   print_intel(summary, *intel.load(), feed_warnings);
+  if (engine_opts.geo) fmt::print(summary, "{}\n", geo_summary(*engine_opts.geo));
   fmt::print(
       summary, "edge      {} devices answering from outside, {} services, {} exporters{}\n",
       inventory.devices().size(), inventory.services().size(), inventory.exporters().size(),
@@ -487,6 +495,12 @@ void add_analyze_command(CLI::App& app, int& exit_code) {
                   "internal prefixes (comma-separated; replaces the config's; default RFC 1918, "
                   "CGNAT, ULA, link-local)")
       ->delimiter(',');
+  cmd->add_option("--geo", o->geo,
+                  "ASN or country database: a CSV of @ip-location-db's formats or a MaxMind DB "
+                  "(.mmdb); repeatable, added to the config's [enrich] databases")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      ->allow_extra_args(false);
   cmd->add_option("--param", o->params,
                   "detector parameter detector.name=value, e.g. intel.window=2h (repeatable; "
                   "see docs/detection.md)")

@@ -11,6 +11,7 @@
 
 #include "cli/commands.h"
 #include "detect/detector_config.h"
+#include "enrich/enrich_config.h"
 #include "intel/feed_config.h"
 #include "intel/toml_support.h"
 #include "netmodel/model.h"
@@ -21,9 +22,9 @@ namespace {
 
 // Tables this version reads, and those that belong to the daemon (`orbwatch run`), which does
 // not exist yet: they are accepted but not checked, and said so.
-const std::set<std::string, std::less<>> kRead = {"network", "zones",        "lists",
-                                                  "assets",  "segmentation", "inventory",
-                                                  "feeds",   "intel",        "detectors"};
+const std::set<std::string, std::less<>> kRead = {"network",      "zones",     "lists", "assets",
+                                                  "segmentation", "inventory", "feeds", "intel",
+                                                  "detectors",    "enrich"};
 const std::set<std::string, std::less<>> kLater = {"collect", "store", "http", "outputs"};
 
 int run_check_config(const std::string& path) {
@@ -46,12 +47,13 @@ int run_check_config(const std::string& path) {
     }
     errors.push_back(fmt::format(
         "{}:{}: {}: unknown table (expected network, zones, lists, assets, segmentation, "
-        "inventory, feeds, intel, detectors, collect, store, http, outputs)",
+        "inventory, feeds, intel, detectors, enrich, collect, store, http, outputs)",
         path, key.source().begin.line, key.str()));
   }
   auto model = netmodel::parse_model(*text, path, errors);
   auto intel = intel::parse_intel_config(*text, path, errors);
   auto detectors = detect::parse_detector_settings(*text, path, errors);
+  auto geo = enrich::parse_enrich_config(*text, path, errors);
   for (const auto& n : notes) fmt::print(stderr, "note: {}\n", n);
   if (!errors.empty()) {
     // Each reader sorts its own; one list by line reads best.
@@ -69,9 +71,9 @@ int run_check_config(const std::string& path) {
   for (const auto& [name, p] : *detectors) params += p.size();
   fmt::print(
       "{}: ok ({} internal prefixes, {} zones, {} lists, {} assets, {} segmentation rules, "
-      "{} feeds, {} detector settings)\n",
+      "{} feeds, {} detector settings, {} geo databases)\n",
       path, model->internal.size(), model->zones.size(), model->lists.size(), model->assets.size(),
-      model->segmentation.size(), intel->feeds.size(), params);
+      model->segmentation.size(), intel->feeds.size(), params, geo->files.size());
   return 0;
 }
 

@@ -9,6 +9,7 @@
 
 #include "detect/detector_config.h"
 #include "detect/registry.h"
+#include "enrich/enrich_config.h"
 #include "intel/feed_parser.h"
 
 namespace orbwatch::cli {
@@ -124,6 +125,38 @@ bool load_network_model(const std::string& config_path, const std::vector<std::s
   }
   out = netmodel::ModelIndex::build(std::move(model));
   return true;
+}
+
+bool load_geo(const std::string& config_path, const std::vector<std::string>& files,
+              std::shared_ptr<const enrich::GeoDb>& out, std::vector<std::string>& warnings,
+              std::string& error) {
+  enrich::GeoSources sources;
+  std::vector<std::string> errors;
+  if (!config_path.empty()) {
+    auto s = enrich::load_enrich_config(config_path, errors);
+    if (!s) {
+      for (const auto& e : errors) error += (error.empty() ? "" : "\n") + e;
+      return false;
+    }
+    sources = std::move(*s);
+  }
+  sources.files.insert(sources.files.end(), files.begin(), files.end());
+  if (sources.files.empty()) return true;
+  out = enrich::GeoDb::load(sources, errors, warnings);
+  for (const auto& e : errors) error += (error.empty() ? "" : "\n") + e;
+  return out != nullptr;
+}
+
+std::string geo_summary(const enrich::GeoDb& db) {
+  const auto& s = db.stats();
+  using enrich::AsType;
+  auto n = [&](AsType t) { return s.by_type[static_cast<size_t>(t)]; };
+  return fmt::format(
+      "geo       {} AS ranges, {} ASes ({} hosting, {} residential, {} business, {} unknown), {} "
+      "country ranges{}",
+      s.asn_ranges, s.ases, n(AsType::kHosting), n(AsType::kResidential), n(AsType::kBusiness),
+      n(AsType::kUnknown), s.country_ranges,
+      s.bad_lines ? fmt::format(" ({} malformed lines skipped)", s.bad_lines) : "");
 }
 
 }  // namespace orbwatch::cli

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "detect/detector.h"
+#include "enrich/geo_db.h"
 #include "intel/intel_set.h"
 #include "netmodel/model_index.h"
 
@@ -29,5 +30,13 @@ bool make_detectors(const std::string& config_path, const std::vector<std::strin
 // `internal` when that is given. False with `error` holding one line per problem.
 bool load_network_model(const std::string& config_path, const std::vector<std::string>& internal,
                         std::shared_ptr<const netmodel::ModelIndex>& out, std::string& error);
+
+// The ASN/country data of the config's [enrich] table plus `files` (--geo); `out` stays null
+// when there is none. Malformed lines go to `warnings`; an unusable file is an error.
+bool load_geo(const std::string& config_path, const std::vector<std::string>& files,
+              std::shared_ptr<const enrich::GeoDb>& out, std::vector<std::string>& warnings,
+              std::string& error);
+// "geo       515158 AS ranges, 91065 ASes (2530 hosting, ...), 1010884 country ranges".
+std::string geo_summary(const enrich::GeoDb& db);
 
 }  // namespace orbwatch::cli

@@ -15,6 +15,7 @@
 
 #include "core/alert.h"
 #include "core/flow_batch.h"
+#include "enrich/geo_db.h"
 #include "intel/intel_set.h"
 #include "netmodel/inventory.h"
 #include "netmodel/model_index.h"
@@ -42,6 +43,10 @@ struct EnrichedFlow {
   const netmodel::Place& dst_place;
   bool src_internal = false;
   bool dst_internal = false;
+  // AS, its organisation and type, country (all zero without a GeoDb, or when unknown).
+  const enrich::Geo& src_geo;
+  const enrich::Geo& dst_geo;
+  const enrich::GeoDb* geo = nullptr;  // for org names; null without one
   // What the flow meant for the edge inventory (the engine fills it when it keeps one):
   // whether an internal responder answered an external initiator, and whether that responder
   // or service is new to the inventory.

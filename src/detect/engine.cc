@@ -12,7 +12,7 @@ Engine::Engine(const EngineOptions& options, std::vector<std::unique_ptr<Detecto
       detectors_(std::move(detectors)),
       intel_(intel),
       sink_(sink),
-      enricher_(o_.model ? o_.model : netmodel::ModelIndex::with_internal({})) {}
+      enricher_(o_.model ? o_.model : netmodel::ModelIndex::with_internal({}), o_.geo) {}
 
 void Engine::process(const FlowBatch& batch) {
   if (batch.empty()) return;

@@ -25,6 +25,8 @@ struct EngineOptions {
   // The edge inventory to keep up to date (not owned; null: none). Detectors see each flow's
   // observation in EnrichedFlow::edge.
   netmodel::EdgeInventory* inventory = nullptr;
+  // ASes and countries ([enrich] in the config, --geo); null: none.
+  std::shared_ptr<const enrich::GeoDb> geo;
   int64_t lateness_ms = 60'000;
 };
 

@@ -4,7 +4,13 @@
 
 namespace orbwatch::detect {
 
-Enricher::Enricher(std::shared_ptr<const netmodel::ModelIndex> model) : model_(std::move(model)) {}
+namespace {
+const enrich::Geo kNoGeo{};
+}  // namespace
+
+Enricher::Enricher(std::shared_ptr<const netmodel::ModelIndex> model,
+                   std::shared_ptr<const enrich::GeoDb> geo)
+    : model_(std::move(model)), geo_(std::move(geo)) {}
 
 void Enricher::enrich(const FlowBatch& batch, const intel::IntelSet& intel) {
   batch_ = &batch;
@@ -19,6 +25,10 @@ void Enricher::enrich(const FlowBatch& batch, const intel::IntelSet& intel) {
   model_sets_.resize(2 * n);
   intel.prefixes().lookup_batch(addrs_.data(), 2 * n, intel_sets_.data());
   model_->lookup_batch(addrs_.data(), 2 * n, model_sets_.data());
+  if (geo_) {
+    geo_info_.resize(2 * n);
+    geo_->lookup_batch(addrs_.data(), 2 * n, geo_info_.data());
+  }
   // batch.dns is sorted by record: one pass finds where each record's answers start.
   dns_begin_.assign(n + 1, 0);
   size_t d = 0;
@@ -52,6 +62,9 @@ EnrichedFlow Enricher::flow(uint32_t i) const {
       .dst_place = dst,
       .src_internal = src.internal,
       .dst_internal = dst.internal,
+      .src_geo = geo_ ? geo_info_[i] : kNoGeo,
+      .dst_geo = geo_ ? geo_info_[n + i] : kNoGeo,
+      .geo = geo_.get(),
       .edge = {},
       .inventory = nullptr,
   };
