@@ -144,7 +144,8 @@ void GeoDb::Builder::add_asn_range(const IpAddr& first, const IpAddr& last, uint
   auto [it, added] =
       entry_index_.try_emplace(uint64_t{asn} << 32 | org_id, static_cast<uint32_t>(ases_.size()));
   if (added) ases_.push_back({asn, org_id, AsType::kUnknown});
-  for_each_prefix(to_u128(first), to_u128(last), [&](const Prefix& p) { asn_.add(p, it->second); });
+  const uint32_t id = it->second;  // clang 14 cannot capture a structured binding
+  for_each_prefix(to_u128(first), to_u128(last), [&](const Prefix& p) { asn_.add(p, id); });
   ++stats_.asn_ranges;
 }
 
