@@ -237,7 +237,11 @@ int run_simulate(const SimulateOptions& o) {
         !write_file(o.out_dir + "/feed.txt", simulator->feed_text()) ||
         !write_file(o.out_dir + "/labels.jsonl", labels) ||
         !write_file(o.out_dir + "/asn.csv", w.asn_csv()) ||
-        !write_file(o.out_dir + "/country.csv", w.country_csv()))
+        !write_file(o.out_dir + "/country.csv", w.country_csv()) ||
+        !write_file(o.out_dir + "/simulation.json",
+                    fmt::format("{{\"seed\":{},\"hosts\":{},\"internal_hosts\":{},\"days\":{},"
+                                "\"start\":\"{}\"}}\n",
+                                o.seed, o.hosts, w.hosts.size(), o.days, rfc3339_ms(so.start_ms))))
       return 1;
   }
 
@@ -327,8 +331,9 @@ void add_simulate_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--clean-days", o->clean_days,
                   "days before any scenario starts (a third of the span when shorter)")
       ->capture_default_str();
-  cmd->add_option("--out", o->out_dir,
-                  "write model.toml, feed.txt, labels.jsonl, asn.csv and country.csv here");
+  cmd->add_option(
+      "--out", o->out_dir,
+      "write model.toml, feed.txt, labels.jsonl, asn.csv, country.csv and simulation.json here");
   cmd->add_option("--flows-out", o->flows_out, "write flows as JSON lines to FILE ('-': stdout)");
   cmd->add_option("--export", o->export_url, "send export datagrams to udp://HOST:PORT");
   cmd->add_option("--format", o->format, "export format: v9, ipfix or v5 (IPv4 only)")

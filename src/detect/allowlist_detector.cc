@@ -15,12 +15,15 @@ struct AllowlistDetector::Case : CaseBase {
   Alert alert;
   Severity criticality = Severity::kMedium;
   uint64_t answered = 0;  // flows the asset answered
+  bool internal_source = false;  // an internal host among the sources
   std::unordered_set<IpAddr, IpAddrHash> sources;
   std::vector<IpAddr> listed;  // first sources, in order of appearance
   bool sources_capped = false;
 
   Severity severity() const {
-    // An answered connection got through: high; attempts only: medium. A critical asset one up.
+    // An answered connection got through: high; attempts from inside: medium; a critical asset
+    // one up. Unanswered attempts from the internet are its background scanning: counted, low.
+    if (answered == 0 && !internal_source) return Severity::kLow;
     Severity s = answered != 0 ? Severity::kHigh : Severity::kMedium;
     if (criticality == Severity::kCritical && s != Severity::kCritical) {
       s = static_cast<Severity>(static_cast<int>(s) + 1);
@@ -72,6 +75,7 @@ void AllowlistDetector::on_flow(const EnrichedFlow& flow, AlertSink& sink) {
   a.first_seen_ms = std::min(a.first_seen_ms, r.start_ms);
   a.last_seen_ms = std::max(a.last_seen_ms, r.end_ms);
   if (responder_answered(r, init)) ++c.answered;
+  if (client.internal) c.internal_source = true;
   if (c.sources.size() < o_.max_sources) {
     if (c.sources.insert(client_addr).second && c.listed.size() < o_.listed_sources) {
       c.listed.push_back(client_addr);

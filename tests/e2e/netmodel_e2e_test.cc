@@ -160,7 +160,7 @@ TEST_F(NetmodelE2e, CheckConfigNamesEveryProblem) {
   auto good = run_command(bin + " check-config " + path("good.toml"));
   EXPECT_EQ(good.rc, 0) << good.out;
   EXPECT_NE(good.out.find("ok (1 internal prefixes, 4 zones, 0 lists, 2 assets, 1 segmentation "
-                          "rules, 0 feeds, 0 detector settings)"),
+                          "rules, 0 feeds, 0 detector settings, 0 geo databases)"),
             std::string::npos)
       << good.out;
   std::ofstream(path("bad.toml")) << "[zones]\n"
@@ -179,21 +179,22 @@ TEST_F(NetmodelE2e, CheckConfigNamesEveryProblem) {
   auto bad = run_command(bin + " check-config " + path("bad.toml"));
   EXPECT_EQ(bad.rc, 1);
   const std::string f = path("bad.toml");
-  EXPECT_EQ(
-      bad.out,
-      f +
-          ":3: zones.iot: 10.20.5.0/24 overlaps zone \"corp\" (10.20.0.0/16, line 2): an "
-          "address belongs to one zone\n" +
-          f +
-          ":6: assets[1].address: expected a prefix like \"10.0.0.0/8\", got "
-          "\"10.20.5.300\"\n" +
-          f +
-          ":9: segmentation[1].to: expected a zone name from [zones] or \"external\", "
-          "got \"ot\"\n" +
-          f + ":12: detectors.intel.window: expected a duration like \"1h\", got \"soon\"\n" + f +
-          ":13: colect: unknown table (expected network, zones, lists, assets, "
-          "segmentation, inventory, feeds, intel, detectors, collect, store, http, outputs)\n" +
-          f + ": 5 problems\n");
+  EXPECT_EQ(bad.out,
+            f +
+                ":3: zones.iot: 10.20.5.0/24 overlaps zone \"corp\" (10.20.0.0/16, line 2): an "
+                "address belongs to one zone\n" +
+                f +
+                ":6: assets[1].address: expected a prefix like \"10.0.0.0/8\", got "
+                "\"10.20.5.300\"\n" +
+                f +
+                ":9: segmentation[1].to: expected a zone name from [zones] or \"external\", "
+                "got \"ot\"\n" +
+                f + ":12: detectors.intel.window: expected a duration like \"1h\", got \"soon\"\n" +
+                f +
+                ":13: colect: unknown table (expected network, zones, lists, assets, "
+                "segmentation, inventory, feeds, intel, detectors, enrich, collect, store, http, "
+                "outputs)\n" +
+                f + ": 5 problems\n");
 }
 
 }  // namespace
