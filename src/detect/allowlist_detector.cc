@@ -14,7 +14,7 @@ namespace orbwatch::detect {
 struct AllowlistDetector::Case : CaseBase {
   Alert alert;
   Severity criticality = Severity::kMedium;
-  uint64_t answered = 0;  // flows the asset answered
+  uint64_t answered = 0;         // flows the asset answered
   bool internal_source = false;  // an internal host among the sources
   std::unordered_set<IpAddr, IpAddrHash> sources;
   std::vector<IpAddr> listed;  // first sources, in order of appearance

@@ -7,9 +7,14 @@
 
 #include "core/time.h"
 #include "detect/allowlist_detector.h"
+#include "detect/beacon_detector.h"
+#include "detect/egress_detector.h"
 #include "detect/exposure_detector.h"
 #include "detect/intel_detector.h"
+#include "detect/relay_detector.h"
+#include "detect/scan_detector.h"
 #include "detect/segmentation_detector.h"
+#include "detect/spray_detector.h"
 
 namespace orbwatch::detect {
 
@@ -44,6 +49,28 @@ class ParamReader {
         return fail(name, *v, "a positive whole number");
       }
       out = n;
+    }
+  }
+
+  // A number in [lo, hi].
+  void number(std::string_view name, double& out, double lo, double hi) {
+    if (const std::string* v = find(name)) {
+      double x = 0;
+      auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), x);
+      if (ec != std::errc{} || p != v->data() + v->size() || !(x >= lo && x <= hi)) {
+        return fail(name, *v, fmt::format("a number from {} to {}", lo, hi));
+      }
+      out = x;
+    }
+  }
+  // A duration that may be 0 (learning periods).
+  void duration_or_zero(std::string_view name, int64_t& out) {
+    if (const std::string* v = find(name)) {
+      if (*v == "0") {
+        out = 0;
+        return;
+      }
+      duration(name, out);
     }
   }
 
@@ -132,6 +159,144 @@ std::unique_ptr<Detector> make_exposure(const DetectorParams& params, std::strin
   return std::make_unique<ExposureDetector>(o);
 }
 
+constexpr ParamInfo kScanParams[] = {
+    {"window", "1h", "fan-out is counted per window of event time"},
+    {"min_destinations", "100", "distinct destinations on one port (any host)"},
+    {"min_destinations_edge", "25", "... from an edge/IoT device"},
+    {"min_ports", "50", "distinct ports on one destination (any host)"},
+    {"min_ports_edge", "20", "... from an edge/IoT device"},
+    {"min_failed_share", "0.5", "share of the attempts that must have failed (no answer)"},
+    {"max_cases", "50000", "open (host, port) and (host, destination) cases"},
+    {"max_targets", "1024", "distinct targets held per case"},
+    {"max_total_targets", "4000000", "distinct targets held in all cases together"},
+};
+
+std::unique_ptr<Detector> make_scan(const DetectorParams& params, std::string& error) {
+  ScanDetectorOptions o;
+  ParamReader r("scan", kScanParams, params, error);
+  r.duration("window", o.window_ms);
+  r.count("min_destinations", o.min_destinations);
+  r.count("min_destinations_edge", o.min_destinations_edge);
+  r.count("min_ports", o.min_ports);
+  r.count("min_ports_edge", o.min_ports_edge);
+  r.number("min_failed_share", o.min_failed_share, 0, 1);
+  r.count("max_cases", o.max_cases);
+  r.count("max_targets", o.max_targets);
+  r.count("max_total_targets", o.max_total_targets);
+  if (!r.ok()) return nullptr;
+  return std::make_unique<ScanDetector>(o);
+}
+
+constexpr ParamInfo kBeaconParams[] = {
+    {"window", "1d", "connections scored over this much event time"},
+    {"interval", "1h", "pairs with new connections are scored this often"},
+    {"learning", "1d", "(host, port, network) seen this early are baseline; 0: none"},
+    {"min_connections", "12", "connections in the window before a pair is scored"},
+    {"min_score", "0.8", "score that raises an alert (medium)"},
+    {"high_score", "0.9", "score that makes it high"},
+    {"max_pairs", "200000", "(host, destination, port) pairs held"},
+    {"max_samples", "64", "connection starts kept per pair"},
+    {"max_baseline", "1000000", "baseline (host, port, network) entries held"},
+};
+
+std::unique_ptr<Detector> make_beacon(const DetectorParams& params, std::string& error) {
+  BeaconDetectorOptions o;
+  ParamReader r("beacon", kBeaconParams, params, error);
+  r.duration("window", o.window_ms);
+  r.duration("interval", o.interval_ms);
+  r.duration_or_zero("learning", o.learning_ms);
+  r.count("min_connections", o.min_connections);
+  r.number("min_score", o.min_score, 0, 1);
+  r.number("high_score", o.high_score, 0, 1);
+  r.count("max_pairs", o.max_pairs);
+  r.count("max_samples", o.max_samples);
+  r.count("max_baseline", o.max_baseline);
+  if (r.ok() && o.min_connections < 4) {
+    error = "beacon.min_connections: expected at least 4";
+    return nullptr;
+  }
+  if (!r.ok()) return nullptr;
+  return std::make_unique<BeaconDetector>(o);
+}
+
+constexpr ParamInfo kSprayParams[] = {
+    {"window", "1d", "sources are counted per window of event time"},
+    {"factor", "3", "distinct sources against the service's baseline"},
+    {"min_sources", "200", "distinct sources at least"},
+    {"max_attempts_per_source", "3", "mean attempts per source at most"},
+    {"min_residential_share", "0.5", "residential share of typed sources at least"},
+    {"baseline_weight", "0.3", "weight of a new window in the baseline"},
+    {"max_services", "10000", "services held"},
+    {"max_total_sources", "2000000", "distinct sources held in all services together"},
+};
+
+std::unique_ptr<Detector> make_spray(const DetectorParams& params, std::string& error) {
+  SprayDetectorOptions o;
+  ParamReader r("spray", kSprayParams, params, error);
+  r.duration("window", o.window_ms);
+  r.number("factor", o.factor, 1, 1e6);
+  r.count("min_sources", o.min_sources);
+  r.number("max_attempts_per_source", o.max_attempts_per_source, 1, 1e6);
+  r.number("min_residential_share", o.min_residential_share, 0, 1);
+  r.number("baseline_weight", o.baseline_weight, 0.01, 1);
+  r.count("max_services", o.max_services);
+  r.count("max_total_sources", o.max_total_sources);
+  if (!r.ok()) return nullptr;
+  return std::make_unique<SprayDetector>(o);
+}
+
+constexpr ParamInfo kRelayParams[] = {
+    {"window", "1d", "pairs are counted per device per window"},
+    {"max_delay", "2s", "the outbound record starts at most this long after the inbound one"},
+    {"tolerance", "0.03", "relative difference of their bytes at most"},
+    {"min_bytes", "1000", "records smaller than this are not paired"},
+    {"min_pairs", "5", "pairs in a window that raise an alert"},
+    {"max_devices", "50000", "devices with recent records held"},
+    {"recent", "32", "records kept per device and direction"},
+    {"max_cases", "20000", "open cases held"},
+};
+
+std::unique_ptr<Detector> make_relay(const DetectorParams& params, std::string& error) {
+  RelayDetectorOptions o;
+  ParamReader r("relay", kRelayParams, params, error);
+  r.duration("window", o.window_ms);
+  r.duration("max_delay", o.max_delay_ms);
+  r.number("tolerance", o.tolerance, 0, 1);
+  size_t min_bytes = o.min_bytes;
+  r.count("min_bytes", min_bytes);
+  o.min_bytes = min_bytes;
+  r.count("min_pairs", o.min_pairs);
+  r.count("max_devices", o.max_devices);
+  r.count("recent", o.recent);
+  r.count("max_cases", o.max_cases);
+  if (!r.ok()) return nullptr;
+  return std::make_unique<RelayDetector>(o);
+}
+
+constexpr ParamInfo kEgressParams[] = {
+    {"learning", "1d", "from a device's first flow: the networks it uses are its baseline"},
+    {"window", "1d", "one alert per device per window"},
+    {"high_bytes", "100000000", "bytes sent to new networks that make the alert high"},
+    {"max_networks", "1024", "known networks held per device"},
+    {"max_devices", "100000", "devices held"},
+    {"max_cases", "20000", "open cases held"},
+};
+
+std::unique_ptr<Detector> make_egress(const DetectorParams& params, std::string& error) {
+  EgressDetectorOptions o;
+  ParamReader r("egress", kEgressParams, params, error);
+  r.duration_or_zero("learning", o.learning_ms);
+  r.duration("window", o.window_ms);
+  size_t high = o.high_bytes;
+  r.count("high_bytes", high);
+  o.high_bytes = high;
+  r.count("max_networks", o.max_networks);
+  r.count("max_devices", o.max_devices);
+  r.count("max_cases", o.max_cases);
+  if (!r.ok()) return nullptr;
+  return std::make_unique<EgressDetector>(o);
+}
+
 constexpr DetectorInfo kDetectors[] = {
     {"intel", "flows to or from threat-feed indicators (addresses, prefixes, domains)",
      kIntelParams, make_intel},
@@ -141,6 +306,16 @@ constexpr DetectorInfo kDetectors[] = {
      make_segmentation},
     {"exposure", "edge devices answering the internet on backdoor, management or new services",
      kExposureParams, make_exposure},
+    {"scan", "fan-out from one internal host: many destinations on a port, or many ports",
+     kScanParams, make_scan},
+    {"beacon", "regular check-ins from an internal host to an external service (RITA-style score)",
+     kBeaconParams, make_beacon},
+    {"spray", "distributed low-and-slow access to a service: many sources, few attempts each",
+     kSprayParams, make_spray},
+    {"relay", "a device whose inbound and outbound sessions pair up with near-equal bytes",
+     kRelayParams, make_relay},
+    {"egress", "edge/IoT devices opening sessions to networks they never used", kEgressParams,
+     make_egress},
 };
 
 }  // namespace

@@ -253,7 +253,7 @@ void Simulator::plan() {
         s->peers = {foreign_vps()};  // the controller, then the relay targets
         for (int i = 0; i < 5; ++i)
           s->peers.push_back(w.random_external(i % 2 ? AsKind::kBusiness : AsKind::kHosting, rng));
-        s->port = static_cast<uint16_t>(30000 + rng.below(20000));
+        s->port = static_cast<uint16_t>(10000 + rng.below(22000));  // below the ephemeral range
         l.start_ms = start_at(span / 3);
         l.end_ms = end_;
         for (int64_t t = l.start_ms; t < l.end_ms; t += kHour)
