@@ -155,14 +155,12 @@ void BeaconDetector::score(Pair& p, int64_t now_ms, AlertSink& sink) {
   const BeaconScore s = score_beacon(starts, bytes);
   if (s.score < o_.min_score) return;
   const Severity sev = s.score >= o_.high_score ? Severity::kHigh : Severity::kMedium;
-  const int64_t day = starts.front() / 86'400'000;
-  if (p.alert_day == day && sev <= p.raised) return;  // once a day, again when it rises
-  if (p.alert_day != day) {
+  if (!p.alert_id.empty() && sev <= p.raised) return;
+  if (p.alert_id.empty()) {
     p.alert_id = make_alert_id("beacon",
                                p.host.to_string() + "\n" + p.peer.to_string() + "\n" +
                                    std::to_string(p.proto) + "/" + std::to_string(p.port),
                                starts.front());
-    p.alert_day = day;
   }
   p.raised = sev;
   Alert a;

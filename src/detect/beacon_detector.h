@@ -75,9 +75,8 @@ class BeaconDetector final : public Detector {
     int64_t last_end_ms = INT64_MIN;
     int64_t last_seen_ms = 0;
     bool dirty = false;
-    // The alert of the current day.
+    // Its alert: one while the pair keeps beaconing, raised again when it rises.
     std::string alert_id;
-    int64_t alert_day = -1;
     Severity raised = Severity::kLow;
     uint64_t flows = 0;
   };

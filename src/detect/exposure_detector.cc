@@ -66,8 +66,11 @@ void ExposureDetector::on_flow(const EnrichedFlow& flow, AlertSink& sink) {
       asset != nullptr && std::any_of(asset->services.begin(), asset->services.end(),
                                       [&](const auto& s) { return s.covers(r.proto, port); });
   const int64_t learned_until = flow.inventory->learning_start_ms() + o_.learning_ms;
-  const bool new_after_learning =
-      flow.edge.new_service && !flow.edge.new_device && r.start_ms >= learned_until && !declared;
+  // A new service after learning, on a device the inventory knew or one the model names (a
+  // modelled router that never answered the internet and now does is exactly the signal).
+  const bool new_after_learning = flow.edge.new_service &&
+                                  (!flow.edge.new_device || asset != nullptr) &&
+                                  r.start_ms >= learned_until && !declared;
 
   Reason reason = Reason::kNewService;
   bool alarming = true;
@@ -137,7 +140,7 @@ void ExposureDetector::raise(Case& c, AlertSink& sink) {
       a.summary = fmt::format("{} answers the internet on management service {}", who, service);
       break;
     case Reason::kNewService:
-      a.summary = fmt::format("{} answers the internet on a new service {} (device known since {})",
+      a.summary = fmt::format("{} answers the internet on a new service {} (device seen since {})",
                               who, service, rfc3339_ms(c.device_first_seen_ms));
       break;
   }

@@ -8,6 +8,7 @@
 #include <fmt/core.h>
 
 #include "core/proto.h"
+#include "detect/flow_role.h"
 #include "detect/host_role.h"
 
 namespace orbwatch::detect {
@@ -27,6 +28,9 @@ RelayDetector::~RelayDetector() = default;
 
 void RelayDetector::on_flow(const EnrichedFlow& flow, AlertSink& sink) {
   const FlowRecord& r = flow.rec;
+  // Client records only: an outside host opening a session to the device, and the device
+  // opening one to the outside. (A host's replies and requests never pair that way.)
+  if (flow.initiator != Initiator::kSrc) return;
   if (flow.src_internal == flow.dst_internal || r.bytes < o_.min_bytes) return;
   const bool inbound = flow.dst_internal;
   const netmodel::Place& place = inbound ? flow.dst_place : flow.src_place;

@@ -20,6 +20,7 @@ void SprayDetector::on_flow(const EnrichedFlow& flow, AlertSink& sink) {
   if (!outside_opened || flow.src_internal || !flow.dst_internal) return;
   if (r.proto != 6 && r.proto != 17) return;
   if (r.proto == 6 && r.tcp_flags != 0 && !(r.tcp_flags & 0x02)) return;  // a long flow's piece
+  if (first_ms_ == INT64_MIN) first_ms_ = r.start_ms;
   ++attempts_;
   std::string key(reinterpret_cast<const char*>(r.dst.b.data()), 16);
   key += fmt::format("{}/{}", r.proto, r.dst_port);
@@ -118,10 +119,10 @@ void SprayDetector::check(Service& s, bool closing, AlertSink& sink) {
 void SprayDetector::roll(Service& s, int64_t window, AlertSink& sink) {
   if (s.window != INT64_MIN) {
     check(s, true, sink);
-    // A window that raised nothing feeds the baseline; the first only when it covered most of
-    // its span (a collector started mid-day would otherwise set the bar too low).
+    // A window that raised nothing feeds the baseline; the first only when the detector saw
+    // most of it (a collector started mid-day would otherwise set the bar too low).
     const double n = static_cast<double>(s.sources.size() + s.capped);
-    const bool whole = s.windows > 0 || s.first_ms - s.window * o_.window_ms <= o_.window_ms / 5;
+    const bool whole = s.windows > 0 || first_ms_ - s.window * o_.window_ms <= o_.window_ms / 5;
     if (!s.alerted && whole) {
       s.baseline =
           s.windows == 0 ? n : o_.baseline_weight * n + (1 - o_.baseline_weight) * s.baseline;

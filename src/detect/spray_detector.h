@@ -69,6 +69,7 @@ class SprayDetector final : public Detector {
   void roll(Service& s, int64_t window, AlertSink& sink);
   void check(Service& s, bool closing, AlertSink& sink);
   size_t total_sources_ = 0;
+  int64_t first_ms_ = INT64_MIN;  // the first flow this detector saw
 
   SprayDetectorOptions o_;
   std::unordered_map<std::string, Service> services_;

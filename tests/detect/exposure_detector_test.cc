@@ -86,17 +86,22 @@ TEST_F(ExposureTest, ManagementServicesUnlessTheModelDeclaresThem) {
   EXPECT_EQ(sink_.all[0].dst.to_string(), "10.0.0.2");
 }
 
-TEST_F(ExposureTest, NewServiceAfterTheLearningPeriodOnAKnownDevice) {
+TEST_F(ExposureTest, NewServiceAfterTheLearningPeriodOnAKnownOrModelledDevice) {
   answered("10.0.0.5", 443, kT0);                     // learning starts
   answered("10.0.0.5", 8443, kT0 + kDay);             // new, but still learning
   answered("10.0.0.6", 9000, kT0 + 3 * kDay);         // a device never seen before: learning it
   answered("10.0.0.5", 9999, kT0 + 3 * kDay);         // known device, new service, after learning
   answered("10.0.0.5", 9999, kT0 + 3 * kDay + 1000);  // the same, folded in
-  answered("10.0.0.1", 8443, kT0 + 3 * kDay);         // (edge-fw: first seen now, a new device)
+  answered("10.0.0.1", 8443, kT0 + 3 * kDay);  // edge-fw, first seen now, but the model names it
   engine_->finish();
-  ASSERT_EQ(sink_.all.size(), 2u);  // raised, then its final count when the case closed
-  const Alert& a = sink_.all.back();
-  EXPECT_EQ(a.id, sink_.all.front().id);
+  std::vector<Alert> known, modelled;
+  for (const auto& x : sink_.all) (x.dst.to_string() == "10.0.0.5" ? known : modelled).push_back(x);
+  ASSERT_EQ(modelled.size(), 1u);
+  EXPECT_EQ(modelled[0].asset, "edge-fw");
+  EXPECT_EQ(evidence(modelled[0], "reason"), "new_service");
+  ASSERT_EQ(known.size(), 2u);  // raised, then its final count when the case closed
+  const Alert& a = known.back();
+  EXPECT_EQ(a.id, known.front().id);
   EXPECT_EQ(a.severity, Severity::kMedium);
   EXPECT_EQ(evidence(a, "reason"), "new_service");
   EXPECT_EQ(a.dst.to_string(), "10.0.0.5");
