@@ -362,6 +362,15 @@ int run_analyze(const AnalyzeOptions& o) {
       fmt::print(stderr, "orbwatch analyze: --store {}: {}\n", o.store, p);
     }
     archive.emplace(o.store);
+    // Learned baselines continue where the last run left them.
+    for (auto& d : detectors) {
+      std::string state;
+      if (!store::load_detector_state(db, std::string(d->name()), state, error) ||
+          !d->load_state(state, error)) {
+        fmt::print(stderr, "orbwatch analyze: --store {}: {}\n", o.store, error);
+        return 1;
+      }
+    }
   }
   sink::AlertJsonLines alert_lines(alerts_out);
   sink::AlertStoreSink stored(o.store.empty() ? nullptr : &alert_store, alert_lines);
@@ -428,6 +437,17 @@ int run_analyze(const AnalyzeOptions& o) {
   if (!o.store.empty() && !store::save_inventory(store::state_db_path(o.store), inventory, error)) {
     fmt::print(stderr, "orbwatch analyze: --store {}: {}\n", o.store, error);
     return 1;
+  }
+  if (!o.store.empty()) {
+    for (const auto& d : engine.detectors()) {
+      const std::string state = d->save_state();
+      if (!state.empty() &&
+          !store::save_detector_state(store::state_db_path(o.store), std::string(d->name()), state,
+                                      wall_clock_ms(), error)) {
+        fmt::print(stderr, "orbwatch analyze: --store {}: {}\n", o.store, error);
+        return 1;
+      }
+    }
   }
   if (archive) {
     const bool sealed = archive->close(error);

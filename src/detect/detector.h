@@ -73,6 +73,16 @@ class Detector {
   // End of input: close every open window.
   virtual void flush(AlertSink& sink) { on_tick(INT64_MAX, sink); }
   virtual DetectorStats stats() const = 0;
+  // State that must survive a restart (learned baselines), as text that load_state() reads
+  // back; empty for a detector that keeps none. The commands keep it in state.db.
+  virtual std::string save_state() const { return {}; }
+  // False with `error` set when `text` is not what save_state() wrote (the state is then
+  // left as it was).
+  virtual bool load_state(std::string_view text, std::string& error) {
+    (void)text;
+    (void)error;
+    return true;
+  }
 };
 
 }  // namespace orbwatch::detect

@@ -7,6 +7,7 @@
 
 #include "core/time.h"
 #include "detect/allowlist_detector.h"
+#include "detect/baseline_detector.h"
 #include "detect/beacon_detector.h"
 #include "detect/egress_detector.h"
 #include "detect/exposure_detector.h"
@@ -297,6 +298,33 @@ std::unique_ptr<Detector> make_egress(const DetectorParams& params, std::string&
   return std::make_unique<EgressDetector>(o);
 }
 
+constexpr ParamInfo kBaselineParams[] = {
+    {"learning", "2d", "per asset, from its first flow: profiles learn, nothing alerts"},
+    {"k", "6", "an hour's bytes out must exceed the mean by this many deviations"},
+    {"factor", "10", "... and this many times the mean"},
+    {"min_bytes", "50000000", "... and this many bytes"},
+    {"weight", "0.2", "of a new hour in its bin's mean and variance"},
+    {"min_session_bytes", "1000000", "a remote-access session that counts for countries/ASes"},
+    {"max_assets", "20000", "asset profiles held"},
+};
+
+std::unique_ptr<Detector> make_baseline(const DetectorParams& params, std::string& error) {
+  BaselineDetectorOptions o;
+  ParamReader r("baseline", kBaselineParams, params, error);
+  r.duration_or_zero("learning", o.learning_ms);
+  r.number("k", o.k, 0, 1000);
+  r.number("factor", o.factor, 1, 1e9);
+  size_t min_bytes = o.min_bytes, session = o.min_session_bytes;
+  r.count("min_bytes", min_bytes);
+  r.count("min_session_bytes", session);
+  o.min_bytes = min_bytes;
+  o.min_session_bytes = session;
+  r.number("weight", o.weight, 0.001, 1);
+  r.count("max_assets", o.max_assets);
+  if (!r.ok()) return nullptr;
+  return std::make_unique<BaselineDetector>(o);
+}
+
 constexpr DetectorInfo kDetectors[] = {
     {"intel", "flows to or from threat-feed indicators (addresses, prefixes, domains)",
      kIntelParams, make_intel},
@@ -316,6 +344,8 @@ constexpr DetectorInfo kDetectors[] = {
      kRelayParams, make_relay},
     {"egress", "edge/IoT devices opening sessions to networks they never used", kEgressParams,
      make_egress},
+    {"baseline", "per-asset profiles: hourly volume outliers, remote access from new places",
+     kBaselineParams, make_baseline},
 };
 
 }  // namespace

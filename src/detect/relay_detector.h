@@ -1,9 +1,9 @@
 // relay: an internal device whose inbound and outbound sessions pair up: a session outside host
 // A opened to the device, and within `max_delay` a session the device opened to another outside
-// host B, the two clients' records carrying near-equal bytes (within `tolerance`). That is what a compromised router used as a
-// covert-network node does (KV-botnet): it forwards what it receives. Pairs are counted per
-// device and window; `min_pairs` make an alert, high for an edge/IoT device. VPN gateways and
-// mail servers relay by design and are not judged (asset kinds vpn and mail).
+// host B, the two clients' records carrying near-equal bytes (within `tolerance`). That is what a
+// compromised router used as a covert-network node does (KV-botnet): it forwards what it receives.
+// Pairs are counted per device and window; `min_pairs` make an alert, high for an edge/IoT device.
+// VPN gateways and mail servers relay by design and are not judged (asset kinds vpn and mail).
 #pragma once
 
 #include <cstdint>

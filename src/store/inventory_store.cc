@@ -21,6 +21,8 @@ CREATE TABLE IF NOT EXISTS inventory_devices(
 CREATE TABLE IF NOT EXISTS inventory_exporters(
   addr TEXT PRIMARY KEY, first_seen_ms INTEGER NOT NULL, last_seen_ms INTEGER NOT NULL,
   flows INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS detector_state(
+  detector TEXT PRIMARY KEY, state BLOB NOT NULL, saved_ms INTEGER NOT NULL);
 INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', '1');
 )";
 
@@ -145,6 +147,38 @@ bool save_inventory(const std::string& db_path, const netmodel::EdgeInventory& i
     return false;
   }
   return db.exec("COMMIT", error);
+}
+
+bool load_detector_state(const std::string& db_path, const std::string& detector, std::string& out,
+                         std::string& error) {
+  Database db;
+  if (!open(db, db_path, true, error)) return false;
+  Statement st;
+  if (!db.prepare("SELECT state FROM detector_state WHERE detector = ?", st, error)) return false;
+  st.bind(1, detector);
+  out.clear();
+  if (st.step()) out = std::string(st.blob(0));
+  return true;
+}
+
+bool save_detector_state(const std::string& db_path, const std::string& detector,
+                         const std::string& text, int64_t saved_ms, std::string& error) {
+  Database db;
+  if (!open(db, db_path, true, error)) return false;
+  Statement st;
+  if (!db.prepare(
+          "INSERT OR REPLACE INTO detector_state(detector, state, saved_ms) VALUES (?, ?, ?)", st,
+          error)) {
+    return false;
+  }
+  st.bind(1, detector);
+  st.bind_blob(2, text.data(), text.size());
+  st.bind(3, saved_ms);
+  if (!st.run()) {
+    error = st.error();
+    return false;
+  }
+  return true;
 }
 
 }  // namespace orbwatch::store

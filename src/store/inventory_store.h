@@ -18,4 +18,10 @@ bool load_inventory(const std::string& db_path, netmodel::EdgeInventory& inv, bo
 bool save_inventory(const std::string& db_path, const netmodel::EdgeInventory& inv,
                     std::string& error);
 
+// A detector's saved state (Detector::save_state), by detector name; empty when none was saved.
+bool load_detector_state(const std::string& db_path, const std::string& detector, std::string& out,
+                         std::string& error);
+bool save_detector_state(const std::string& db_path, const std::string& detector,
+                         const std::string& text, int64_t saved_ms, std::string& error);
+
 }  // namespace orbwatch::store

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/snapshot.h"
+#include "detect/baseline_detector.h"
 #include "detect/beacon_detector.h"
 #include "detect/egress_detector.h"
 #include "detect/engine.h"
@@ -47,13 +48,20 @@ services = ["tcp/443"]
 name = "mail"
 address = "10.20.1.25"
 kind = "mail"
+[[assets]]
+name = "nas"
+address = "10.20.5.200"
+kind = "nas"
 )";
 
-// Hosting 31.0.0.0/16 (AS64600), residential 81.0.0.0/12 (AS64601), business 150.0.0.0/16.
+// Hosting 31.0.0.0/16 (AS64600), residential 81.0.0.0/12 (AS64601), business 150.0.0.0/16;
+// countries: 31/8 DE, 81/8 GB, 150/8 US.
 constexpr const char* kAsn =
     "31.0.0.0,31.0.255.255,64600,Nimbus Hosting Ltd\n"
     "81.0.0.0,81.15.255.255,64601,Cobalt Broadband\n"
     "150.0.0.0,150.0.255.255,64602,Harbor University\n";
+constexpr const char* kCountry =
+    "31.0.0.0,31.255.255.255,DE\n81.0.0.0,81.255.255.255,GB\n150.0.0.0,150.255.255.255,US\n";
 
 IpAddr v4(uint32_t a) {
   return IpAddr::v4(a);
@@ -73,6 +81,7 @@ class BehaviourTest : public ::testing::Test {
     std::vector<std::string> warnings;
     std::string error;
     ASSERT_TRUE(b.add_csv(kAsn, "asn.csv", warnings, error)) << error;
+    ASSERT_TRUE(b.add_csv(kCountry, "country.csv", warnings, error)) << error;
     std::vector<std::unique_ptr<Detector>> d;
     d.push_back(std::make_unique<D>(options));
     detector_ = d.back().get();
@@ -329,6 +338,52 @@ TEST_F(BehaviourTest, EgressFindsACameraReachingANewHostingNetwork) {
   EXPECT_EQ(a[0].asset, "cam-1");
   EXPECT_EQ(evidence(a[0], "new_networks"), "1");
   EXPECT_EQ(a[0].severity, Severity::kHigh);  // 200 MB sent
+}
+
+// --- baseline -----------------------------------------------------------------------------
+
+TEST_F(BehaviourTest, BaselineFindsAnHourFarAboveTheAssetsProfileAndSaysWhatWasExpected) {
+  make<BaselineDetector>(BaselineDetectorOptions{});
+  const IpAddr nas = ip("10.20.5.200");
+  // Four days of cloud sync, ~2 MB an hour; on day 4 at 02:00, 6 GB to a VPS.
+  for (int64_t h = 0; h < 4 * 24; ++h)
+    add(nas, 40000, ip("31.0.1.1"), 443, kT0 + h * kHour + 10 * kMin, kDone,
+        1'500'000 + rng_.below(1'000'000));
+  add(nas, 40001, ip("31.0.66.6"), 443, kT0 + 3 * kDay + 2 * kHour + 20 * kMin, kDone,
+      6'000'000'000);
+  add(ip("10.21.0.1"), 40000, ip("31.0.1.1"), 443, kT0 + 4 * kDay + kHour);  // time moves on
+  const auto a = alerts();
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(a[0].detector, "baseline");
+  EXPECT_EQ(a[0].asset, "nas");
+  EXPECT_EQ(a[0].severity, Severity::kHigh);
+  EXPECT_EQ(a[0].first_seen_ms, kT0 + 3 * kDay + 2 * kHour);
+  EXPECT_EQ(evidence(a[0], "kind"), "volume");
+  EXPECT_EQ(evidence(a[0], "top_destination"), "31.0.66.6");
+  EXPECT_NE(a[0].summary.find("expected 2."), std::string::npos) << a[0].summary;
+}
+
+TEST_F(BehaviourTest, BaselineNotesRemoteAccessFromANewCountryAndKeepsItsStateAcrossRuns) {
+  make<BaselineDetector>(BaselineDetectorOptions{});
+  const IpAddr vpn = ip("10.20.1.1");
+  for (int d = 0; d < 3; ++d)  // a home user from a GB ISP
+    add(ip("81.0.5.5"), 50000, vpn, 443, kT0 + d * kDay + 8 * kHour, kDone, 20'000'000);
+  add(ip("31.0.9.9"), 50000, vpn, 443, kT0 + 3 * kDay, kDone, 20'000'000);    // a VPS in DE
+  add(ip("150.0.1.1"), 50000, vpn, 443, kT0 + 3 * kDay + kHour, kDone, 500);  // too small
+  const auto a = alerts();
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(evidence(a[0], "kind"), "new_country");
+  EXPECT_EQ(evidence(a[0], "country"), "DE");
+  EXPECT_EQ(a[0].severity, Severity::kMedium);  // a hosting AS
+  // What it learned comes back into a fresh detector.
+  const std::string state = detector_->save_state();
+  BaselineDetector fresh{BaselineDetectorOptions{}};
+  std::string error;
+  ASSERT_TRUE(fresh.load_state(state, error)) << error;
+  EXPECT_EQ(fresh.save_state().size(), state.size());
+  EXPECT_FALSE(fresh.load_state("orbwatch-baseline 1\nw 3 1 2 3\n", error));
+  EXPECT_EQ(error, "baseline state: line 2: unreadable");
+  EXPECT_FALSE(fresh.load_state("something else\n", error));
 }
 
 }  // namespace

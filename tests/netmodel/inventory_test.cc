@@ -107,5 +107,24 @@ TEST(InventoryStore, SavesAndLoadsEverything) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(InventoryStore, KeepsEachDetectorsStateByName) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("orbwatch_detstate_" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string db = store::state_db_path(dir.string());
+  std::string error, out;
+  ASSERT_TRUE(store::load_detector_state(db, "baseline", out, error)) << error;
+  EXPECT_TRUE(out.empty());
+  const std::string state("orbwatch-baseline 1\n\0binary-safe", 30);
+  ASSERT_TRUE(store::save_detector_state(db, "baseline", state, 1000, error)) << error;
+  ASSERT_TRUE(store::save_detector_state(db, "beacon", "other", 1000, error)) << error;
+  ASSERT_TRUE(store::save_detector_state(db, "baseline", state + "!", 2000, error)) << error;
+  ASSERT_TRUE(store::load_detector_state(db, "baseline", out, error)) << error;
+  EXPECT_EQ(out, state + "!");
+  ASSERT_TRUE(store::load_detector_state(db, "beacon", out, error)) << error;
+  EXPECT_EQ(out, "other");
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace orbwatch::netmodel
