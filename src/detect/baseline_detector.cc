@@ -78,10 +78,9 @@ void BaselineDetector::on_flow(const EnrichedFlow& flow, AlertSink& sink) {
   if (p.hour == INT64_MIN) p.hour = hour;
   if (hour > p.hour) close_hours(p, hour, sink);
   if (outbound) {
-    if (hour == p.hour) {
-      p.out_bytes += r.bytes;
-      if (p.top.size() < 64 || p.top.contains(r.dst)) p.top[r.dst] += r.bytes;
-    }
+    // A late record of an hour already judged counts in the open one.
+    p.out_bytes += r.bytes;
+    if (p.top.size() < 64 || p.top.contains(r.dst)) p.top[r.dst] += r.bytes;
     return;
   }
   // Remote access: real sessions that outside hosts opened to a VPN gateway.

@@ -37,8 +37,9 @@ void SprayDetector::on_flow(const EnrichedFlow& flow, AlertSink& sink) {
     it->second.asset = asset_name(flow, flow.dst_place);
   }
   Service& s = it->second;
+  // A late record of an earlier window counts in the current one (never roll back).
   const int64_t window = r.start_ms / o_.window_ms;
-  if (window != s.window) roll(s, window, sink);
+  if (window > s.window) roll(s, window, sink);
   if (s.sources.empty() && s.attempts == 0) s.first_ms = r.start_ms;
   ++s.attempts;
   s.last_ms = std::max(s.last_ms, r.end_ms);

@@ -270,6 +270,12 @@ TEST_F(BehaviourTest, SprayFindsThousandsOfResidentialSourcesOverTheServicesBase
 TEST_F(BehaviourTest, SprayStaysQuietOnAPublicServiceThatAlwaysHasThousandsOfClients) {
   make<SprayDetector>(SprayDetectorOptions{});
   const IpAddr web = ip("10.20.1.80");
+  // Sessions that start before midnight and end after it arrive among the next day's records:
+  // they must not roll the window back (and reset the count).
+  for (int day = 1; day < 4; ++day) {
+    FlowRecord& late = add(ip("81.0.0.2"), 50000, web, 443, kT0 + day * kDay - 2 * kSec);
+    late.end_ms = kT0 + day * kDay + 30 * kSec;
+  }
   for (int day = 0; day < 4; ++day)
     for (uint32_t s = 0; s < 2500u + static_cast<uint32_t>(day) * 300; ++s)
       add(v4(0x51000000 + static_cast<uint32_t>(day) * 7 + s * 4099), 50000, web, 443,
