@@ -78,7 +78,9 @@ void BaselineDetector::on_flow(const EnrichedFlow& flow, AlertSink& sink) {
   if (p.hour == INT64_MIN) p.hour = hour;
   if (hour > p.hour) close_hours(p, hour, sink);
   if (outbound) {
-    // A late record of an hour already judged counts in the open one.
+    // Uploads: bytes on sessions the asset opened (a server's answers to its clients are not
+    // what leaks). A late record of an hour already judged counts in the open one.
+    if (flow.initiator != Initiator::kSrc) return;
     p.out_bytes += r.bytes;
     if (p.top.size() < 64 || p.top.contains(r.dst)) p.top[r.dst] += r.bytes;
     return;

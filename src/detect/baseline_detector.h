@@ -1,6 +1,7 @@
 // baseline: per-asset profiles of what is normal, learned in event time and kept across runs
 // (Detector::save_state, in state.db), and alerts that say what was expected and what was seen:
-//  - volume: bytes each asset of the network model sends to the internet per hour, against the
+//  - volume: bytes each asset of the network model sends to the internet per hour on sessions
+//    it opens (uploads; a server's answers to its clients are not what leaks), against the
 //    same hour of the week (exponentially weighted mean and deviation), falling back to the
 //    same hour of the day while the week has too little history. An hour far above both
 //    (`k` deviations and `factor` times the mean, and at least `min_bytes`) is an outlier:

@@ -7,6 +7,7 @@
 
 #include "core/time.h"
 #include "detect/allowlist_detector.h"
+#include "detect/anomaly_detector.h"
 #include "detect/baseline_detector.h"
 #include "detect/beacon_detector.h"
 #include "detect/egress_detector.h"
@@ -325,6 +326,30 @@ std::unique_ptr<Detector> make_baseline(const DetectorParams& params, std::strin
   return std::make_unique<BaselineDetector>(o);
 }
 
+constexpr ParamInfo kAnomalyParams[] = {
+    {"learning_hours", "48", "hours of a host's history before it is judged"},
+    {"z_alert", "8", "robust z-score one feature must reach"},
+    {"z_support", "4", "... and that min_features must reach"},
+    {"min_features", "2", "features at z_support or more"},
+    {"weight", "0.05", "of a new hour in a feature's mean and deviation"},
+    {"window", "1d", "one alert per host per window"},
+    {"max_hosts", "50000", "hosts held (~1 KB each)"},
+};
+
+std::unique_ptr<Detector> make_anomaly(const DetectorParams& params, std::string& error) {
+  AnomalyDetectorOptions o;
+  ParamReader r("anomaly", kAnomalyParams, params, error);
+  r.count("learning_hours", o.learning_hours);
+  r.number("z_alert", o.z_alert, 0, 1e6);
+  r.number("z_support", o.z_support, 0, 1e6);
+  r.count("min_features", o.min_features);
+  r.number("weight", o.weight, 0.001, 1);
+  r.duration("window", o.window_ms);
+  r.count("max_hosts", o.max_hosts);
+  if (!r.ok()) return nullptr;
+  return std::make_unique<AnomalyDetector>(o);
+}
+
 constexpr DetectorInfo kDetectors[] = {
     {"intel", "flows to or from threat-feed indicators (addresses, prefixes, domains)",
      kIntelParams, make_intel},
@@ -346,6 +371,8 @@ constexpr DetectorInfo kDetectors[] = {
      make_egress},
     {"baseline", "per-asset profiles: hourly volume outliers, remote access from new places",
      kBaselineParams, make_baseline},
+    {"anomaly", "hours a host behaves unlike its own history on several features (robust z)",
+     kAnomalyParams, make_anomaly},
 };
 
 }  // namespace
