@@ -107,7 +107,7 @@ void AnomalyDetector::close_hour(Host& h, AlertSink& sink) {
         std::count_if(z.begin(), z.end(), [&](double v) { return v >= o_.z_support; }));
     anomalous = top >= o_.z_alert && support >= o_.min_features;
     if (anomalous) {
-      const Severity sev = h.edge && top >= 2 * o_.z_alert ? Severity::kHigh : Severity::kMedium;
+      const Severity sev = h.edge ? Severity::kHigh : Severity::kMedium;
       const int64_t start = h.hour * kHour;
       const int64_t window = start / o_.window_ms;
       if (h.alert_window != window || sev > h.raised) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/snapshot.h"
+#include "detect/anomaly_detector.h"
 #include "detect/baseline_detector.h"
 #include "detect/beacon_detector.h"
 #include "detect/egress_detector.h"
@@ -390,6 +391,46 @@ TEST_F(BehaviourTest, BaselineNotesRemoteAccessFromANewCountryAndKeepsItsStateAc
   EXPECT_FALSE(fresh.load_state("orbwatch-baseline 1\nw 3 1 2 3\n", error));
   EXPECT_EQ(error, "baseline state: line 2: unreadable");
   EXPECT_FALSE(fresh.load_state("something else\n", error));
+}
+
+// --- anomaly ------------------------------------------------------------------------------
+
+TEST_F(BehaviourTest, AnomalyReportsTheHourACameraBehavesUnlikeItselfWithTheFeaturesThatDroveIt) {
+  make<AnomalyDetector>(AnomalyDetectorOptions{});
+  const IpAddr cam = ip("10.20.5.10"), ws = ip("10.21.0.8");
+  // Three days of a camera's heartbeats and a workstation's office-hours browsing.
+  for (int64_t at = kT0; at < kT0 + 4 * kDay; at += 2 * kMin)
+    add(cam, static_cast<uint16_t>(40000 + at / kMin % 20000), ip("31.0.1.1"), 443, at, kDone, 300);
+  for (int64_t at = kT0; at < kT0 + 4 * kDay;
+       at += static_cast<int64_t>(rng_.exponential(90'000))) {
+    if ((at - kT0) % kDay < 8 * kHour || (at - kT0) % kDay > 18 * kHour) continue;
+    add(ws, 50000, v4(0x1f000000 + static_cast<uint32_t>(rng_.below(300))), 443, at, kDone,
+        static_cast<uint64_t>(rng_.lognormal(8, 1)));
+  }
+  // Day 4, 03:00: the camera sweeps 400 hosts on telnet.
+  for (uint32_t i = 0; i < 400; ++i)
+    add(cam, static_cast<uint16_t>(30000 + i), v4(0x51000000 + i * 4099), 23,
+        kT0 + 3 * kDay + 3 * kHour + i * 5 * kSec, kSyn, 60);
+  const auto a = alerts();
+  ASSERT_EQ(a.size(), 1u) << a[0].summary;
+  EXPECT_EQ(a[0].detector, "anomaly");
+  EXPECT_EQ(a[0].src, cam);
+  EXPECT_EQ(a[0].first_seen_ms, kT0 + 3 * kDay + 3 * kHour);
+  EXPECT_EQ(a[0].severity, Severity::kHigh);  // an edge device, far off
+  EXPECT_NE(a[0].summary.find("fan_out"), std::string::npos) << a[0].summary;
+  EXPECT_NE(evidence(a[0], "history_hours"), "(none)");
+}
+
+TEST_F(BehaviourTest, AnomalyKeepsItsMemoryPerHostFixed) {
+  AnomalyDetectorOptions o;
+  o.max_hosts = 100;
+  make<AnomalyDetector>(o);
+  for (uint32_t h = 0; h < 300; ++h) add(v4(0x0a150000 + h), 50000, ip("31.0.1.1"), 443, kT0);
+  flush_batch();
+  const auto s = detector_->stats();
+  EXPECT_EQ(s.state_entries, 100u);
+  EXPECT_EQ(s.evicted, 200u);
+  EXPECT_LT(s.state_bytes, 100u * 2048);
 }
 
 }  // namespace
