@@ -26,7 +26,9 @@ double quantile(std::vector<double> v, double q) {  // linear interpolation, v n
 void describe(const std::vector<double>& v, double& median, double& mad, double& skew) {
   const double q1 = quantile(v, 0.25), q2 = quantile(v, 0.5), q3 = quantile(v, 0.75);
   median = q2;
-  skew = q3 - q1 > 0 ? (q1 + q3 - 2 * q2) / (q3 - q1) : 0;
+  // As RITA: with the median on a quartile (timers ticking in whole units) the distribution is
+  // too concentrated for skewness to mean anything: 0.
+  skew = q1 < q2 && q2 < q3 ? (q1 + q3 - 2 * q2) / (q3 - q1) : 0;
   std::vector<double> dev;
   dev.reserve(v.size());
   for (double x : v) dev.push_back(std::abs(x - q2));
