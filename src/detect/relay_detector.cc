@@ -54,6 +54,10 @@ void RelayDetector::on_flow(const EnrichedFlow& flow, AlertSink& sink) {
   // Look for the other half among the device's recent records of the other direction:
   // the inbound record starts first, the outbound one within max_delay after it.
   auto& other = inbound ? d.out : d.in;
+  // Records that started too long before this one can no longer pair (records arrive in end
+  // order, so a few seconds of slack).
+  const int64_t horizon = r.start_ms - o_.max_delay_ms - 5000;
+  while (!other.empty() && other.front().start_ms < horizon) other.pop_front();
   for (auto o = other.begin(); o != other.end(); ++o) {
     const Seen& in = inbound ? now : *o;
     const Seen& out = inbound ? *o : now;
@@ -69,8 +73,7 @@ void RelayDetector::on_flow(const EnrichedFlow& flow, AlertSink& sink) {
   auto& mine = inbound ? d.in : d.out;
   mine.push_back(now);
   // Keep only what can still pair: recent enough, and at most `recent` of them.
-  while (!mine.empty() && (mine.size() > o_.recent ||
-                           mine.front().start_ms < r.start_ms - 2 * o_.max_delay_ms - 60'000))
+  while (!mine.empty() && (mine.size() > o_.recent || mine.front().start_ms < horizon))
     mine.pop_front();
 }
 

@@ -47,19 +47,26 @@ void ScanDetector::on_flow(const EnrichedFlow& flow, AlertSink& sink) {
                         (flow.initiator == Initiator::kUnknown && failed_attempt(r));
   if (!src_init || !flow.src_internal || (r.proto != 6 && r.proto != 17)) return;
   ++attempts_;
-  const bool edge = is_edge_device(flow, flow.src_place, r.src);
-  // Horizontal (host, port) and vertical (host, destination) cases.
+  const bool failed = failed_attempt(r);
+  // Horizontal (host, port) and vertical (host, destination) cases. A case opens with a failed
+  // attempt (a scan fails most of the time; answered traffic alone never becomes one), so busy
+  // hosts cost a lookup, not a case per peer.
+  std::string key;
   for (const bool horizontal : {true, false}) {
-    std::string key(horizontal ? "h" : "v");
+    key.assign(1, horizontal ? 'h' : 'v');
     key.append(reinterpret_cast<const char*>(r.src.b.data()), 16);
     if (horizontal) {
-      key += fmt::format("{}/{}", r.proto, r.dst_port);
+      const char port[3] = {static_cast<char>(r.proto), static_cast<char>(r.dst_port >> 8),
+                            static_cast<char>(r.dst_port & 0xff)};
+      key.append(port, 3);
     } else {
       key.append(reinterpret_cast<const char*>(r.dst.b.data()), 16);
     }
+    if (!failed && cases_->find(key) == nullptr) continue;
     bool fresh = false;
     Case& c = cases_->get(key, r.start_ms, fresh, [&](Case& old) { finish(old, sink); });
     if (fresh) {
+      const bool edge = is_edge_device(flow, flow.src_place, r.src);
       c.horizontal = horizontal;
       c.edge = edge;
       c.asset = asset_name(flow, flow.src_place);

@@ -2,7 +2,8 @@
 // (worm-style telnet/HTTP exploitation from a compromised camera or router); vertical: many
 // distinct ports on one destination (a port scan). Counted over a window of event time on the
 // records the host initiated; most attempts must have failed (no answer), which keeps busy
-// clients (a mail server sending to hundreds of relays) quiet. Edge and IoT devices, which
+// clients (a mail server sending to hundreds of relays) quiet; a case opens with a failed
+// attempt, so answered traffic alone costs a lookup and no state. Edge and IoT devices, which
 // should never scan, have lower thresholds and higher severity.
 #pragma once
 
