@@ -173,7 +173,8 @@ EvalReport evaluate(const std::vector<Label>& labels, const std::vector<EvalAler
       s_any.time_to_detect_ms.push_back(std::max<int64_t>(0, first_any - l.start_ms));
     }
   }
-  for (const auto& [id, a] : by_id) {
+  for (const auto& entry : by_id) {
+    const EvalAlert& a = entry.second;  // not a structured binding: clang 14 cannot capture one
     DetectorScore& d = det[a.detector];
     d.detector = a.detector;
     ++d.alerts;
