@@ -48,8 +48,10 @@ void SprayDetector::on_flow(const EnrichedFlow& flow, AlertSink& sink) {
     ++src->second;
     return;
   }
+  s.distinct.add(IpAddrHash{}(r.src));
   if (total_sources_ >= o_.max_total_sources) {
-    ++s.capped;
+    s.capped = true;
+    if (++s.estimated % 256 == 0) check(s, false, sink);  // the estimate costs 1,024 reads
     return;
   }
   s.sources.emplace(r.src, 1);
@@ -64,7 +66,9 @@ void SprayDetector::on_flow(const EnrichedFlow& flow, AlertSink& sink) {
 }
 
 void SprayDetector::check(Service& s, bool closing, AlertSink& sink) {
-  const auto n = static_cast<double>(s.sources.size() + s.capped);
+  // Exact while every source is held; past the cap, the estimate of all of them.
+  const double n = s.capped ? std::max(static_cast<double>(s.sources.size()), s.distinct.estimate())
+                            : static_cast<double>(s.sources.size());
   if (s.windows == 0 || n < static_cast<double>(o_.min_sources)) return;
   const double threshold = std::max(static_cast<double>(o_.min_sources), o_.factor * s.baseline);
   if (n < threshold) return;
@@ -75,7 +79,7 @@ void SprayDetector::check(Service& s, bool closing, AlertSink& sink) {
   if (residential >= 0 && residential < o_.min_residential_share) return;
   const Severity sev = n >= 2 * threshold ? Severity::kHigh : Severity::kMedium;
   const bool rises = !s.alerted || sev > s.raised;
-  if (!rises && !(closing && s.sources.size() != s.raised_sources)) return;
+  if (!rises && !(closing && n != s.raised_sources)) return;
   Alert a;
   a.detector = "spray";
   a.id = make_alert_id(
@@ -102,7 +106,7 @@ void SprayDetector::check(Service& s, bool closing, AlertSink& sink) {
       n / std::max(1.0, s.baseline), s.baseline, per_source,
       residential >= 0 ? fmt::format(", {:.0f}% residential", 100 * residential) : "", 100 * fresh);
   a.evidence = {{"sources", static_cast<int64_t>(n)},
-                {"sources_capped", static_cast<int64_t>(s.capped)},
+                {"sources_estimated", static_cast<int64_t>(s.capped)},
                 {"baseline_sources", s.baseline},
                 {"ratio", n / std::max(1.0, s.baseline)},
                 {"attempts", static_cast<int64_t>(s.attempts)},
@@ -112,7 +116,7 @@ void SprayDetector::check(Service& s, bool closing, AlertSink& sink) {
                 {"source_sample", list}};
   s.alerted = true;
   s.raised = sev;
-  s.raised_sources = s.sources.size();
+  s.raised_sources = n;
   ++alerts_;
   sink.emit(a);
 }
@@ -122,7 +126,9 @@ void SprayDetector::roll(Service& s, int64_t window, AlertSink& sink) {
     check(s, true, sink);
     // A window that raised nothing feeds the baseline; the first only when the detector saw
     // most of it (a collector started mid-day would otherwise set the bar too low).
-    const double n = static_cast<double>(s.sources.size() + s.capped);
+    const double n = s.capped
+                         ? std::max(static_cast<double>(s.sources.size()), s.distinct.estimate())
+                         : static_cast<double>(s.sources.size());
     const bool whole = s.windows > 0 || first_ms_ - s.window * o_.window_ms <= o_.window_ms / 5;
     if (!s.alerted && whole) {
       s.baseline =
@@ -137,7 +143,10 @@ void SprayDetector::roll(Service& s, int64_t window, AlertSink& sink) {
   s.window = window;
   s.sources.clear();
   s.sample.clear();
-  s.attempts = s.residential = s.typed = s.fresh = s.capped = 0;
+  s.attempts = s.residential = s.typed = s.fresh = 0;
+  s.capped = false;
+  s.estimated = 0;
+  s.distinct.clear();
   s.alerted = false;
   s.raised = Severity::kLow;
   s.raised_sources = 0;

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "detect/detector.h"
+#include "detect/hll.h"
 
 namespace orbwatch::detect {
 
@@ -54,16 +55,19 @@ class SprayDetector final : public Detector {
     std::string asset;
     int64_t window = INT64_MIN;                                // index of the current window
     int64_t first_ms = 0;                                      // first flow of the current window
-    std::unordered_map<IpAddr, uint32_t, IpAddrHash> sources;  // attempts per source
-    std::unordered_set<IpAddr, IpAddrHash> previous;           // the last window's sources
-    uint64_t attempts = 0, residential = 0, typed = 0, fresh = 0, capped = 0;
+    std::unordered_map<IpAddr, uint32_t, IpAddrHash> sources;  // attempts per source (exact)
+    HyperLogLog distinct;  // every source, also those the total cap keeps out of `sources`
+    std::unordered_set<IpAddr, IpAddrHash> previous;  // the last window's sources
+    uint64_t attempts = 0, residential = 0, typed = 0, fresh = 0;
+    bool capped = false;     // some sources were only counted in `distinct`
+    uint64_t estimated = 0;  // sources past the cap (with repeats)
     std::vector<IpAddr> sample;
     double baseline = 0;
     uint32_t windows = 0;  // in the baseline
     // The alert of the current window.
     bool alerted = false;
     Severity raised = Severity::kLow;
-    uint64_t raised_sources = 0;
+    double raised_sources = 0;  // the count last raised (exact or estimated)
     int64_t last_ms = 0;
   };
   void roll(Service& s, int64_t window, AlertSink& sink);

@@ -284,6 +284,27 @@ TEST_F(BehaviourTest, SprayStaysQuietOnAPublicServiceThatAlwaysHasThousandsOfCli
   EXPECT_TRUE(alerts().empty());
 }
 
+TEST_F(BehaviourTest, SprayPastItsMemoryCapStillCountsDistinctSources) {
+  SprayDetectorOptions o;
+  o.max_total_sources = 500;  // the exact table fills with the first 500
+  make<SprayDetector>(o);
+  const IpAddr vpn = ip("10.20.1.1");
+  add(ip("81.0.0.1"), 50000, ip("10.20.1.80"), 443, kT0);
+  for (uint32_t u = 0; u < 30; ++u)
+    add(v4(0x51100000 + u), 50000, vpn, 443, kT0 + 8 * kHour + u * kMin);
+  // 5,000 sources, each trying twice: counted once each, not twice.
+  for (int rep = 0; rep < 2; ++rep)
+    for (uint32_t s = 0; s < 5000; ++s)
+      add(v4(0x51000000 + s * 131), 50000, vpn, 443, kT0 + kDay + rep * 6 * kHour + s * 4 * kSec);
+  const auto a = alerts();
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(evidence(a[0], "sources_estimated"), "1");
+  double n = 0;
+  for (const auto& [k, v] : a[0].evidence)
+    if (k == "sources") n = static_cast<double>(std::get<int64_t>(v));
+  EXPECT_NEAR(n, 5000, 250);
+}
+
 // --- relay --------------------------------------------------------------------------------
 
 TEST_F(BehaviourTest, RelayPairsInboundAndOutboundSessionsOfNearEqualBytes) {
