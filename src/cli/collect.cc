@@ -117,13 +117,7 @@ class Collector : public ingest::DatagramConsumer {
     store::ArchiveWriterStats total;
     for (const auto& w : workers_) {
       std::lock_guard lock(w->mu);
-      const auto& a = w->archive_published;
-      total.flows_stored += a.flows_stored;
-      total.flows_not_stored += a.flows_not_stored;
-      total.segments_sealed += a.segments_sealed;
-      total.bytes_sealed += a.bytes_sealed;
-      total.write_errors += a.write_errors;
-      if (!a.last_error.empty()) total.last_error = a.last_error;
+      total.merge(w->archive_published);
     }
     return total;
   }

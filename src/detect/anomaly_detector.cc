@@ -5,6 +5,7 @@
 
 #include <fmt/core.h>
 
+#include "detect/capped_map.h"
 #include "detect/flow_role.h"
 #include "detect/host_role.h"
 
@@ -42,20 +43,16 @@ void AnomalyDetector::on_flow(const EnrichedFlow& flow, AlertSink& sink) {
   const bool opened = (flow.initiator == Initiator::kSrc) == host_is_src;
   const IpAddr& addr = host_is_src ? r.src : r.dst;
   const IpAddr& peer = host_is_src ? r.dst : r.src;
-  auto it = hosts_.find(addr);
-  if (it == hosts_.end()) {
-    if (hosts_.size() >= o_.max_hosts) {
-      ++refused_;
-      return;
-    }
-    it = hosts_.emplace(addr, Host{}).first;
-    Host& h = it->second;
+  bool added = false;
+  Host* hp = find_or_add(hosts_, addr, o_.max_hosts, refused_, added);
+  if (hp == nullptr) return;
+  Host& h = *hp;
+  if (added) {
     h.addr = addr;
     const netmodel::Place& place = host_is_src ? flow.src_place : flow.dst_place;
     h.asset = asset_name(flow, place);
     h.edge = is_edge_device(flow, place, addr);
   }
-  Host& h = it->second;
   const int64_t hour = r.end_ms / kHour;
   if (h.hour == INT64_MIN) h.hour = hour;
   while (hour > h.hour) close_hour(h, sink);

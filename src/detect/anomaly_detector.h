@@ -12,8 +12,9 @@
 //
 // An hour is anomalous when, after `learning_hours` of history, one feature reaches `z_alert`
 // and at least `min_features` reach `z_support`: high for an edge/IoT device, else medium.
-// Anomalous hours are not learned. One alert per host and window, raised again when it rises. Memory per host is fixed (~1 KB: distinct counts
-// by linear counting in 1,024-bit maps, a 4,096-bit Bloom filter, a 32-bin port histogram).
+// Anomalous hours are not learned. One alert per host and window, raised again when it rises.
+// Memory per host is fixed (~1 KB: distinct counts by linear counting in 1,024-bit maps, a
+// 4,096-bit Bloom filter, a 32-bin port histogram).
 #pragma once
 
 #include <array>

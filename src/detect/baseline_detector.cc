@@ -8,6 +8,7 @@
 
 #include "core/proto.h"
 #include "core/time.h"
+#include "detect/capped_map.h"
 #include "detect/flow_role.h"
 #include "detect/host_role.h"
 
@@ -56,18 +57,14 @@ void BaselineDetector::on_flow(const EnrichedFlow& flow, AlertSink& sink) {
   const netmodel::Place& place = outbound ? flow.src_place : flow.dst_place;
   if (place.asset < 0) return;
   const IpAddr& addr = outbound ? r.src : r.dst;
-  auto it = profiles_.find(addr);
-  if (it == profiles_.end()) {
-    if (profiles_.size() >= o_.max_assets) {
-      ++refused_;
-      return;
-    }
-    it = profiles_.emplace(addr, Profile{}).first;
-    Profile& p = it->second;
+  bool added = false;
+  Profile* pp = find_or_add(profiles_, addr, o_.max_assets, refused_, added);
+  if (pp == nullptr) return;
+  Profile& p = *pp;
+  if (added) {
     p.addr = addr;
     p.first_ms = r.start_ms;
   }
-  Profile& p = it->second;
   if (!p.resolved) {
     const auto& asset = flow.model.model().assets[static_cast<size_t>(place.asset)];
     p.asset = asset.name;

@@ -6,6 +6,7 @@
 #include <fmt/core.h>
 
 #include "core/proto.h"
+#include "detect/capped_map.h"
 #include "detect/flow_role.h"
 #include "detect/host_role.h"
 
@@ -99,14 +100,11 @@ void BeaconDetector::on_flow(const EnrichedFlow& flow, AlertSink& sink) {
   std::string key(reinterpret_cast<const char*>(r.src.b.data()), 16);
   key.append(reinterpret_cast<const char*>(r.dst.b.data()), 16);
   key += fmt::format("{}/{}", r.proto, r.dst_port);
-  auto it = pairs_.find(key);
-  if (it == pairs_.end()) {
-    if (pairs_.size() >= o_.max_pairs) {
-      ++refused_;
-      return;
-    }
-    it = pairs_.emplace(key, Pair{}).first;
-    Pair& p = it->second;
+  bool added = false;
+  Pair* pp = find_or_add(pairs_, key, o_.max_pairs, refused_, added);
+  if (pp == nullptr) return;
+  Pair& p = *pp;
+  if (added) {
     p.host = r.src;
     p.peer = r.dst;
     p.port = r.dst_port;
@@ -117,7 +115,6 @@ void BeaconDetector::on_flow(const EnrichedFlow& flow, AlertSink& sink) {
     if (flow.geo != nullptr) p.peer_org = std::string(flow.geo->org(flow.dst_geo.org));
     p.asset = asset_name(flow, flow.src_place);
   }
-  Pair& p = it->second;
   ++p.flows;
   p.last_seen_ms = std::max(p.last_seen_ms, r.end_ms);
   // A piece of a long flow continues a connection rather than starting one.

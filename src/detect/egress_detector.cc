@@ -6,6 +6,7 @@
 #include <fmt/core.h>
 
 #include "core/proto.h"
+#include "detect/capped_map.h"
 #include "detect/flow_role.h"
 #include "detect/host_role.h"
 
@@ -38,15 +39,11 @@ void EgressDetector::on_flow(const EnrichedFlow& flow, AlertSink& sink) {
     return;
   // Answered sessions only: a device's unanswered attempts are the scan detector's.
   if (r.proto == 6 && !responder_answered(r, Initiator::kSrc)) return;
-  auto it = devices_.find(r.src);
-  if (it == devices_.end()) {
-    if (devices_.size() >= o_.max_devices) {
-      ++refused_;
-      return;
-    }
-    it = devices_.emplace(r.src, Device{r.start_ms, {}}).first;
-  }
-  Device& d = it->second;
+  bool added = false;
+  Device* dp = find_or_add(devices_, r.src, o_.max_devices, refused_, added);
+  if (dp == nullptr) return;
+  Device& d = *dp;
+  if (added) d.first_ms = r.start_ms;
   const uint32_t asn = flow.dst_geo.asn;
   const uint64_t net = asn != 0 ? uint64_t{asn} << 8 | 1
                                 : IpAddrHash{}(Prefix::make(r.dst, r.dst.is_v4() ? 120 : 48).addr);

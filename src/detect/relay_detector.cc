@@ -8,6 +8,7 @@
 #include <fmt/core.h>
 
 #include "core/proto.h"
+#include "detect/capped_map.h"
 #include "detect/flow_role.h"
 #include "detect/host_role.h"
 
@@ -39,15 +40,10 @@ void RelayDetector::on_flow(const EnrichedFlow& flow, AlertSink& sink) {
     if (kind == netmodel::AssetKind::kVpn || kind == netmodel::AssetKind::kMail) return;
   }
   const IpAddr& device = inbound ? r.dst : r.src;
-  auto it = devices_.find(device);
-  if (it == devices_.end()) {
-    if (devices_.size() >= o_.max_devices) {
-      ++refused_;
-      return;
-    }
-    it = devices_.emplace(device, Device{}).first;
-  }
-  Device& d = it->second;
+  bool added = false;
+  Device* dp = find_or_add(devices_, device, o_.max_devices, refused_, added);
+  if (dp == nullptr) return;
+  Device& d = *dp;
   d.last_ms = std::max(d.last_ms, r.start_ms);
   const Seen now{inbound ? r.src : r.dst, r.start_ms, r.bytes, inbound ? r.dst_port : r.src_port,
                  inbound ? r.src_port : r.dst_port};

@@ -5,6 +5,7 @@
 #include <fmt/core.h>
 
 #include "core/proto.h"
+#include "detect/capped_map.h"
 #include "detect/flow_role.h"
 #include "detect/host_role.h"
 
@@ -24,19 +25,16 @@ void SprayDetector::on_flow(const EnrichedFlow& flow, AlertSink& sink) {
   ++attempts_;
   std::string key(reinterpret_cast<const char*>(r.dst.b.data()), 16);
   key += fmt::format("{}/{}", r.proto, r.dst_port);
-  auto it = services_.find(key);
-  if (it == services_.end()) {
-    if (services_.size() >= o_.max_services) {
-      ++refused_;
-      return;
-    }
-    it = services_.emplace(key, Service{}).first;
-    it->second.addr = r.dst;
-    it->second.port = r.dst_port;
-    it->second.proto = r.proto;
-    it->second.asset = asset_name(flow, flow.dst_place);
+  bool added = false;
+  Service* sp = find_or_add(services_, key, o_.max_services, refused_, added);
+  if (sp == nullptr) return;
+  Service& s = *sp;
+  if (added) {
+    s.addr = r.dst;
+    s.port = r.dst_port;
+    s.proto = r.proto;
+    s.asset = asset_name(flow, flow.dst_place);
   }
-  Service& s = it->second;
   // A late record of an earlier window counts in the current one (never roll back).
   const int64_t window = r.start_ms / o_.window_ms;
   if (window > s.window) roll(s, window, sink);

@@ -74,15 +74,7 @@ bool ArchiveThread::close(std::string& error) {
 ArchiveWriterStats ArchiveThread::stats() const {
   std::lock_guard lock(mu_);
   ArchiveWriterStats total;
-  for (const auto& w : writers_) {
-    const ArchiveWriterStats& s = w->stats;
-    total.flows_stored += s.flows_stored;
-    total.flows_not_stored += s.flows_not_stored;
-    total.segments_sealed += s.segments_sealed;
-    total.bytes_sealed += s.bytes_sealed;
-    total.write_errors += s.write_errors;
-    if (!s.last_error.empty()) total.last_error = s.last_error;
-  }
+  for (const auto& w : writers_) total.merge(w->stats);
   return total;
 }
 

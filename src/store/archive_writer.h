@@ -34,6 +34,16 @@ struct ArchiveWriterStats {
   uint64_t bytes_sealed = 0;
   uint64_t write_errors = 0;
   std::string last_error;  // empty while healthy
+
+  // Adds another writer's counts (the last error seen wins).
+  void merge(const ArchiveWriterStats& o) {
+    flows_stored += o.flows_stored;
+    flows_not_stored += o.flows_not_stored;
+    segments_sealed += o.segments_sealed;
+    bytes_sealed += o.bytes_sealed;
+    write_errors += o.write_errors;
+    if (!o.last_error.empty()) last_error = o.last_error;
+  }
 };
 
 class ArchiveWriter {
