@@ -1,20 +1,24 @@
 // anomaly: the advisory's "machine-learning anomaly detection", kept explainable: per internal
-// host, seven features of each hour of its traffic are compared with the host's own history
-// by robust z-scores, and an hour that breaks far from it on several features at once is
-// reported with the features that drove it (observed, expected, z).
+// host and per edge service, features of each hour of its traffic are compared with its own
+// history by robust z-scores, and an hour that breaks far from it on several features at once
+// is reported with the features that drove it (observed, expected, z).
 //
-// Features (counts as log(1 + x)): distinct outside hosts it opened sessions to (fan-out),
-// distinct outside hosts that opened sessions to it (fan-in), destinations new to it (not in a
-// Bloom filter of its past ones), sessions it opened, those to hosting/cloud ASes, bytes it
-// sent out, and the entropy (bits) of the destination ports it used. Each feature keeps an
-// exponentially weighted mean and mean absolute deviation; z = (x - mean) / max(1.4826 * dev,
-// floor). Only rises count (a host going quiet is not a covert-network sign).
+// Host features (counts as log(1 + x)): distinct outside hosts it opened sessions to
+// (fan-out), distinct outside hosts that opened sessions to it (fan-in), destinations new to it
+// (not in a Bloom filter of its past ones), sessions it opened, those to hosting/cloud ASes,
+// sessions with residential ASes, bytes it sent, the log ratio of bytes sent to received, the
+// entropy (bits) of the destination ports it used, and its sessions against the same hour of
+// the day (its activity rhythm).
+// Edge service features (a service outside hosts reach: answered, or declared in the model):
+// distinct sources, sources new to it, sessions, those from hosting and from residential ASes,
+// and sessions against the same hour of the day.
 //
-// An hour is anomalous when, after `learning_hours` of history, one feature reaches `z_alert`
-// and at least `min_features` reach `z_support`: high for an edge/IoT device, else medium.
-// Anomalous hours are not learned. One alert per host and window, raised again when it rises.
-// Memory per host is fixed (~1 KB: distinct counts by linear counting in 1,024-bit maps, a
-// 4,096-bit Bloom filter, a 32-bin port histogram).
+// Each feature keeps an exponentially weighted mean and mean absolute deviation (the rhythm
+// feature one pair per hour of the day); z = (x - mean) / max(1.4826 * dev, floor). Only rises
+// count. An hour is anomalous when, after `learning_hours` of history, one feature reaches
+// `z_alert` and at least `min_features` reach `z_support`: high for an edge/IoT device, else
+// medium. Anomalous hours are not learned. One alert per entity and window, raised again when it
+// rises. Memory per entity is fixed (~1.5 KB).
 #pragma once
 
 #include <array>
@@ -35,11 +39,12 @@ struct AnomalyDetectorOptions {
   double weight = 0.05;  // of a new hour in a feature's mean and deviation
   int64_t window_ms = 86'400'000;
   size_t max_hosts = 50'000;
+  size_t max_services = 10'000;
 };
 
 class AnomalyDetector final : public Detector {
  public:
-  static constexpr size_t kFeatures = 7;
+  static constexpr size_t kMaxFeatures = 10;
 
   explicit AnomalyDetector(const AnomalyDetectorOptions& options);
 
@@ -52,28 +57,33 @@ class AnomalyDetector final : public Detector {
   struct Stat {
     double mean = 0, dev = 0;
   };
-  struct Host {
+  // A host or an edge service, and its open hour.
+  struct Entity {
+    bool service = false;
     IpAddr addr;
+    uint16_t port = 0;
+    uint8_t proto = 0;
     std::string asset;
     bool edge = false;
     int64_t hour = INT64_MIN;
     uint32_t history = 0;  // hours learned
-    std::array<Stat, kFeatures> stats{};
-    // The open hour.
-    std::bitset<1024> out_peers, in_peers;
-    std::bitset<4096> past;  // destinations seen before (Bloom, two probes)
-    uint32_t new_peers = 0, sessions = 0, hosting = 0;
-    uint64_t bytes_out = 0;
+    std::array<Stat, kMaxFeatures> stats{};
+    std::array<Stat, 24> rhythm{};                // sessions by hour of the day
+    std::bitset<1024> opened_peers, other_peers;  // fan-out and fan-in (host), sources (service)
+    std::bitset<4096> past;                       // peers seen before (Bloom, two probes)
+    uint32_t new_peers = 0, sessions = 0, hosting = 0, residential = 0;
+    uint64_t bytes_out = 0, bytes_in = 0;
     std::array<uint16_t, 32> ports{};
-    // Its alert in the current window.
     std::string alert_id;
     int64_t alert_window = -1;
     Severity raised = Severity::kLow;
   };
-  void close_hour(Host& h, AlertSink& sink);
+  void close_hour(Entity& e, AlertSink& sink);
+  void count_peer(Entity& e, const IpAddr& peer, const enrich::Geo& geo);
 
   AnomalyDetectorOptions o_;
-  std::unordered_map<IpAddr, Host, IpAddrHash> hosts_;
+  std::unordered_map<IpAddr, Entity, IpAddrHash> hosts_;
+  std::unordered_map<std::string, Entity> services_;
   int64_t swept_hour_ = INT64_MIN;
   uint64_t hours_ = 0, refused_ = 0, alerts_ = 0;
 };

@@ -57,6 +57,7 @@ BeaconScore score_beacon(const std::vector<int64_t>& starts, const std::vector<u
   // Hours with a connection over the hours the connections span.
   const int64_t first_h = starts.front() / kHour, last_h = starts.back() / kHour;
   std::vector<int64_t> hours;
+  hours.reserve(starts.size());
   for (int64_t t : starts) hours.push_back(t / kHour);
   hours.erase(std::unique(hours.begin(), hours.end()), hours.end());
   s.coverage = static_cast<double>(hours.size()) / static_cast<double>(last_h - first_h + 1);

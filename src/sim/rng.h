@@ -37,7 +37,7 @@ class Rng {
     if (mean <= 0) return 0;
     if (mean > 30) {
       const double x = normal(mean, std::sqrt(mean));
-      return x < 0 ? 0 : static_cast<uint64_t>(x + 0.5);
+      return x < 0 ? 0 : static_cast<uint64_t>(std::llround(x));
     }
     const double limit = std::exp(-mean);
     double p = uniform();

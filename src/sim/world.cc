@@ -113,8 +113,8 @@ World build_world(const WorldOptions& options) {
   };
   size_t stem = 0;
   auto org_name = [&](const auto& forms) {
-    const std::string s = fmt::format("{} {}", kStems[stem % kStems.size()],
-                                      forms[(stem / kStems.size() + stem) % forms.size()]);
+    std::string s = fmt::format("{} {}", kStems[stem % kStems.size()],
+                                forms[(stem / kStems.size() + stem) % forms.size()]);
     ++stem;
     return s;
   };

@@ -442,6 +442,27 @@ TEST_F(BehaviourTest, AnomalyReportsTheHourACameraBehavesUnlikeItselfWithTheFeat
   EXPECT_NE(evidence(a[0], "history_hours"), "(none)");
 }
 
+TEST_F(BehaviourTest, AnomalyJudgesAnEdgeServiceAgainstItsOwnHistory) {
+  make<AnomalyDetector>(AnomalyDetectorOptions{});
+  const IpAddr vpn = ip("10.20.1.1");  // declares tcp/443 in the model
+  // Three days of a few remote users an hour; then one hour with 600 residential sources.
+  for (int64_t at = kT0; at < kT0 + 4 * kDay; at += 20 * kMin)
+    add(v4(0x51100000 + static_cast<uint32_t>(at / kHour % 5)), 50000, vpn, 443, at);
+  for (uint32_t s = 0; s < 600; ++s)
+    add(v4(0x51000000 + s * 131), 50000, vpn, 443, kT0 + 3 * kDay + 5 * kHour + s * 5 * kSec);
+  const auto a = alerts();
+  ASSERT_FALSE(a.empty());
+  const Alert* service = nullptr;
+  for (const auto& x : a)
+    if (evidence(x, "entity") == "service") service = &x;
+  ASSERT_NE(service, nullptr);
+  EXPECT_EQ(service->dst, vpn);
+  EXPECT_EQ(service->dst_port, 443);
+  EXPECT_EQ(service->asset, "vpn-gw");
+  EXPECT_EQ(service->first_seen_ms, kT0 + 3 * kDay + 5 * kHour);
+  EXPECT_NE(service->summary.find("sources"), std::string::npos) << service->summary;
+}
+
 TEST_F(BehaviourTest, AnomalyKeepsItsMemoryPerHostFixed) {
   AnomalyDetectorOptions o;
   o.max_hosts = 100;
