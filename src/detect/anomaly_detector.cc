@@ -102,14 +102,15 @@ void AnomalyDetector::on_flow(const EnrichedFlow& flow, AlertSink& sink) {
   // Edge services: sessions outside hosts open to an internal responder that answers the
   // internet (the inventory says so) or offers the service in the model.
   if (opened || host_is_src || !starts) return;
-  const bool declared =
-      place.asset >= 0 &&
-      std::any_of(flow.model.model().assets[static_cast<size_t>(place.asset)].services.begin(),
-                  flow.model.model().assets[static_cast<size_t>(place.asset)].services.end(),
-                  [&](const auto& s) { return s.covers(r.proto, r.dst_port); });
-  if (!flow.edge.edge && !declared) return;
-  std::string key(reinterpret_cast<const char*>(addr.b.data()), 16);
-  key += fmt::format("{}/{}", r.proto, r.dst_port);
+  auto declared = [&] {
+    if (place.asset < 0) return false;
+    const auto& services = flow.model.model().assets[static_cast<size_t>(place.asset)].services;
+    return std::any_of(services.begin(), services.end(),
+                       [&](const auto& s) { return s.covers(r.proto, r.dst_port); });
+  };
+  if (!flow.edge.edge && !declared()) return;
+  // A 64-bit key: the service table is looked up on every inbound session.
+  const uint64_t key = IpAddrHash{}(addr) ^ mix(uint64_t{r.proto} << 16 | r.dst_port);
   Entity* sp = find_or_add(services_, key, o_.max_services, refused_, added);
   if (sp == nullptr) return;
   Entity& s = *sp;

@@ -83,7 +83,7 @@ class AnomalyDetector final : public Detector {
 
   AnomalyDetectorOptions o_;
   std::unordered_map<IpAddr, Entity, IpAddrHash> hosts_;
-  std::unordered_map<std::string, Entity> services_;
+  std::unordered_map<uint64_t, Entity> services_;  // by (address, protocol, port) hash
   int64_t swept_hour_ = INT64_MIN;
   uint64_t hours_ = 0, refused_ = 0, alerts_ = 0;
 };
