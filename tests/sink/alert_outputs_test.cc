@@ -1,13 +1,20 @@
 #include "sink/alert_outputs.h"
 
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <string>
+#include <thread>
+#include <vector>
+
+#include "sink/webhook_output.h"
 
 namespace orbwatch::sink {
 namespace {
@@ -204,6 +211,116 @@ TEST(MinSeverity, PassesOnlyAlertsAtOrAboveItsSeverity) {
   f.emit(alert(Severity::kHigh));
   f.emit(alert(Severity::kCritical));
   EXPECT_EQ(count.n, 2);
+}
+
+}  // namespace
+}  // namespace orbwatch::sink
+
+// --- webhook -------------------------------------------------------------------------------
+
+namespace orbwatch::sink {
+namespace {
+
+// A receiver on 127.0.0.1 that answers `status` and keeps the bodies it took.
+class Receiver {
+ public:
+  Receiver() {
+    server_.Post("/hook", [this](const httplib::Request& req, httplib::Response& res) {
+      std::lock_guard lock(mu_);
+      if (req.get_header_value("Authorization") != "Bearer s3cret") {
+        res.status = 401;
+        return;
+      }
+      res.status = status_;
+      if (status_ == 200) bodies_.push_back(req.body);
+    });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ~Receiver() {
+    server_.stop();
+    thread_.join();
+  }
+  int port() const { return port_; }
+  void answer(int status) {
+    std::lock_guard lock(mu_);
+    status_ = status;
+  }
+  std::vector<std::string> bodies() {
+    std::lock_guard lock(mu_);
+    return bodies_;
+  }
+
+ private:
+  httplib::Server server_;
+  std::thread thread_;
+  std::mutex mu_;
+  int status_ = 200;
+  int port_ = 0;
+  std::vector<std::string> bodies_;
+};
+
+TEST_F(Outputs, WebhookSpoolsThroughAnOutageAndDeliversInOrder) {
+  Receiver rx;
+  int64_t now = 0;
+  WebhookOutput::Options o;
+  o.url = "http://127.0.0.1:" + std::to_string(rx.port()) + "/hook";
+  o.bearer_token = "s3cret";
+  o.spool_dir = (dir_ / "spool").string();
+  o.now_ms = [&] { return now; };
+  {
+    WebhookOutput out(o);
+    ASSERT_TRUE(out.valid()) << out.stats().last_error;
+    out.emit(alert(Severity::kHigh, "a1"));
+    rx.answer(503);  // an outage
+    out.emit(alert(Severity::kHigh, "a2"));
+    out.emit(alert(Severity::kHigh, "a3"));
+    EXPECT_EQ(out.stats().written, 1u);
+    EXPECT_GT(out.spooled_bytes(), 0u);
+    EXPECT_NE(out.stats().last_error.find("HTTP 503"), std::string::npos);
+  }
+  // Restarted while the receiver is still down: the spool is on disk.
+  rx.answer(200);
+  now += 10'000;
+  WebhookOutput again(o);
+  again.emit(alert(Severity::kCritical, "a4"));
+  EXPECT_EQ(again.stats().written, 3u);
+  EXPECT_EQ(again.spooled_bytes(), 0u);
+  const auto got = rx.bodies();
+  ASSERT_EQ(got.size(), 4u);
+  for (int i = 0; i < 4; ++i)
+    EXPECT_NE(got[static_cast<size_t>(i)].find("\"id\":\"a" + std::to_string(i + 1) + "\""),
+              std::string::npos)
+        << got[static_cast<size_t>(i)];
+  EXPECT_EQ(got[0].back(), '}');  // one JSON object, no newline
+}
+
+TEST_F(Outputs, WebhookSpoolIsBoundedAndRejectedAlertsAreDropped) {
+  int64_t now = 0;
+  WebhookOutput::Options o;
+  o.url = "http://127.0.0.1:9/hook";  // discard port: nothing answers
+  o.spool_dir = (dir_ / "spool").string();
+  o.max_spool_bytes = 3000;
+  o.spool_file_bytes = 1000;
+  o.timeout_ms = 200;
+  o.now_ms = [&] { return now; };
+  WebhookOutput out(o);
+  for (int i = 0; i < 30; ++i) out.emit(alert(Severity::kLow, "b" + std::to_string(i)));
+  EXPECT_LE(out.spooled_bytes(), 3000u + 1000u);
+  EXPECT_GT(out.stats().dropped, 0u);
+  EXPECT_EQ(out.stats().written, 0u);
+
+  Receiver rx;
+  rx.answer(422);
+  WebhookOutput::Options r = o;
+  r.url = "http://127.0.0.1:" + std::to_string(rx.port()) + "/hook";
+  r.bearer_token = "s3cret";
+  r.spool_dir = (dir_ / "spool2").string();
+  WebhookOutput rejecting(r);
+  rejecting.emit(alert(Severity::kLow));
+  EXPECT_EQ(rejecting.stats().dropped, 1u);
+  EXPECT_EQ(rejecting.spooled_bytes(), 0u);
 }
 
 }  // namespace
