@@ -38,6 +38,23 @@ void append_number(std::string& out, double d) {
     out.append(buf, static_cast<size_t>(n));
   }
 }
+void append_evidence(std::string& out, const Alert& a) {
+  out.push_back('{');
+  for (size_t i = 0; i < a.evidence.size(); ++i) {
+    if (i != 0) out.push_back(',');
+    json::append_string(out, a.evidence[i].first);
+    out.push_back(':');
+    const EvidenceValue& v = a.evidence[i].second;
+    if (const auto* n = std::get_if<int64_t>(&v)) {
+      json::append_int(out, *n);
+    } else if (const auto* d = std::get_if<double>(&v)) {
+      append_number(out, *d);
+    } else {
+      json::append_string(out, std::get<std::string>(v));
+    }
+  }
+  out.push_back('}');
+}
 }  // namespace
 
 const char* severity_name(Severity s) {
@@ -102,21 +119,7 @@ void append_alert_json(std::string& out, const Alert& a) {
     out += "]}";
   }
   key(out, "evidence");
-  out.push_back('{');
-  for (size_t i = 0; i < a.evidence.size(); ++i) {
-    if (i != 0) out.push_back(',');
-    json::append_string(out, a.evidence[i].first);
-    out.push_back(':');
-    const EvidenceValue& v = a.evidence[i].second;
-    if (const auto* n = std::get_if<int64_t>(&v)) {
-      json::append_int(out, *n);
-    } else if (const auto* d = std::get_if<double>(&v)) {
-      append_number(out, *d);
-    } else {
-      json::append_string(out, std::get<std::string>(v));
-    }
-  }
-  out.push_back('}');
+  append_evidence(out, a);
   time_field(out, "first_seen", a.first_seen_ms);
   time_field(out, "last_seen", a.last_seen_ms);
   key(out, "count");
@@ -124,6 +127,80 @@ void append_alert_json(std::string& out, const Alert& a) {
   // Only when set: live alerts keep their line as it was.
   if (a.retro) out += ",\"retro\":true";
   out += "}\n";
+}
+
+void append_alert_ecs_json(std::string& out, const Alert& a) {
+  out += "{\"@timestamp\":\"";
+  out += rfc3339_ms(a.ts_ms);
+  out +=
+      "\",\"event\":{\"kind\":\"alert\",\"module\":\"orbwatch\",\"dataset\":\"orbwatch.alert\","
+      "\"category\":[\"intrusion_detection\",\"network\"],\"type\":[\"info\"],\"id\":";
+  json::append_string(out, a.id);
+  out += ",\"severity\":";
+  json::append_int(out, static_cast<int>(a.severity) + 1);
+  out += ",\"start\":\"";
+  out += rfc3339_ms(a.first_seen_ms);
+  out += "\",\"end\":\"";
+  out += rfc3339_ms(a.last_seen_ms);
+  out += "\"},\"rule\":{\"ruleset\":\"orbwatch\",\"name\":";
+  json::append_string(out, a.detector);
+  out += "},\"message\":";
+  json::append_string(out, a.summary);
+  auto endpoint = [&](const char* name, const IpAddr& ip, bool with_port) {
+    if (ip.is_zero()) return;
+    out += ",\"";
+    out += name;
+    out += "\":{\"ip\":";
+    json::append_string(out, ip.to_string());
+    if (with_port && a.dst_port != 0) {
+      out += ",\"port\":";
+      json::append_int(out, a.dst_port);
+    }
+    out.push_back('}');
+  };
+  endpoint("source", a.src, false);
+  endpoint("destination", a.dst, true);
+  if (a.proto != 0) {
+    out += ",\"network\":{\"iana_number\":\"";
+    json::append_int(out, a.proto);
+    out += "\"";
+    const char* transport = a.proto == 6    ? "tcp"
+                            : a.proto == 17 ? "udp"
+                            : a.proto == 1  ? "icmp"
+                            : a.proto == 58 ? "ipv6-icmp"
+                                            : nullptr;
+    if (transport != nullptr) {
+      out += ",\"transport\":\"";
+      out += transport;
+      out += "\"";
+    }
+    out.push_back('}');
+  }
+  if (a.indicator) {
+    out += ",\"threat\":{\"feed\":{\"name\":";
+    json::append_string(out, a.indicator->feed);
+    out += "},\"indicator\":{\"description\":";
+    json::append_string(out, a.indicator->value);
+    out += "}},\"tags\":[";
+    for (size_t i = 0; i < a.indicator->tags.size(); ++i) {
+      if (i != 0) out.push_back(',');
+      json::append_string(out, a.indicator->tags[i]);
+    }
+    out += "]";
+  }
+  out += ",\"orbwatch\":{\"severity\":\"";
+  out += severity_name(a.severity);
+  out += "\"";
+  if (!a.asset.empty()) {
+    out += ",\"asset\":";
+    json::append_string(out, a.asset);
+  }
+  out += ",\"count\":";
+  json::append_int(out, a.count);
+  if (a.retro) out += ",\"retro\":true";
+  out += ",\"evidence\":";
+  append_evidence(out, a);
+  out += "}}\n";
 }
 
 }  // namespace orbwatch

@@ -52,6 +52,9 @@ std::string make_alert_id(std::string_view detector, std::string_view key, int64
 
 // Appends the alert as one JSON object and '\n'.
 void append_alert_json(std::string& out, const Alert& a);
+// The same alert with Elastic Common Schema field names (docs/formats.md, "ECS"), for SIEMs
+// that ingest ECS unchanged.
+void append_alert_ecs_json(std::string& out, const Alert& a);
 
 // Where detectors put alerts (a sink, a tee, a test's vector). An alert may be emitted again
 // with the same id when it grows (more flows folded, higher severity): the later one supersedes.

@@ -38,6 +38,14 @@ std::string header_field(std::string_view s, size_t max) {
 
 }  // namespace
 
+void append_alert_line(std::string& out, const Alert& alert, bool ecs) {
+  if (ecs) {
+    append_alert_ecs_json(out, alert);
+  } else {
+    append_alert_json(out, alert);
+  }
+}
+
 // --- RotatingJsonl ------------------------------------------------------------------------
 
 RotatingJsonl::RotatingJsonl(Options o) : o_(std::move(o)) {
@@ -83,7 +91,7 @@ void RotatingJsonl::rotate() {
 
 void RotatingJsonl::emit(const Alert& alert) {
   buf_.clear();
-  append_alert_json(buf_, alert);
+  append_alert_line(buf_, alert, o_.ecs);
   if (fd_ < 0 && !open()) {
     ++stats_.dropped;
     return;
@@ -134,9 +142,9 @@ int syslog_facility(const std::string& name) {
   return -1;
 }
 
-std::string syslog_message(const Alert& a, int facility, const std::string& hostname) {
+std::string syslog_message(const Alert& a, int facility, const std::string& hostname, bool ecs) {
   std::string json;
-  append_alert_json(json, a);
+  append_alert_line(json, a, ecs);
   if (!json.empty() && json.back() == '\n') json.pop_back();
   // <PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID [SD] BOM MSG
   return fmt::format(
@@ -243,7 +251,7 @@ void SyslogOutput::emit(const Alert& alert) {
     ++stats_.dropped;
     return;
   }
-  const std::string m = syslog_message(alert, o_.facility, o_.hostname);
+  const std::string m = syslog_message(alert, o_.facility, o_.hostname, o_.ecs);
   if (!tcp_) {
     if (!connect_now() || ::send(fd_, m.data(), m.size(), 0) != static_cast<ssize_t>(m.size())) {
       if (fd_ >= 0) fail(std::strerror(errno));

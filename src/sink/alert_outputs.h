@@ -34,6 +34,7 @@ class RotatingJsonl final : public AlertSink {
     int64_t max_age_ms = 86'400'000;  // wall clock, from the file's creation
     uint32_t keep = 10;               // rotated files kept
     std::function<int64_t()> now_ms;  // wall clock; tests set their own
+    bool ecs = false;                 // Elastic Common Schema field names
   };
   explicit RotatingJsonl(Options o);
   ~RotatingJsonl() override;
@@ -56,7 +57,10 @@ int syslog_severity(Severity s);
 // Facility number of "kern".."local7" (RFC 5424 table 1), -1 when unknown.
 int syslog_facility(const std::string& name);
 // One RFC 5424 message (without framing) for `alert`.
-std::string syslog_message(const Alert& alert, int facility, const std::string& hostname);
+std::string syslog_message(const Alert& alert, int facility, const std::string& hostname,
+                           bool ecs = false);
+// The alert as one JSON line, orbwatch's fields or ECS ones.
+void append_alert_line(std::string& out, const Alert& alert, bool ecs);
 
 class SyslogOutput final : public AlertSink {
  public:
@@ -67,6 +71,7 @@ class SyslogOutput final : public AlertSink {
     size_t max_queued = 10'000;  // TCP: alerts held while the receiver is away
     int64_t retry_ms = 1000;
     std::function<int64_t()> now_ms;
+    bool ecs = false;  // the message with Elastic Common Schema field names
   };
   // False with `error` when the URL does not parse.
   static bool parse_url(const std::string& url, bool& tcp, std::string& host, uint16_t& port,

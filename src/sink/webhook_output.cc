@@ -171,7 +171,7 @@ void WebhookOutput::emit(const Alert& alert) {
     return;
   }
   std::string line;
-  append_alert_json(line, alert);
+  append_alert_line(line, alert, o_.ecs);
   flush();
   // In order: while older alerts wait in the spool, this one waits behind them.
   if (o_.now_ms() < retry_at_ms_ || !spool_files(o_.spool_dir).empty()) {

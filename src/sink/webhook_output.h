@@ -28,6 +28,7 @@ class WebhookOutput final : public AlertSink {
     int64_t backoff_ms = 1000;  // first wait after a failure; doubles up to max_backoff_ms
     int64_t max_backoff_ms = 60'000;
     std::function<int64_t()> now_ms;
+    bool ecs = false;  // Elastic Common Schema field names
   };
   explicit WebhookOutput(Options o);
   void emit(const Alert& alert) override;

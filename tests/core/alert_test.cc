@@ -39,6 +39,39 @@ TEST(Alert, JsonLineCarriesTheContractFields) {
   EXPECT_EQ(retro, out.substr(0, out.size() - 2) + ",\"retro\":true}\n");
 }
 
+TEST(Alert, EcsFormUsesElasticCommonSchemaNames) {
+  Alert a;
+  a.ts_ms = 1776672300000;
+  a.id = "0123456789abcdef";
+  a.detector = "intel";
+  a.severity = Severity::kHigh;
+  a.summary = "hit";
+  a.src = *IpAddr::parse("10.20.5.23");
+  a.dst = *IpAddr::parse("192.0.2.66");
+  a.dst_port = 443;
+  a.proto = 6;
+  a.asset = "cam-1";
+  a.indicator = AlertIndicator{"raptor-train", "192.0.2.66", {"c2"}};
+  a.evidence = {{"flows", int64_t{2}}};
+  a.first_seen_ms = 1776672288000;
+  a.last_seen_ms = 1776672300000;
+  a.count = 2;
+  std::string out;
+  append_alert_ecs_json(out, a);
+  EXPECT_EQ(out,
+            "{\"@timestamp\":\"2026-04-20T08:05:00.000Z\",\"event\":{\"kind\":\"alert\","
+            "\"module\":\"orbwatch\",\"dataset\":\"orbwatch.alert\",\"category\":["
+            "\"intrusion_detection\",\"network\"],\"type\":[\"info\"],\"id\":"
+            "\"0123456789abcdef\",\"severity\":3,\"start\":\"2026-04-20T08:04:48.000Z\","
+            "\"end\":\"2026-04-20T08:05:00.000Z\"},\"rule\":{\"ruleset\":\"orbwatch\","
+            "\"name\":\"intel\"},\"message\":\"hit\",\"source\":{\"ip\":\"10.20.5.23\"},"
+            "\"destination\":{\"ip\":\"192.0.2.66\",\"port\":443},\"network\":{"
+            "\"iana_number\":\"6\",\"transport\":\"tcp\"},\"threat\":{\"feed\":{\"name\":"
+            "\"raptor-train\"},\"indicator\":{\"description\":\"192.0.2.66\"}},\"tags\":["
+            "\"c2\"],\"orbwatch\":{\"severity\":\"high\",\"asset\":\"cam-1\",\"count\":2,"
+            "\"evidence\":{\"flows\":2}}}\n");
+}
+
 TEST(Alert, IdIsStableAndSeparatesItsParts) {
   EXPECT_EQ(make_alert_id("intel", "k", 1), make_alert_id("intel", "k", 1));
   EXPECT_EQ(make_alert_id("intel", "k", 1).size(), 16u);

@@ -106,6 +106,8 @@ TEST(Syslog, MessagesFollowRfc5424WithTheAlertJsonAsMessage) {
             std::string::npos)
       << m;
   EXPECT_EQ(m.back(), '}');
+  const std::string ecs = syslog_message(alert(Severity::kHigh), 16, "h", /*ecs=*/true);
+  EXPECT_NE(ecs.find("\xEF\xBB\xBF{\"@timestamp\":"), std::string::npos) << ecs;
   bool tcp = false;
   std::string host, error;
   uint16_t port = 0;
