@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -19,12 +18,6 @@
 
 namespace orbwatch::sink {
 namespace {
-
-int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // PRINTUSASCII without spaces, at most `max` characters (RFC 5424 header fields); "-" if empty.
 std::string header_field(std::string_view s, size_t max) {
@@ -49,7 +42,7 @@ void append_alert_line(std::string& out, const Alert& alert, bool ecs) {
 // --- RotatingJsonl ------------------------------------------------------------------------
 
 RotatingJsonl::RotatingJsonl(Options o) : o_(std::move(o)) {
-  if (!o_.now_ms) o_.now_ms = wall_ms;
+  if (!o_.now_ms) o_.now_ms = wall_clock_ms;
   o_.keep = std::max<uint32_t>(1, o_.keep);
 }
 
@@ -185,7 +178,7 @@ bool SyslogOutput::parse_url(const std::string& url, bool& tcp, std::string& hos
 }
 
 SyslogOutput::SyslogOutput(Options o) : o_(std::move(o)) {
-  if (!o_.now_ms) o_.now_ms = wall_ms;
+  if (!o_.now_ms) o_.now_ms = wall_clock_ms;
   if (o_.hostname.empty()) {
     char name[256] = {};
     if (::gethostname(name, sizeof name - 1) == 0) o_.hostname = name;

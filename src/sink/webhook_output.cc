@@ -3,23 +3,18 @@
 #include <httplib.h>
 
 #include <algorithm>
-#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <vector>
 
 #include <fmt/core.h>
 
+#include "core/time.h"
+
 namespace orbwatch::sink {
 namespace {
 
 namespace fs = std::filesystem;
-
-int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // Spool files in replay order: NNNNNNNNNNNN.jsonl, numbered upwards.
 std::vector<fs::path> spool_files(const std::string& dir) {
@@ -34,7 +29,7 @@ std::vector<fs::path> spool_files(const std::string& dir) {
 }  // namespace
 
 WebhookOutput::WebhookOutput(Options o) : o_(std::move(o)) {
-  if (!o_.now_ms) o_.now_ms = wall_ms;
+  if (!o_.now_ms) o_.now_ms = wall_clock_ms;
   backoff_ms_ = o_.backoff_ms;
   const size_t scheme = o_.url.find("://");
   const bool http = o_.url.starts_with("http://") || o_.url.starts_with("https://");
