@@ -6,6 +6,7 @@
 
 #include "cli/time_args.h"
 #include "core/time.h"
+#include "core/units.h"
 #include "store/archive.h"
 
 namespace orbwatch::cli {
@@ -23,36 +24,6 @@ void add_archive_write_options(CLI::App& cmd, ArchiveWriteArgs& args) {
                  "delete archived flows older than this (e.g. 90d; default: keep)");
   cmd.add_option("--max-size", args.max_size,
                  "delete the oldest archived flows beyond this size (e.g. 500G; default: none)");
-}
-
-std::optional<uint64_t> parse_size(std::string_view text) {
-  uint64_t v = 0;
-  size_t i = 0;
-  while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
-    if (v > (UINT64_MAX - 9) / 10) return std::nullopt;
-    v = v * 10 + static_cast<uint64_t>(text[i++] - '0');
-  }
-  if (i == 0) return std::nullopt;
-  while (i < text.size() && text[i] == ' ') ++i;
-  std::string_view unit = text.substr(i);
-  if (unit.size() > 1 && (unit.substr(1) == "B" || unit.substr(1) == "iB"))
-    unit = unit.substr(0, 1);
-  int shift = 0;
-  if (unit.empty() || unit == "B") {
-    shift = 0;
-  } else if (unit == "k" || unit == "K") {
-    shift = 10;
-  } else if (unit == "M") {
-    shift = 20;
-  } else if (unit == "G") {
-    shift = 30;
-  } else if (unit == "T") {
-    shift = 40;
-  } else {
-    return std::nullopt;
-  }
-  if (v > (UINT64_MAX >> shift)) return std::nullopt;
-  return v << shift;
 }
 
 bool parse_archive_args(const ArchiveWriteArgs& args, const char* command,

@@ -34,8 +34,6 @@ void add_archive_write_options(CLI::App& cmd, ArchiveWriteArgs& args);
 // False, with the message printed, when a value does not parse.
 bool parse_archive_args(const ArchiveWriteArgs& args, const char* command,
                         store::ArchiveWriterOptions& options, store::archive::Retention& retention);
-// "500G", "20 MiB", "1000000": bytes (k, M, G, T: powers of 1024).
-std::optional<uint64_t> parse_size(std::string_view text);
 
 // --store, --since, --until.
 void add_range_options(CLI::App& cmd, ArchiveRange& range);

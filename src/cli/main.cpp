@@ -19,6 +19,7 @@ int main(int argc, char** argv) try {
   orbwatch::cli::add_import_command(app, exit_code);
   orbwatch::cli::add_inventory_command(app, exit_code);
   orbwatch::cli::add_query_command(app, exit_code);
+  orbwatch::cli::add_run_command(app, exit_code);
   orbwatch::cli::add_simulate_command(app, exit_code);
   orbwatch::cli::add_store_command(app, exit_code);
   if (argc < 2) {

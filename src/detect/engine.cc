@@ -26,11 +26,24 @@ void Engine::process(const FlowBatch& batch) {
     max_end_ms_ = std::max(max_end_ms_, batch.records[i].end_ms);
   }
   flows_ += batch.size();
+  advance(max_end_ms_);
+}
+
+void Engine::advance(int64_t max_end_ms) {
+  max_end_ms_ = std::max(max_end_ms_, max_end_ms);
+  if (max_end_ms_ == INT64_MIN) return;
   const int64_t wm = max_end_ms_ - o_.lateness_ms;
   if (wm > watermark_ms_) {
     watermark_ms_ = wm;
     for (auto& d : detectors_) d->on_tick(wm, sink_);
   }
+}
+
+void Engine::reconfigure(std::shared_ptr<const netmodel::ModelIndex> model,
+                         std::shared_ptr<const enrich::GeoDb> geo) {
+  o_.model = std::move(model);
+  o_.geo = std::move(geo);
+  enricher_ = Enricher(o_.model ? o_.model : netmodel::ModelIndex::with_internal({}), o_.geo);
 }
 
 void Engine::observe(EnrichedFlow& flow) {

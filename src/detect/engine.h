@@ -36,6 +36,12 @@ class Engine {
          const SnapshotHolder<intel::IntelSet>& intel, AlertSink& sink);
 
   void process(const FlowBatch& batch);
+  // Event time reached `max_end_ms` elsewhere (another shard's flows): moves the watermark as a
+  // flow ending then would, so this engine's windows close even when its own hosts are quiet.
+  void advance(int64_t max_end_ms);
+  // A new network model or geo database (config reload); takes effect with the next batch.
+  void reconfigure(std::shared_ptr<const netmodel::ModelIndex> model,
+                   std::shared_ptr<const enrich::GeoDb> geo);
   void finish();  // end of input: every detector flushes
 
   const std::vector<std::unique_ptr<Detector>>& detectors() const { return detectors_; }

@@ -61,7 +61,7 @@ std::vector<StoredAlert> AlertStore::find(const AlertQuery& q, std::string& erro
   if (!db_.prepare("SELECT id, ts_ms, detector, severity, summary, status, note, json, retro "
                    "FROM alerts WHERE ts_ms >= ? AND ts_ms <= ? AND (? = '' OR detector = ?) "
                    "AND severity >= ? AND (? = '' OR status = ?) AND (? < 0 OR retro = ?) "
-                   "ORDER BY ts_ms DESC, id LIMIT ?",
+                   "ORDER BY ts_ms DESC, id LIMIT ? OFFSET ?",
                    st, error)) {
     return out;
   }
@@ -76,6 +76,7 @@ std::vector<StoredAlert> AlertStore::find(const AlertQuery& q, std::string& erro
   st.bind(8, retro);
   st.bind(9, retro);
   st.bind(10, static_cast<int64_t>(q.limit));
+  st.bind(11, static_cast<int64_t>(q.offset));
   while (st.step()) {
     StoredAlert a;
     a.id = st.text(0);

@@ -36,6 +36,7 @@ struct AlertQuery {
   std::string status;                    // empty: all
   std::optional<bool> retro;             // only retro-hunt alerts (true) or only live ones
   size_t limit = 1000;
+  size_t offset = 0;  // skip this many (paging)
 };
 
 class AlertStore {

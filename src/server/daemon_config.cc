@@ -1,0 +1,406 @@
+// The only server file that includes toml++ (slow to compile).
+#include "server/daemon_config.h"
+
+#include <filesystem>
+
+#include <fmt/core.h>
+
+#include "core/time.h"
+#include "core/units.h"
+#include "ingest/udp_listener.h"
+#include "intel/toml_support.h"
+#include "sink/alert_outputs.h"
+
+namespace orbwatch::server {
+
+namespace {
+
+// Reads typed values of one table, each problem named "table.key: expected ..., got ...".
+class TableReader {
+ public:
+  TableReader(std::string name, intel::ConfigProblems& problems)
+      : name_(std::move(name)), problems_(problems) {}
+
+  void bad(const toml::node& v, const std::string& key, const std::string& expected) {
+    problems_.add(v.source(), fmt::format("{}.{}: expected {}, got {}", name_, key, expected,
+                                          intel::describe_toml(v)));
+  }
+  bool string(const toml::node& v, const std::string& key, std::string& out) {
+    auto s = v.value_exact<std::string>();
+    if (!s) {
+      bad(v, key, "a string");
+      return false;
+    }
+    out = *s;
+    return true;
+  }
+  bool boolean(const toml::node& v, const std::string& key, bool& out) {
+    auto b = v.value_exact<bool>();
+    if (!b) {
+      bad(v, key, "true or false");
+      return false;
+    }
+    out = *b;
+    return true;
+  }
+  template <typename T>
+  bool integer(const toml::node& v, const std::string& key, T& out, int64_t lo, int64_t hi) {
+    auto n = v.value_exact<int64_t>();
+    if (!n || *n < lo || *n > hi) {
+      bad(v, key, fmt::format("a whole number from {} to {}", lo, hi));
+      return false;
+    }
+    out = static_cast<T>(*n);
+    return true;
+  }
+  bool duration(const toml::node& v, const std::string& key, int64_t& out) {
+    auto s = v.value_exact<std::string>();
+    auto ms = s ? parse_duration_ms(*s) : std::nullopt;
+    if (!ms || *ms <= 0) {
+      bad(v, key, "a duration like \"15m\"");
+      return false;
+    }
+    out = *ms;
+    return true;
+  }
+  bool size(const toml::node& v, const std::string& key, uint64_t& out) {
+    auto s = v.value_exact<std::string>();
+    auto n = s ? parse_size(*s) : std::nullopt;
+    if (!n && v.is_integer()) n = static_cast<uint64_t>(std::max<int64_t>(0, *v.value<int64_t>()));
+    if (!n || *n == 0) {
+      bad(v, key, "a size like \"500G\" or \"64MiB\"");
+      return false;
+    }
+    out = *n;
+    return true;
+  }
+  bool strings(const toml::node& v, const std::string& key, std::vector<std::string>& out) {
+    const toml::array* a = v.as_array();
+    if (a == nullptr) {
+      bad(v, key, "a list of strings");
+      return false;
+    }
+    out.clear();
+    for (size_t i = 0; i < a->size(); ++i) {
+      auto s = (*a)[i].value_exact<std::string>();
+      if (!s) {
+        bad((*a)[i], fmt::format("{}[{}]", key, i + 1), "a string");
+        return false;
+      }
+      out.push_back(*s);
+    }
+    return true;
+  }
+  void unknown(const toml::key& k, const char* expected) {
+    problems_.add(k.source(),
+                  fmt::format("{}.{}: unknown key (expected {})", name_, k.str(), expected));
+  }
+
+ private:
+  std::string name_;
+  intel::ConfigProblems& problems_;
+};
+
+const toml::table* table_of(const toml::table& doc, const char* name,
+                            intel::ConfigProblems& problems) {
+  const toml::node* n = doc.get(name);
+  if (n == nullptr) return nullptr;
+  if (!n->is_table()) problems.add(n->source(), fmt::format("{}: expected a table", name));
+  return n->as_table();
+}
+
+std::string resolve(const std::filesystem::path& base, const std::string& p) {
+  return p.empty() || std::filesystem::path(p).is_absolute() ? p : (base / p).string();
+}
+
+void read_collect(const toml::table& t, DaemonConfig& c, intel::ConfigProblems& problems) {
+  TableReader r("collect", problems);
+  for (const auto& [key, v] : t) {
+    const std::string k(key.str());
+    if (k == "listen") {
+      if (r.strings(v, k, c.listen)) {
+        for (const auto& url : c.listen) {
+          ingest::ListenAddress a;
+          std::string error;
+          if (!ingest::parse_listen_url(url, a, error))
+            problems.add(v.source(), "collect.listen: " + error);
+        }
+      }
+    } else if (k == "threads") {
+      r.integer(v, k, c.sockets_per_listen, 1, 64);
+    } else if (k == "rcvbuf") {
+      uint64_t n = 0;
+      if (r.size(v, k, n)) c.rcvbuf_bytes = static_cast<int>(std::min<uint64_t>(n, INT32_MAX));
+    } else if (k == "exporter_allow") {
+      std::vector<std::string> cidrs;
+      if (!r.strings(v, k, cidrs)) continue;
+      for (const auto& s : cidrs) {
+        auto p = Prefix::parse(s);
+        if (!p) {
+          r.bad(v, k, "a list of CIDRs such as \"192.0.2.0/24\"");
+          break;
+        }
+        c.exporter_allow.push_back(*p);
+      }
+    } else if (k == "detect_threads") {
+      r.integer(v, k, c.detect_threads, 0, 256);
+    } else if (k == "detect_queue") {
+      r.integer(v, k, c.detect_queue, 1, 1 << 16);
+    } else {
+      r.unknown(key, "listen, threads, rcvbuf, exporter_allow, detect_threads, detect_queue");
+    }
+  }
+}
+
+void read_store(const toml::table& t, DaemonConfig& c, const std::filesystem::path& base,
+                intel::ConfigProblems& problems) {
+  TableReader r("store", problems);
+  for (const auto& [key, v] : t) {
+    const std::string k(key.str());
+    if (k == "path") {
+      if (r.string(v, k, c.store_path)) c.store_path = resolve(base, c.store_path);
+    } else if (k == "archive") {
+      r.boolean(v, k, c.archive);
+    } else if (k == "flush_interval") {
+      r.duration(v, k, c.archive_options.flush_interval_ms);
+    } else if (k == "rotate") {
+      r.duration(v, k, c.archive_options.rotate_interval_ms);
+    } else if (k == "codec") {
+      std::string s;
+      if (!r.string(v, k, s)) continue;
+      if (s == "zstd") {
+        c.archive_options.segment.codec = store::segment::Codec::kZstd;
+      } else if (s == "lz4") {
+        c.archive_options.segment.codec = store::segment::Codec::kLz4;
+      } else {
+        r.bad(v, k, "\"zstd\" or \"lz4\"");
+      }
+    } else if (k == "retention") {
+      r.duration(v, k, c.retention.max_age_ms);
+    } else if (k == "max_size") {
+      r.size(v, k, c.retention.max_bytes);
+    } else if (k == "state_interval") {
+      r.duration(v, k, c.state_interval_ms);
+    } else {
+      r.unknown(key,
+                "path, archive, flush_interval, rotate, codec, retention, max_size, "
+                "state_interval");
+    }
+  }
+}
+
+void read_http(const toml::table& t, DaemonConfig& c, const std::filesystem::path& base,
+               intel::ConfigProblems& problems) {
+  TableReader r("http", problems);
+  for (const auto& [key, v] : t) {
+    const std::string k(key.str());
+    if (k == "listen") {
+      std::string host;
+      uint16_t port = 0;
+      if (r.string(v, k, c.http_listen) && !c.http_listen.empty() &&
+          !parse_host_port(c.http_listen, host, port)) {
+        r.bad(v, k, "HOST:PORT such as \"127.0.0.1:8080\" (\"\": no HTTP server)");
+      }
+    } else if (k == "token") {
+      r.string(v, k, c.token);
+    } else if (k == "token_file") {
+      std::string f;
+      if (!r.string(v, k, f)) continue;
+      std::vector<std::string> errors;
+      auto text = intel::read_config_file(resolve(base, f), errors);
+      if (!text) {
+        problems.add(v.source(), "http.token_file: " + errors.front());
+        continue;
+      }
+      while (!text->empty() && (text->back() == '\n' || text->back() == '\r')) text->pop_back();
+      c.token = *text;
+    } else if (k == "tls_cert") {
+      if (r.string(v, k, c.tls_cert)) c.tls_cert = resolve(base, c.tls_cert);
+    } else if (k == "tls_key") {
+      if (r.string(v, k, c.tls_key)) c.tls_key = resolve(base, c.tls_key);
+    } else {
+      r.unknown(key, "listen, token, token_file, tls_cert, tls_key");
+    }
+  }
+  if (c.tls_cert.empty() != c.tls_key.empty())
+    problems.add(t.source(), "http: tls_cert and tls_key go together");
+  std::string host;
+  uint16_t port = 0;
+  if (!c.http_listen.empty() && parse_host_port(c.http_listen, host, port) &&
+      !is_loopback_host(host) && c.token.empty()) {
+    problems.add(t.source(),
+                 fmt::format("http: listen = \"{}\" is reachable from other machines: set "
+                             "token (or token_file)",
+                             c.http_listen));
+  }
+}
+
+void read_output(const toml::table& t, size_t n, DaemonConfig& c, const std::filesystem::path& base,
+                 intel::ConfigProblems& problems) {
+  const std::string name = fmt::format("outputs[{}]", n);
+  TableReader r(name, problems);
+  OutputConfig o;
+  std::string type;
+  if (const toml::node* tn = t.get("type"); tn == nullptr) {
+    problems.add(t.source(), name + ".type: missing (jsonl, syslog or webhook)");
+    return;
+  } else if (!r.string(*tn, "type", type)) {
+    return;
+  } else if (type == "jsonl") {
+    o.type = OutputConfig::Type::kJsonl;
+  } else if (type == "syslog") {
+    o.type = OutputConfig::Type::kSyslog;
+  } else if (type == "webhook") {
+    o.type = OutputConfig::Type::kWebhook;
+  } else if (type == "clickhouse" || type == "kafka") {
+    problems.add(tn->source(), fmt::format("{}.type: \"{}\" is not available in this version "
+                                           "(jsonl, syslog or webhook)",
+                                           name, type));
+    return;
+  } else {
+    r.bad(*tn, "type", "\"jsonl\", \"syslog\" or \"webhook\"");
+    return;
+  }
+  o.label = fmt::format("{} ({})", name, type);
+  const char* keys = o.type == OutputConfig::Type::kJsonl
+                         ? "type, path, max_size, max_age, keep, min_severity, format"
+                     : o.type == OutputConfig::Type::kSyslog
+                         ? "type, url, facility, hostname, min_severity, format"
+                         : "type, url, token, spool_dir, max_spool, min_severity, format";
+  for (const auto& [key, v] : t) {
+    const std::string k(key.str());
+    const bool jsonl = o.type == OutputConfig::Type::kJsonl;
+    const bool syslog = o.type == OutputConfig::Type::kSyslog;
+    const bool webhook = o.type == OutputConfig::Type::kWebhook;
+    if (k == "type") continue;
+    if (k == "min_severity") {
+      std::string s;
+      if (!r.string(v, k, s)) continue;
+      auto sev = parse_severity(s);
+      if (!sev) {
+        r.bad(v, k, "low, medium, high or critical");
+        continue;
+      }
+      o.min_severity = *sev;
+    } else if (k == "format") {
+      std::string s;
+      if (!r.string(v, k, s)) continue;
+      if (s != "orbwatch" && s != "ecs") r.bad(v, k, "\"orbwatch\" or \"ecs\"");
+      o.ecs = s == "ecs";
+    } else if (jsonl && k == "path") {
+      if (r.string(v, k, o.path)) o.path = resolve(base, o.path);
+    } else if (jsonl && k == "max_size") {
+      r.size(v, k, o.max_bytes);
+    } else if (jsonl && k == "max_age") {
+      r.duration(v, k, o.max_age_ms);
+    } else if (jsonl && k == "keep") {
+      r.integer(v, k, o.keep, 1, 1000);
+    } else if ((syslog || webhook) && k == "url") {
+      r.string(v, k, o.url);
+    } else if (syslog && k == "facility") {
+      if (r.string(v, k, o.facility) && sink::syslog_facility(o.facility) < 0)
+        r.bad(v, k, "a syslog facility (kern .. local7)");
+    } else if (syslog && k == "hostname") {
+      r.string(v, k, o.hostname);
+    } else if (webhook && k == "token") {
+      r.string(v, k, o.token);
+    } else if (webhook && k == "spool_dir") {
+      if (r.string(v, k, o.spool_dir)) o.spool_dir = resolve(base, o.spool_dir);
+    } else if (webhook && k == "max_spool") {
+      r.size(v, k, o.max_spool_bytes);
+    } else {
+      r.unknown(key, keys);
+    }
+  }
+  if (o.type == OutputConfig::Type::kJsonl && o.path.empty())
+    problems.add(t.source(), name + ".path: missing (the alert file)");
+  if (o.type != OutputConfig::Type::kJsonl) {
+    std::string error;
+    bool tcp = false;
+    std::string host;
+    uint16_t port = 0;
+    if (o.url.empty()) {
+      problems.add(t.source(), name + ".url: missing");
+    } else if (o.type == OutputConfig::Type::kSyslog &&
+               !sink::SyslogOutput::parse_url(o.url, tcp, host, port, error)) {
+      problems.add(t.source(), fmt::format("{}.url: {}", name, error));
+    } else if (o.type == OutputConfig::Type::kWebhook && o.url.rfind("http://", 0) != 0 &&
+               o.url.rfind("https://", 0) != 0) {
+      problems.add(t.source(),
+                   fmt::format("{}.url: expected http:// or https://, got \"{}\"", name, o.url));
+    }
+  }
+  c.outputs.push_back(std::move(o));
+}
+
+}  // namespace
+
+bool parse_host_port(std::string_view text, std::string& host, uint16_t& port) {
+  const size_t colon = text.rfind(':');
+  if (colon == std::string_view::npos) return false;
+  std::string_view h = text.substr(0, colon);
+  const std::string_view p = text.substr(colon + 1);
+  if (h.size() >= 2 && h.front() == '[' && h.back() == ']') {
+    h = h.substr(1, h.size() - 2);
+  } else if (h.find(':') != std::string_view::npos) {
+    return false;  // IPv6 needs brackets
+  }
+  uint32_t n = 0;
+  if (p.empty() || p.size() > 5) return false;
+  for (char ch : p) {
+    if (ch < '0' || ch > '9') return false;
+    n = n * 10 + static_cast<uint32_t>(ch - '0');
+  }
+  if (n > 65535) return false;
+  host = h.empty() ? "0.0.0.0" : std::string(h);
+  port = static_cast<uint16_t>(n);
+  if (host == "localhost") return true;
+  return IpAddr::parse(host).has_value();
+}
+
+bool is_loopback_host(std::string_view host) {
+  if (host == "localhost") return true;
+  auto a = IpAddr::parse(host);
+  if (!a) return false;
+  static const Prefix v4 = *Prefix::parse("127.0.0.0/8");
+  static const Prefix v6 = *Prefix::parse("::1/128");
+  return v4.contains(*a) || v6.contains(*a);
+}
+
+std::optional<DaemonConfig> parse_daemon_config(std::string_view text, const std::string& path,
+                                                std::vector<std::string>& errors) {
+  auto doc = intel::parse_toml(text, path, errors);
+  if (!doc) return std::nullopt;
+  DaemonConfig c;
+  c.path = path;
+  const std::filesystem::path base = std::filesystem::path(path).parent_path();
+  intel::ConfigProblems problems(path, errors);
+  if (const toml::table* t = table_of(*doc, "collect", problems)) read_collect(*t, c, problems);
+  if (const toml::table* t = table_of(*doc, "store", problems)) read_store(*t, c, base, problems);
+  if (const toml::table* t = table_of(*doc, "http", problems)) read_http(*t, c, base, problems);
+  if (const toml::node* n = doc->get("outputs")) {
+    const toml::array* a = n->as_array();
+    if (a == nullptr) {
+      problems.add(n->source(), "outputs: expected [[outputs]] tables");
+    } else {
+      for (size_t i = 0; i < a->size(); ++i) {
+        if (const toml::table* t = (*a)[i].as_table()) {
+          read_output(*t, i + 1, c, base, problems);
+        } else {
+          problems.add((*a)[i].source(), fmt::format("outputs[{}]: expected a table", i + 1));
+        }
+      }
+    }
+  }
+  if (!problems.report()) return std::nullopt;
+  return c;
+}
+
+std::optional<DaemonConfig> load_daemon_config(const std::string& path,
+                                               std::vector<std::string>& errors) {
+  auto text = intel::read_config_file(path, errors);
+  if (!text) return std::nullopt;
+  return parse_daemon_config(*text, path, errors);
+}
+
+}  // namespace orbwatch::server

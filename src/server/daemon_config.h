@@ -1,0 +1,77 @@
+// The daemon's own tables of the config file (`orbwatch run`): [collect], [store], [http] and
+// every [[outputs]]. The network model, [[feeds]], [detectors] and [enrich] tables of the same
+// file are read by their own modules. Defaults and every key: docs/configuration.md.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/alert.h"
+#include "core/ip_addr.h"
+#include "store/archive.h"
+#include "store/archive_writer.h"
+
+namespace orbwatch::server {
+
+struct OutputConfig {
+  enum class Type : uint8_t { kJsonl, kSyslog, kWebhook };
+  Type type = Type::kJsonl;
+  std::string label;  // "outputs[2] (syslog)", for messages and metrics
+  Severity min_severity = Severity::kLow;
+  bool ecs = false;  // format = "ecs": Elastic Common Schema field names
+  // jsonl
+  std::string path;
+  uint64_t max_bytes = 100ull << 20;
+  int64_t max_age_ms = 86'400'000;
+  uint32_t keep = 10;
+  // syslog (udp://, tcp://) and webhook (http://, https://)
+  std::string url;
+  std::string facility = "local0";
+  std::string hostname;   // syslog; empty: this machine's name
+  std::string token;      // webhook bearer token
+  std::string spool_dir;  // webhook; empty: STORE/spool/outputs-N
+  uint64_t max_spool_bytes = 64ull << 20;
+};
+
+struct DaemonConfig {
+  std::string path;  // the config file
+
+  // [collect]
+  std::vector<std::string> listen = {"udp://0.0.0.0:2055", "udp://0.0.0.0:4739",
+                                     "udp://0.0.0.0:6343"};
+  unsigned sockets_per_listen = 1;  // SO_REUSEPORT receive threads per address
+  int rcvbuf_bytes = 8 << 20;
+  std::vector<Prefix> exporter_allow;  // empty: any exporter
+  unsigned detect_threads = 0;         // detector shards; 0: from the cores
+  size_t detect_queue = 64;            // batches waiting per shard before flows are shed
+
+  // [store]
+  std::string store_path = "/var/lib/orbwatch";
+  bool archive = true;  // keep flows in STORE/flows
+  store::ArchiveWriterOptions archive_options;
+  store::archive::Retention retention;
+  int64_t state_interval_ms = 60'000;  // inventory and baselines to state.db this often
+
+  // [http]
+  std::string http_listen = "127.0.0.1:8080";  // empty: no HTTP server
+  std::string token;                           // bearer token; required off loopback
+  std::string tls_cert, tls_key;               // both: HTTPS
+
+  std::vector<OutputConfig> outputs;
+};
+
+// Reads the daemon's tables; nullopt with every problem in `errors` ("FILE:LINE: key: ...").
+std::optional<DaemonConfig> parse_daemon_config(std::string_view text, const std::string& path,
+                                                std::vector<std::string>& errors);
+std::optional<DaemonConfig> load_daemon_config(const std::string& path,
+                                               std::vector<std::string>& errors);
+
+// "127.0.0.1:8080", "[::1]:8080", ":8080" (every address): host and port.
+bool parse_host_port(std::string_view text, std::string& host, uint16_t& port);
+// True for 127.0.0.0/8, ::1 and "localhost".
+bool is_loopback_host(std::string_view host);
+
+}  // namespace orbwatch::server

@@ -1,0 +1,340 @@
+#include "server/http_server.h"
+
+#include <httplib.h>
+
+#include <fmt/core.h>
+
+#include "core/json.h"
+#include "core/time.h"
+#include "server/daemon_config.h"
+#include "server/metrics.h"
+#include "store/inventory_store.h"
+
+namespace orbwatch::server {
+
+namespace {
+
+// Constant time in the token's length, so the answer's timing does not reveal a prefix.
+bool token_matches(std::string_view given, std::string_view want) {
+  if (given.size() != want.size()) return false;
+  unsigned char diff = 0;
+  for (size_t i = 0; i < want.size(); ++i) diff |= static_cast<unsigned char>(given[i] ^ want[i]);
+  return diff == 0;
+}
+
+void send_json(httplib::Response& res, std::string body, int status = 200) {
+  res.status = status;
+  body += '\n';
+  res.set_content(std::move(body), "application/json");
+}
+
+void send_error(httplib::Response& res, int status, std::string_view message) {
+  std::string body = "{\"error\":";
+  json::append_string(body, message);
+  body += '}';
+  send_json(res, std::move(body), status);
+}
+
+// A time parameter: RFC 3339, or a duration back from now ("24h").
+bool time_param(const httplib::Request& req, const char* name, int64_t now_ms, int64_t& out,
+                std::string& error) {
+  if (!req.has_param(name)) return true;
+  const std::string v = req.get_param_value(name);
+  if (auto t = parse_rfc3339_ms(v)) {
+    out = *t;
+    return true;
+  }
+  if (auto d = parse_duration_ms(v)) {
+    out = now_ms - *d;
+    return true;
+  }
+  error = fmt::format("{}={}: expected an RFC 3339 time or a duration such as 24h", name, v);
+  return false;
+}
+
+bool size_param(const httplib::Request& req, const char* name, size_t max, size_t& out,
+                std::string& error) {
+  if (!req.has_param(name)) return true;
+  const std::string v = req.get_param_value(name);
+  size_t n = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (ec != std::errc() || p != v.data() + v.size() || n > max) {
+    error = fmt::format("{}={}: expected a number from 0 to {}", name, v, max);
+    return false;
+  }
+  out = n;
+  return true;
+}
+
+void append_ms(std::string& out, const char* key, int64_t ms, bool comma = true) {
+  if (comma) out += ',';
+  out += fmt::format("\"{}\":", key);
+  if (ms == 0) {
+    out += "null";
+  } else {
+    json::append_string(out, rfc3339_ms(ms));
+  }
+}
+
+}  // namespace
+
+HttpServer::HttpServer(HttpOptions o, Pipeline& pipeline, FeedStatusFn feeds)
+    : o_(std::move(o)), pipeline_(pipeline), feeds_(std::move(feeds)) {}
+
+HttpServer::~HttpServer() {
+  stop();
+}
+
+bool HttpServer::start(std::string& error) {
+  std::string host;
+  uint16_t port = 0;
+  if (!parse_host_port(o_.listen, host, port)) {
+    error = fmt::format("[http] listen \"{}\": expected HOST:PORT", o_.listen);
+    return false;
+  }
+  if (!alerts_.open(store::state_db_path(o_.store_path), true, error)) return false;
+  if (!o_.tls_cert.empty()) {
+    auto tls = std::make_unique<httplib::SSLServer>(o_.tls_cert.c_str(), o_.tls_key.c_str());
+    if (!tls->is_valid()) {
+      error = fmt::format("[http] tls_cert {} / tls_key {}: cannot load the certificate and key",
+                          o_.tls_cert, o_.tls_key);
+      return false;
+    }
+    server_ = std::move(tls);
+  } else {
+    server_ = std::make_unique<httplib::Server>();
+  }
+  routes();
+  port_ =
+      port == 0 ? server_->bind_to_any_port(host) : (server_->bind_to_port(host, port) ? port : -1);
+  if (port_ <= 0) {
+    error = fmt::format("[http] listen {}: cannot bind", o_.listen);
+    return false;
+  }
+  thread_ = std::thread([this] { server_->listen_after_bind(); });
+  return true;
+}
+
+void HttpServer::stop() {
+  if (server_) server_->stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+void HttpServer::routes() {
+  httplib::Server& s = *server_;
+  s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    if (o_.token.empty()) return httplib::Server::HandlerResponse::Unhandled;
+    const std::string auth = req.get_header_value("Authorization");
+    constexpr std::string_view kBearer = "Bearer ";
+    if (auth.size() > kBearer.size() && auth.compare(0, kBearer.size(), kBearer) == 0 &&
+        token_matches(std::string_view(auth).substr(kBearer.size()), o_.token)) {
+      return httplib::Server::HandlerResponse::Unhandled;
+    }
+    res.set_header("WWW-Authenticate", "Bearer realm=\"orbwatch\"");
+    send_error(res, 401, "a bearer token is required (Authorization: Bearer TOKEN)");
+    return httplib::Server::HandlerResponse::Handled;
+  });
+
+  s.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+    const PipelineStats p = pipeline_.stats();
+    const auto feeds = feeds_();
+    res.set_content(prometheus_text({p, feeds, archive_bytes_.load(), wall_clock_ms()}),
+                    "text/plain; version=0.0.4");
+  });
+
+  s.Get("/api/v1/health", [this](const httplib::Request&, httplib::Response& res) {
+    const PipelineStats p = pipeline_.stats();
+    const int64_t now = wall_clock_ms();
+    std::vector<std::string> problems;
+    if (!p.archive.last_error.empty()) problems.push_back("archive: " + p.archive.last_error);
+    if (!p.alert_store_error.empty()) problems.push_back("alert store: " + p.alert_store_error);
+    if (!p.state_error.empty()) problems.push_back("state: " + p.state_error);
+    for (const auto& o : p.outputs)
+      if (!o.stats.last_error.empty()) problems.push_back(o.label + ": " + o.stats.last_error);
+    uint64_t flows = 0;
+    for (const auto& sh : p.shards) flows += sh.flows;
+    std::string out = "{\"status\":";
+    json::append_string(out, problems.empty() ? "ok" : "degraded");
+    out += ",\"version\":";
+    json::append_string(out, o_.version);
+    out += fmt::format(",\"uptime_s\":{}", (now - p.started_ms) / 1000);
+    append_ms(out, "started", p.started_ms);
+    out += fmt::format(",\"datagrams\":{},\"records\":{},\"flows_detected\":{},\"exporters\":{}",
+                       p.udp.datagrams, p.decode.records, flows, p.exporters_total);
+    out += fmt::format(",\"flows_archived\":{}", p.archive.flows_stored);
+    append_ms(out, "state_saved", p.state_saved_ms);
+    out += ",\"problems\":[";
+    for (size_t i = 0; i < problems.size(); ++i) {
+      if (i) out += ',';
+      json::append_string(out, problems[i]);
+    }
+    out += "]}";
+    send_json(res, std::move(out));
+  });
+
+  s.Get("/api/v1/alerts", [this](const httplib::Request& req, httplib::Response& res) {
+    store::AlertQuery q;
+    q.limit = 100;
+    std::string error;
+    const int64_t now = wall_clock_ms();
+    if (!time_param(req, "since", now, q.since_ms, error) ||
+        !time_param(req, "until", now, q.until_ms, error) ||
+        !size_param(req, "limit", 10'000, q.limit, error) ||
+        !size_param(req, "offset", SIZE_MAX / 2, q.offset, error)) {
+      send_error(res, 400, error);
+      return;
+    }
+    q.detector = req.get_param_value("detector");
+    q.status = req.get_param_value("status");
+    if (req.has_param("severity")) {
+      q.min_severity = parse_severity(req.get_param_value("severity"));
+      if (!q.min_severity) {
+        send_error(res, 400, "severity: expected low, medium, high or critical");
+        return;
+      }
+    }
+    if (!q.status.empty() && q.status != "new" && q.status != "ack" && q.status != "closed") {
+      send_error(res, 400, "status: expected new, ack or closed");
+      return;
+    }
+    std::vector<store::StoredAlert> found;
+    {
+      std::lock_guard lock(store_mu_);
+      found = alerts_.find(q, error);
+    }
+    if (!error.empty()) {
+      send_error(res, 500, error);
+      return;
+    }
+    std::string out = fmt::format("{{\"offset\":{},\"limit\":{},\"alerts\":[", q.offset, q.limit);
+    for (size_t i = 0; i < found.size(); ++i) {
+      const auto& a = found[i];
+      if (i) out += ',';
+      out += "{\"status\":";
+      json::append_string(out, a.status);
+      out += ",\"note\":";
+      json::append_string(out, a.note);
+      out += ",\"alert\":";
+      out += a.json;
+      out += '}';
+    }
+    out += "]}";
+    send_json(res, std::move(out));
+  });
+
+  // POST /api/v1/alerts/ID/ack (or close, reopen), optional note=...
+  s.Post(
+      R"(/api/v1/alerts/([0-9a-f]{1,32})/(ack|close|reopen))",
+      [this](const httplib::Request& req, httplib::Response& res) {
+        const std::string id = req.matches[1];
+        const std::string action = req.matches[2];
+        const std::string status = action == "ack" ? "ack" : action == "close" ? "closed" : "new";
+        std::string error;
+        bool found = false;
+        {
+          std::lock_guard lock(store_mu_);
+          found = alerts_.set_status(id, status, req.get_param_value("note"), error);
+        }
+        if (!error.empty()) {
+          send_error(res, 500, error);
+        } else if (!found) {
+          send_error(res, 404, "no alert with id " + id);
+        } else {
+          std::string out = "{\"id\":";
+          json::append_string(out, id);
+          out += ",\"status\":";
+          json::append_string(out, status);
+          out += '}';
+          send_json(res, std::move(out));
+        }
+      });
+
+  s.Get("/api/v1/feeds", [this](const httplib::Request&, httplib::Response& res) {
+    const int64_t now = wall_clock_ms();
+    std::string out = "{\"feeds\":[";
+    const auto feeds = feeds_();
+    for (size_t i = 0; i < feeds.size(); ++i) {
+      const auto& f = feeds[i];
+      if (i) out += ',';
+      out += "{\"name\":";
+      json::append_string(out, f.name);
+      out += ",\"source\":";
+      json::append_string(out, f.source);
+      out += ",\"format\":";
+      json::append_string(out, f.format.empty() ? f.config_format : f.format);
+      out += fmt::format(",\"entries\":{}", f.entries);
+      append_ms(out, "fetched", f.fetched_ms);
+      append_ms(out, "last_success", f.last_success_ms);
+      append_ms(out, "next_attempt", f.next_attempt_ms);
+      if (f.last_success_ms != 0)
+        out += fmt::format(",\"age_s\":{}", (now - f.last_success_ms) / 1000);
+      out += ",\"last_error\":";
+      json::append_string(out, f.last_error);
+      out += fmt::format(",\"consecutive_failures\":{},\"rejected_updates\":{}}}",
+                         f.consecutive_failures, f.rejected_updates);
+    }
+    out += "]}";
+    send_json(res, std::move(out));
+  });
+
+  s.Get("/api/v1/inventory", [this](const httplib::Request&, httplib::Response& res) {
+    const netmodel::EdgeInventory inv = pipeline_.inventory();
+    // Devices with their services, busiest service first.
+    std::map<IpAddr, std::vector<std::pair<netmodel::ServiceKey, netmodel::ServiceRecord>>>
+        by_device;
+    for (const auto& [k, r] : inv.services()) by_device[k.addr].emplace_back(k, r);
+    std::string out = "{\"devices\":[";
+    bool first = true;
+    for (auto& [addr, services] : by_device) {
+      std::sort(services.begin(), services.end(),
+                [](const auto& a, const auto& b) { return a.second.flows > b.second.flows; });
+      if (!first) out += ',';
+      first = false;
+      out += "{\"ip\":";
+      json::append_string(out, addr.to_string());
+      if (auto d = inv.devices().find(addr); d != inv.devices().end()) {
+        append_ms(out, "first_seen", d->second.first_seen_ms);
+        append_ms(out, "last_seen", d->second.last_seen_ms);
+      }
+      std::vector<std::pair<uint8_t, uint16_t>> ports;
+      for (const auto& [k, r] : services) ports.emplace_back(k.proto, k.port);
+      out += ",\"kinds\":[";
+      const auto kinds = netmodel::device_kind_hints(ports);
+      for (size_t i = 0; i < kinds.size(); ++i) {
+        if (i) out += ',';
+        json::append_string(out, kinds[i]);
+      }
+      out += "],\"services\":[";
+      for (size_t i = 0; i < services.size(); ++i) {
+        const auto& [k, r] = services[i];
+        if (i) out += ',';
+        out += fmt::format("{{\"proto\":{},\"port\":{},\"flows\":{},\"bytes\":{},\"peers\":{}",
+                           k.proto, k.port, r.flows, r.bytes, r.peers());
+        append_ms(out, "first_seen", r.first_seen_ms);
+        append_ms(out, "last_seen", r.last_seen_ms);
+        out += '}';
+      }
+      out += "]}";
+    }
+    out += "],\"exporters\":[";
+    first = true;
+    for (const auto& [addr, r] : inv.exporters()) {
+      if (!first) out += ',';
+      first = false;
+      out += "{\"ip\":";
+      json::append_string(out, addr.to_string());
+      out += fmt::format(",\"flows\":{}", r.flows);
+      append_ms(out, "first_seen", r.first_seen_ms);
+      append_ms(out, "last_seen", r.last_seen_ms);
+      out += '}';
+    }
+    out += "]}";
+    send_json(res, std::move(out));
+  });
+
+  s.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+    if (res.body.empty()) send_error(res, res.status, fmt::format("HTTP {}", res.status));
+  });
+}
+
+}  // namespace orbwatch::server
