@@ -15,17 +15,16 @@
 #include "intel/feed_config.h"
 #include "intel/toml_support.h"
 #include "netmodel/model.h"
+#include "server/daemon_config.h"
 
 namespace orbwatch::cli {
 
 namespace {
 
-// Tables this version reads, and those that belong to the daemon (`orbwatch run`), which does
-// not exist yet: they are accepted but not checked, and said so.
-const std::set<std::string, std::less<>> kRead = {"network",      "zones",     "lists", "assets",
-                                                  "segmentation", "inventory", "feeds", "intel",
-                                                  "detectors",    "enrich"};
-const std::set<std::string, std::less<>> kLater = {"collect", "store", "http", "outputs"};
+// The top-level tables this version reads.
+const std::set<std::string, std::less<>> kRead = {
+    "network", "zones",     "lists",  "assets",  "segmentation", "inventory", "feeds",
+    "intel",   "detectors", "enrich", "collect", "store",        "http",      "outputs"};
 
 int run_check_config(const std::string& path) {
   std::vector<std::string> errors;
@@ -35,16 +34,8 @@ int run_check_config(const std::string& path) {
     fmt::print(stderr, "{}\n", errors.front());
     return 1;
   }
-  std::vector<std::string> notes;
   for (const auto& [key, value] : *doc) {
     if (kRead.contains(key.str())) continue;
-    if (kLater.contains(key.str())) {
-      notes.push_back(
-          fmt::format("{}:{}: [{}] is for `orbwatch run` and not checked by this "
-                      "version",
-                      path, key.source().begin.line, key.str()));
-      continue;
-    }
     errors.push_back(fmt::format(
         "{}:{}: {}: unknown table (expected network, zones, lists, assets, segmentation, "
         "inventory, feeds, intel, detectors, enrich, collect, store, http, outputs)",
@@ -54,7 +45,7 @@ int run_check_config(const std::string& path) {
   auto intel = intel::parse_intel_config(*text, path, errors);
   auto detectors = detect::parse_detector_settings(*text, path, errors);
   auto geo = enrich::parse_enrich_config(*text, path, errors);
-  for (const auto& n : notes) fmt::print(stderr, "note: {}\n", n);
+  auto daemon = server::parse_daemon_config(*text, path, errors);
   if (!errors.empty()) {
     // Each reader sorts its own; one list by line reads best.
     std::stable_sort(errors.begin(), errors.end(), [&](const std::string& a, const std::string& b) {
@@ -71,9 +62,10 @@ int run_check_config(const std::string& path) {
   for (const auto& [name, p] : *detectors) params += p.size();
   fmt::print(
       "{}: ok ({} internal prefixes, {} zones, {} lists, {} assets, {} segmentation rules, "
-      "{} feeds, {} detector settings, {} geo databases)\n",
+      "{} feeds, {} detector settings, {} geo databases, {} listen addresses, {} outputs)\n",
       path, model->internal.size(), model->zones.size(), model->lists.size(), model->assets.size(),
-      model->segmentation.size(), intel->feeds.size(), params, geo->files.size());
+      model->segmentation.size(), intel->feeds.size(), params, geo->files.size(),
+      daemon->listen.size(), daemon->outputs.size());
   return 0;
 }
 
@@ -83,8 +75,9 @@ void add_check_config_command(CLI::App& app, int& exit_code) {
   auto path = std::make_shared<std::string>();
   CLI::App* cmd = app.add_subcommand(
       "check-config",
-      "Validate a config file (network model, feeds, detector settings): every problem with "
-      "its line, key and what was expected; exit 1 when there is one");
+      "Validate a config file (network model, feeds, detectors, enrichment and the daemon's "
+      "collect, store, http and outputs tables): every problem with its line, key and what was "
+      "expected; exit 1 when there is one");
   cmd->add_option("file", *path, "the orbwatch TOML config file")->required();
   cmd->callback([path, &exit_code] { exit_code = run_check_config(*path); });
 }

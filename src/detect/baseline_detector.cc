@@ -74,6 +74,7 @@ void BaselineDetector::on_flow(const EnrichedFlow& flow, AlertSink& sink) {
   const int64_t hour = r.end_ms / kHour;
   if (p.hour == INT64_MIN) p.hour = hour;
   if (hour > p.hour) close_hours(p, hour, sink);
+  if (p.hour < ticked_hour_) late_hour_ = true;  // the next tick must close it
   if (outbound) {
     // Uploads: bytes on sessions the asset opened (a server's answers to its clients are not
     // what leaks). A late record of an hour already judged counts in the open one.
@@ -206,6 +207,10 @@ void BaselineDetector::close_hours(Profile& p, int64_t until_hour, AlertSink& si
 
 void BaselineDetector::on_tick(int64_t watermark_ms, AlertSink& sink) {
   const int64_t hour = watermark_ms / kHour;
+  // Ticks come every second of event time: look at every profile only when an hour ended.
+  if (hour == ticked_hour_ && !late_hour_) return;
+  ticked_hour_ = hour;
+  late_hour_ = false;
   for (auto& [a, p] : profiles_)
     if (p.hour != INT64_MIN && p.hour < hour) close_hours(p, hour, sink);
 }

@@ -71,6 +71,8 @@ class BaselineDetector final : public Detector {
   BaselineDetectorOptions o_;
   std::unordered_map<IpAddr, Profile, IpAddrHash> profiles_;
   uint64_t refused_ = 0, alerts_ = 0, hours_ = 0;
+  int64_t ticked_hour_ = INT64_MIN;  // the hour of the last tick that closed profiles
+  bool late_hour_ = false;           // a profile got an hour before it since
 };
 
 }  // namespace orbwatch::detect

@@ -14,25 +14,28 @@ Engine::Engine(const EngineOptions& options, std::vector<std::unique_ptr<Detecto
       sink_(sink),
       enricher_(o_.model ? o_.model : netmodel::ModelIndex::with_internal({}), o_.geo) {}
 
-void Engine::process(const FlowBatch& batch) {
+void Engine::process(const FlowBatch& batch, std::span<const int64_t> stream_end) {
   if (batch.empty()) return;
   // One snapshot for the whole batch: every id in it refers to this set.
   std::shared_ptr<const intel::IntelSet> intel = intel_.load();
   enricher_.enrich(batch, *intel);
+  const bool hinted = stream_end.size() == batch.size();
   for (uint32_t i = 0; i < batch.size(); ++i) {
+    if (hinted) advance(stream_end[i]);
     EnrichedFlow flow = enricher_.flow(i);
     if (o_.inventory != nullptr) observe(flow);
     for (auto& d : detectors_) d->on_flow(flow, sink_);
-    max_end_ms_ = std::max(max_end_ms_, batch.records[i].end_ms);
+    advance(batch.records[i].end_ms);
   }
   flows_ += batch.size();
-  advance(max_end_ms_);
 }
 
 void Engine::advance(int64_t max_end_ms) {
-  max_end_ms_ = std::max(max_end_ms_, max_end_ms);
-  if (max_end_ms_ == INT64_MIN) return;
-  const int64_t wm = max_end_ms_ - o_.lateness_ms;
+  if (max_end_ms <= max_end_ms_ || max_end_ms < INT64_MIN / 2) return;  // INT64_MIN/2: garbage
+  max_end_ms_ = max_end_ms;
+  constexpr int64_t kTickMs = 1000;
+  int64_t wm = max_end_ms_ - o_.lateness_ms;
+  wm -= ((wm % kTickMs) + kTickMs) % kTickMs;  // down to a whole second
   if (wm > watermark_ms_) {
     watermark_ms_ = wm;
     for (auto& d : detectors_) d->on_tick(wm, sink_);

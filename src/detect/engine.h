@@ -3,7 +3,8 @@
 //
 // The watermark is the latest flow end seen minus `lateness_ms`: exporters emit flows out of
 // order by up to their active timeout, so a window closes only when flows older than it can
-// no longer be expected.
+// no longer be expected. It moves in whole seconds, checked before every flow: detectors see
+// the same ticks between the same flows however the stream is cut into batches or shards.
 //
 // Threading: one Engine per thread; the intel holder may be swapped by another thread at any
 // time (one load() per batch).
@@ -11,6 +12,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "core/snapshot.h"
@@ -35,7 +37,9 @@ class Engine {
   Engine(const EngineOptions& options, std::vector<std::unique_ptr<Detector>> detectors,
          const SnapshotHolder<intel::IntelSet>& intel, AlertSink& sink);
 
-  void process(const FlowBatch& batch);
+  // `stream_end` (empty, or one per record): the latest flow end of the whole stream before
+  // each record, when this engine sees only part of it (a shard); the watermark follows it.
+  void process(const FlowBatch& batch, std::span<const int64_t> stream_end = {});
   // Event time reached `max_end_ms` elsewhere (another shard's flows): moves the watermark as a
   // flow ending then would, so this engine's windows close even when its own hosts are quiet.
   void advance(int64_t max_end_ms);

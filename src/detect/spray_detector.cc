@@ -38,6 +38,7 @@ void SprayDetector::on_flow(const EnrichedFlow& flow, AlertSink& sink) {
   // A late record of an earlier window counts in the current one (never roll back).
   const int64_t window = r.start_ms / o_.window_ms;
   if (window > s.window) roll(s, window, sink);
+  if (s.window < ticked_window_) late_window_ = true;  // the next tick must roll it
   if (s.sources.empty() && s.attempts == 0) s.first_ms = r.start_ms;
   ++s.attempts;
   s.last_ms = std::max(s.last_ms, r.end_ms);
@@ -152,6 +153,10 @@ void SprayDetector::roll(Service& s, int64_t window, AlertSink& sink) {
 
 void SprayDetector::on_tick(int64_t watermark_ms, AlertSink& sink) {
   const int64_t window = watermark_ms / o_.window_ms;
+  // Ticks come every second of event time: look at every service only when a window ended.
+  if (window == ticked_window_ && !late_window_) return;
+  ticked_window_ = window;
+  late_window_ = false;
   for (auto& [k, s] : services_)
     if (s.window != INT64_MIN && s.window < window) roll(s, window, sink);
 }

@@ -73,7 +73,9 @@ class SprayDetector final : public Detector {
   void roll(Service& s, int64_t window, AlertSink& sink);
   void check(Service& s, bool closing, AlertSink& sink);
   size_t total_sources_ = 0;
-  int64_t first_ms_ = INT64_MIN;  // the first flow this detector saw
+  int64_t first_ms_ = INT64_MIN;       // the first flow this detector saw
+  int64_t ticked_window_ = INT64_MIN;  // the window of the last tick that rolled services
+  bool late_window_ = false;           // a service got a window before it since
 
   SprayDetectorOptions o_;
   std::unordered_map<std::string, Service> services_;

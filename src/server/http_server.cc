@@ -112,6 +112,10 @@ bool HttpServer::start(std::string& error) {
     return false;
   }
   thread_ = std::thread([this] { server_->listen_after_bind(); });
+  // httplib 0.11 ignores a stop() that comes before its loop runs: wait for the loop.
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (!server_->is_running() && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   return true;
 }
 
@@ -235,10 +239,9 @@ void HttpServer::routes() {
           std::lock_guard lock(store_mu_);
           found = alerts_.set_status(id, status, req.get_param_value("note"), error);
         }
-        if (!error.empty()) {
-          send_error(res, 500, error);
-        } else if (!found) {
-          send_error(res, 404, "no alert with id " + id);
+        if (!found) {
+          // set_status says "no alert with id ..." when there is none.
+          send_error(res, error.rfind("no alert", 0) == 0 ? 404 : 500, error);
         } else {
           std::string out = "{\"id\":";
           json::append_string(out, id);

@@ -1,9 +1,14 @@
 #include "server/pipeline.h"
 
+#include <fcntl.h>
 #include <sched.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <deque>
 #include <filesystem>
 #include <map>
@@ -144,7 +149,8 @@ struct Pipeline::Receiver {
   ingest::ExportDecoder decoder;
   FlowBatch batch;
   std::unique_ptr<store::ArchiveThread> archive;
-  std::vector<FlowBatch> staged;  // per shard
+  std::vector<FlowBatch> staged;            // per shard
+  std::vector<std::vector<int64_t>> hints;  // per shard: the stream's latest end before each
   Clock::time_point staged_since{};
   Clock::time_point published_at{};
 
@@ -184,6 +190,7 @@ struct Pipeline::Receiver {
 struct Pipeline::Shard {
   struct Item {
     FlowBatch batch;
+    std::vector<int64_t> stream_end;  // Engine::process
     int64_t max_end_ms = INT64_MIN;
   };
   size_t index = 0;
@@ -194,7 +201,7 @@ struct Pipeline::Shard {
   std::mutex mu;  // the queue
   std::condition_variable cv;
   std::deque<Item> queue;
-  std::vector<FlowBatch> spare;
+  std::vector<Item> spare;
   size_t capacity = 64;
   bool stopping = false;
   std::atomic<uint64_t> shed{0};
@@ -210,19 +217,21 @@ struct Pipeline::Shard {
       : inventory(max_services, max_exporters), inventory_copy(max_services, max_exporters) {}
 
   // From a receive thread: hands `b` over (it comes back empty) or sheds it when full.
-  void push(FlowBatch& b, int64_t max_end_ms) {
+  void push(FlowBatch& b, std::vector<int64_t>& stream_end, int64_t max_end_ms) {
     std::lock_guard lock(mu);
     if (queue.size() >= capacity) {
       shed.fetch_add(b.size(), std::memory_order_relaxed);
       b.clear();
+      stream_end.clear();
       return;
     }
     Item it;
     if (!spare.empty()) {
-      it.batch = std::move(spare.back());
+      it = std::move(spare.back());
       spare.pop_back();
     }
     std::swap(it.batch, b);
+    std::swap(it.stream_end, stream_end);
     it.max_end_ms = max_end_ms;
     queue.push_back(std::move(it));
     cv.notify_one();
@@ -265,27 +274,34 @@ class Pipeline::Consumer final : public ingest::DatagramConsumer {
   }
 
  private:
+  // Each flow goes to its shard with the stream's latest end before it, so the shard's
+  // watermark moves between its flows as one engine's would over the whole stream.
   void route(Receiver& r) {
-    int64_t end = INT64_MIN;
-    for (const FlowRecord& f : r.batch.records) end = std::max(end, f.end_ms);
+    const size_t n = p_.shards_.size();
+    const std::shared_ptr<const Model> m = n == 1 ? nullptr : p_.model_.load();
+    int64_t end = p_.max_end_ms_.load(std::memory_order_relaxed);
+    if (n == 1) r.staged[0].append(r.batch);
+    for (size_t i = 0; i < r.batch.size(); ++i) {
+      const FlowRecord& f = r.batch.records[i];
+      const size_t s = n == 1 ? 0 : p_.shard_of(f, *m->model);
+      if (n != 1) r.staged[s].append_from(r.batch, i);
+      r.hints[s].push_back(end);
+      end = std::max(end, f.end_ms);
+    }
     int64_t seen = p_.max_end_ms_.load(std::memory_order_relaxed);
     while (end > seen && !p_.max_end_ms_.compare_exchange_weak(seen, end)) {
     }
-    const size_t n = p_.shards_.size();
-    if (n == 1) {
-      r.staged[0].append(r.batch);
-    } else {
-      const std::shared_ptr<const Model> m = p_.model_.load();
-      for (size_t i = 0; i < r.batch.size(); ++i)
-        r.staged[p_.shard_of(r.batch.records[i], *m->model)].append_from(r.batch, i);
-    }
     for (size_t s = 0; s < n; ++s)
-      if (r.staged[s].size() >= kStageFlows) p_.shards_[s]->push(r.staged[s], p_.max_end_ms_);
+      if (r.staged[s].size() >= kStageFlows) push(r, s);
+  }
+
+  void push(Receiver& r, size_t s) {
+    p_.shards_[s]->push(r.staged[s], r.hints[s], p_.max_end_ms_.load(std::memory_order_relaxed));
   }
 
   void hand_over(Receiver& r) {
     for (size_t s = 0; s < r.staged.size(); ++s)
-      if (!r.staged[s].empty()) p_.shards_[s]->push(r.staged[s], p_.max_end_ms_);
+      if (!r.staged[s].empty()) push(r, s);
     r.staged_since = Clock::now();
   }
 
@@ -418,6 +434,7 @@ Pipeline::Pipeline(Options o)
 
 Pipeline::~Pipeline() {
   stop();
+  if (lock_fd_ >= 0) ::close(lock_fd_);
 }
 
 size_t Pipeline::shard_of(const FlowRecord& r, const netmodel::ModelIndex& model) const {
@@ -485,9 +502,18 @@ bool Pipeline::open(std::string& error) {
     shards_.push_back(std::move(s));
   }
 
+  // One daemon per data directory: with the lock held, every open segment is a crash's.
+  lock_fd_ = ::open((std::filesystem::path(c.store_path) / "orbwatch.lock").c_str(),
+                    O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+  if (lock_fd_ < 0 || ::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    error = fmt::format(
+        "[store] path {}: {}", c.store_path,
+        lock_fd_ < 0 ? std::strerror(errno) : "another orbwatch run is using this directory");
+    return false;
+  }
   if (c.archive) {
     const std::string dir = c.store_path;
-    const auto r = store::archive::recover(dir);
+    const auto r = store::archive::recover(dir, 0);
     for (const auto& p : r.problems) warnings_.push_back("archive: " + p);
     if (r.sealed + r.removed != 0)
       warnings_.push_back(fmt::format("archive: recovered {} segments left by a crash", r.sealed));
@@ -497,6 +523,7 @@ bool Pipeline::open(std::string& error) {
     if (c.archive)
       r->archive = std::make_unique<store::ArchiveThread>(c.store_path, c.archive_options);
     r->staged.resize(n);
+    r->hints.resize(n);
     receivers_.push_back(std::move(r));
   }
 
@@ -596,12 +623,13 @@ void Pipeline::run_shard(Shard& s) {
         model = m;
         s.engine->reconfigure(m->model, m->geo);
       }
-      s.engine->process(item.batch);
+      s.engine->process(item.batch, item.stream_end);
       s.engine->advance(item.max_end_ms);
       processed += item.batch.size();
       item.batch.clear();
+      item.stream_end.clear();
       std::lock_guard lock(s.mu);
-      if (s.spare.size() < s.capacity) s.spare.push_back(std::move(item.batch));
+      if (s.spare.size() < s.capacity) s.spare.push_back(std::move(item));
     }
     if (done) s.engine->finish();
     const auto now = Clock::now();

@@ -155,6 +155,7 @@ class Pipeline {
   bool collect_snapshots(std::chrono::milliseconds wait);
 
   Options o_;
+  int lock_fd_ = -1;  // STORE/orbwatch.lock, held while the pipeline lives
   int64_t started_ms_ = 0;
   std::vector<std::string> warnings_;
   SnapshotHolder<Model> model_;

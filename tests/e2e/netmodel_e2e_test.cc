@@ -159,9 +159,11 @@ TEST_F(NetmodelE2e, CheckConfigNamesEveryProblem) {
   const std::string bin = ORBWATCH_BINARY;
   auto good = run_command(bin + " check-config " + path("good.toml"));
   EXPECT_EQ(good.rc, 0) << good.out;
-  EXPECT_NE(good.out.find("ok (1 internal prefixes, 4 zones, 0 lists, 2 assets, 1 segmentation "
-                          "rules, 0 feeds, 0 detector settings, 0 geo databases)"),
-            std::string::npos)
+  EXPECT_NE(
+      good.out.find("ok (1 internal prefixes, 4 zones, 0 lists, 2 assets, 1 segmentation "
+                    "rules, 0 feeds, 0 detector settings, 0 geo databases, 3 listen addresses, 0 "
+                    "outputs)"),
+      std::string::npos)
       << good.out;
   std::ofstream(path("bad.toml")) << "[zones]\n"
                                      "corp = [\"10.20.0.0/16\"]\n"

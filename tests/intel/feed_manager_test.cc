@@ -6,7 +6,9 @@
 
 #include <gtest/gtest.h>
 #include <httplib.h>
+
 #include <unistd.h>
+#include "util/http_ready.h"
 
 #include <atomic>
 #include <chrono>
@@ -307,6 +309,8 @@ class FeedManagerHttp : public testing::Test {
     ASSERT_GT(other_port_, 0);
     thread_ = std::thread([this] { server_.listen_after_bind(); });
     other_thread_ = std::thread([this] { other_.listen_after_bind(); });
+    test::wait_until_listening(server_);
+    test::wait_until_listening(other_);
   }
   void TearDown() override {
     stop_server();

@@ -2,9 +2,11 @@
 
 #include <gtest/gtest.h>
 #include <httplib.h>
+
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include "util/http_ready.h"
 
 #include <chrono>
 #include <filesystem>
@@ -238,6 +240,7 @@ class Receiver {
     });
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
+    test::wait_until_listening(server_);
     while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   ~Receiver() {

@@ -46,6 +46,7 @@ class Child {
   Child& operator=(const Child&) = delete;
 
   bool started() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }
   const std::string& err() const { return err_; }
 
   // Reads stderr until `re` matches or `timeout` passes.

@@ -1,0 +1,614 @@
+// End-to-end: the real `orbwatch run` daemon on loopback, fed by the real `orbwatch simulate`
+// (NetFlow v9 over UDP), softflowd and nfreplay; its alerts checked in every output (a JSON
+// lines file, a syslog receiver and a webhook receiver this test starts), the API, /metrics
+// against what was sent, SIGHUP reload under traffic, kill -9 and restart, and a webhook
+// outage (receiver down, then up: nothing lost).
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include "util/http_ready.h"
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "util/child_process.h"
+#include "util/pcap_writer.h"
+#include "util/peer_tools.h"
+#include "util/run_command.h"
+
+#ifndef ORBWATCH_BINARY
+#error "ORBWATCH_BINARY must name the orbwatch executable"
+#endif
+
+namespace {
+
+namespace fs = std::filesystem;
+using orbwatch::test::Child;
+using orbwatch::test::run_command;
+using namespace std::chrono_literals;
+
+const std::string kBin = ORBWATCH_BINARY;
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line))
+    if (!line.empty()) out.push_back(line);
+  return out;
+}
+
+// The "id" of an alert's JSON (orbwatch's form) or of a syslog message carrying it.
+std::string alert_id(const std::string& text) {
+  static const std::regex id(R"re("id":"([0-9a-f]{16})")re");
+  std::smatch m;
+  return std::regex_search(text, m, id) ? m[1].str() : std::string();
+}
+
+// A metric's value from /metrics text (the first sample whose name and labels start so).
+double metric(const std::string& text, const std::string& prefix) {
+  for (const auto& line : lines_of(text)) {
+    if (line.rfind(prefix, 0) == 0 && line.size() > prefix.size() &&
+        (line[prefix.size()] == ' ' || line[prefix.size()] == '{' || prefix.back() == '}'))
+      return std::stod(line.substr(line.rfind(' ') + 1));
+  }
+  return -1;
+}
+
+// Receives RFC 5424 messages over UDP on 127.0.0.1 (port 0) on its own thread.
+class SyslogReceiver {
+ public:
+  SyslogReceiver() {
+    fd_ = socket(AF_INET, SOCK_DGRAM, 0);
+    int buf = 8 << 20;
+    setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    socklen_t len = sizeof a;
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    timeval tv{0, 100'000};
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    thread_ = std::thread([this] {
+      std::vector<char> data(65536);
+      while (!stop_) {
+        ssize_t n = recv(fd_, data.data(), data.size(), 0);
+        if (n <= 0) continue;
+        std::lock_guard lock(mu_);
+        messages_.emplace_back(data.data(), static_cast<size_t>(n));
+      }
+    });
+  }
+  ~SyslogReceiver() {
+    stop_ = true;
+    thread_.join();
+    close(fd_);
+  }
+  uint16_t port() const { return port_; }
+  std::vector<std::string> messages() {
+    std::lock_guard lock(mu_);
+    return messages_;
+  }
+
+ private:
+  int fd_ = -1;
+  uint16_t port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+  std::mutex mu_;
+  std::vector<std::string> messages_;
+};
+
+// Takes webhook POSTs on 127.0.0.1 (a given port, or any) and keeps their bodies.
+class WebhookReceiver {
+ public:
+  explicit WebhookReceiver(int port = 0) {
+    server_.Post("/hook", [this](const httplib::Request& req, httplib::Response& res) {
+      std::lock_guard lock(mu_);
+      if (req.get_header_value("Authorization") == "Bearer hook-token") {
+        bodies_.push_back(req.body);
+        res.status = 200;
+      } else {
+        res.status = 401;
+      }
+    });
+    port_ = port == 0 ? server_.bind_to_any_port("127.0.0.1")
+                      : (server_.bind_to_port("127.0.0.1", port) ? port : -1);
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    orbwatch::test::wait_until_listening(server_);
+  }
+  ~WebhookReceiver() {
+    server_.stop();
+    thread_.join();
+  }
+  int port() const { return port_; }
+  std::vector<std::string> bodies() {
+    std::lock_guard lock(mu_);
+    return bodies_;
+  }
+
+ private:
+  httplib::Server server_;
+  int port_ = -1;
+  std::thread thread_;
+  std::mutex mu_;
+  std::vector<std::string> bodies_;
+};
+
+uint16_t free_tcp_port() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+class RunE2e : public testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::path(testing::TempDir()) / ("orbwatch_run_" + std::to_string(getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    // The simulated organisation's model and feed (the same seed sends the same traffic).
+    auto r = run_command(kBin + " simulate --seed 7 --hosts 40 --days 2 --out " +
+                         (dir_ / "sim").string());
+    ASSERT_EQ(r.rc, 0) << r.out;
+  }
+  void TearDown() override {
+    daemon_.reset();
+    fs::remove_all(dir_);
+  }
+
+  // orbwatch.toml: loopback ports, the store in the test's directory, state saved every
+  // second, the simulated feed, `outputs` as given, then the simulated network model.
+  void write_config(const std::string& outputs, const std::string& feeds = {}) {
+    std::ofstream c(dir_ / "orbwatch.toml");
+    c << "[collect]\nlisten = [\"udp://127.0.0.1:0\"]\n\n"
+      << "[store]\npath = \"data\"\nstate_interval = \"1s\"\n\n"
+      << "[http]\nlisten = \"127.0.0.1:0\"\n\n"
+      << (feeds.empty() ? "[[feeds]]\nname = \"covert\"\nsource = \"sim/feed.txt\"\n\n" : feeds)
+      << outputs << "\n"
+      << read_file(dir_ / "sim" / "model.toml");
+  }
+
+  void start() {
+    daemon_ = std::make_unique<Child>(std::vector<std::string>{kBin, "run", "--config",
+                                                               (dir_ / "orbwatch.toml").string(),
+                                                               "--param", "beacon.learning=0"});
+    std::smatch m;
+    ASSERT_TRUE(daemon_->wait_for(std::regex(R"(listening on udp://127\.0\.0\.1:(\d+))"), m, 20s))
+        << daemon_->err();
+    udp_port_ = static_cast<uint16_t>(std::stoi(m[1]));
+    ASSERT_TRUE(daemon_->wait_for(std::regex(R"(http on 127\.0\.0\.1:(\d+))"), m, 20s))
+        << daemon_->err();
+    http_port_ = std::stoi(m[1]);
+    ASSERT_TRUE(daemon_->wait_for(std::regex("running:"), m, 20s)) << daemon_->err();
+    // Traffic only once the feed is live, so the intel scenario meets its indicators.
+    wait_until([&] { return get("/api/v1/feeds").find("\"entries\":0") == std::string::npos; },
+               20s);
+  }
+
+  // Sends the simulated traffic; returns the flows and datagrams sent.
+  std::pair<uint64_t, uint64_t> send(const std::string& extra = {}) {
+    auto r = run_command(kBin + " simulate --seed 7 --hosts 40 --days 2 --rate 100000 --export " +
+                         "udp://127.0.0.1:" + std::to_string(udp_port_) + " " + extra);
+    EXPECT_EQ(r.rc, 0) << r.out;
+    std::smatch m;
+    static const std::regex sent(R"((\d+) flows over .* (\d+) v9 datagrams)");
+    if (!std::regex_search(r.out, m, sent)) {
+      ADD_FAILURE() << r.out;
+      return {0, 0};
+    }
+    return {std::stoull(m[1]), std::stoull(m[2])};
+  }
+
+  std::string get(const std::string& path, int* status = nullptr) {
+    httplib::Client c("127.0.0.1", http_port_);
+    c.set_read_timeout(10, 0);
+    auto res = c.Get(path);
+    if (status) *status = res ? res->status : -1;
+    return res ? res->body : std::string();
+  }
+  int post(const std::string& path) {
+    httplib::Client c("127.0.0.1", http_port_);
+    auto res = c.Post(path);
+    return res ? res->status : -1;
+  }
+
+  template <typename F>
+  bool wait_until(F done, std::chrono::seconds limit) {
+    const auto until = std::chrono::steady_clock::now() + limit;
+    while (!done()) {
+      if (std::chrono::steady_clock::now() > until) return false;
+      std::this_thread::sleep_for(100ms);
+    }
+    return true;
+  }
+  bool wait_records(uint64_t n) {
+    return wait_until([&] { return metric(get("/metrics"), "orbwatch_records_total") >= n; }, 60s);
+  }
+  // Alerts leave the detectors as flows arrive; this waits until their count stops moving.
+  void wait_quiet() {
+    double last = -1;
+    for (int i = 0; i < 100; ++i) {
+      const double now = metric(get("/metrics"), "orbwatch_detect_flows_total{shard=\"0\"}");
+      if (now == last) return;
+      last = now;
+      std::this_thread::sleep_for(300ms);
+    }
+  }
+
+  std::set<std::string> api_alert_ids() {
+    std::set<std::string> ids;
+    static const std::regex id(R"re("alert":\{"ts":"[^"]*","id":"([0-9a-f]{16})")re");
+    const std::string body = get("/api/v1/alerts?limit=10000");
+    for (auto it = std::sregex_iterator(body.begin(), body.end(), id); it != std::sregex_iterator();
+         ++it)
+      ids.insert((*it)[1]);
+    return ids;
+  }
+
+  fs::path dir_;
+  std::unique_ptr<Child> daemon_;
+  uint16_t udp_port_ = 0;
+  int http_port_ = 0;
+};
+
+TEST_F(RunE2e, AlertsReachEveryOutputTheApiAndMetrics) {
+  SyslogReceiver syslog;
+  WebhookReceiver hook;
+  ASSERT_GT(hook.port(), 0);
+  write_config(
+      "[[outputs]]\ntype = \"jsonl\"\npath = \"alerts.jsonl\"\n\n"
+      "[[outputs]]\ntype = \"jsonl\"\npath = \"ecs.jsonl\"\nformat = \"ecs\"\n"
+      "min_severity = \"high\"\n\n"
+      "[[outputs]]\ntype = \"syslog\"\nurl = \"udp://127.0.0.1:" +
+      std::to_string(syslog.port()) +
+      "\"\n\n[[outputs]]\ntype = \"webhook\"\nurl = \"http://127.0.0.1:" +
+      std::to_string(hook.port()) + "/hook\"\ntoken = \"hook-token\"\n");
+  start();
+  const auto [flows, datagrams] = send();
+  ASSERT_GT(flows, 100'000u);
+  ASSERT_TRUE(wait_records(flows)) << daemon_->err();
+  wait_quiet();
+
+  // /metrics against what was sent.
+  const std::string m = get("/metrics");
+  EXPECT_EQ(metric(m, "orbwatch_records_total"), static_cast<double>(flows));
+  EXPECT_EQ(metric(m, "orbwatch_udp_datagrams_total"), static_cast<double>(datagrams));
+  EXPECT_EQ(metric(m, "orbwatch_datagrams_total{version=\"netflow9\"}"),
+            static_cast<double>(datagrams));
+  EXPECT_EQ(
+      metric(m, "orbwatch_exporter_records_total{exporter=\"127.0.0.1\",version=\"netflow9\"}"),
+      static_cast<double>(flows));
+  EXPECT_EQ(metric(m, "orbwatch_drops_total{place=\"kernel\",reason=\"socket_buffer\"}"), 0);
+  EXPECT_EQ(metric(m, "orbwatch_drops_total{place=\"detect_queue\",reason=\"full\"}"), 0);
+  const auto feed = lines_of(read_file(dir_ / "sim" / "feed.txt"));
+  const auto indicators =
+      std::count_if(feed.begin(), feed.end(), [](const std::string& l) { return l[0] != '#'; });
+  EXPECT_EQ(metric(m, "orbwatch_feed_entries{feed=\"covert\"}"), static_cast<double>(indicators));
+  EXPECT_GT(metric(m, "orbwatch_alerts_total{detector=\"intel\",severity=\"critical\"}"), 0);
+
+  // The health and API answers.
+  int status = 0;
+  const std::string health = get("/api/v1/health", &status);
+  EXPECT_EQ(status, 200);
+  EXPECT_NE(health.find("\"status\":\"ok\""), std::string::npos) << health;
+  const std::string inventory = get("/api/v1/inventory");
+  EXPECT_NE(inventory.find("\"ip\":\"10.20.1.1\""), std::string::npos) << inventory;  // vpn-gw
+  get("/api/v1/alerts?severity=urgent", &status);
+  EXPECT_EQ(status, 400);
+  EXPECT_EQ(post("/api/v1/alerts/00000000deadbeef/ack"), 404);
+
+  // SIGTERM: drains, exit 0.
+  EXPECT_EQ(daemon_->stop(SIGTERM, 60s), 0) << daemon_->err();
+  EXPECT_NE(daemon_->err().find("stopped:"), std::string::npos);
+
+  const auto jsonl = lines_of(read_file(dir_ / "alerts.jsonl"));
+  ASSERT_GT(jsonl.size(), 20u);
+  std::set<std::string> ids;
+  for (const auto& l : jsonl) ids.insert(alert_id(l));
+  const double written = metric(m, "orbwatch_output_alerts_total{output=\"outputs[1] (jsonl)\"}");
+  EXPECT_GT(written, 0);
+  EXPECT_LE(written, static_cast<double>(jsonl.size()));  // the rest came with the drain
+  // Every version of every alert reached the syslog receiver and the webhook.
+  const auto messages = syslog.messages();
+  EXPECT_EQ(messages.size(), jsonl.size());
+  std::set<std::string> syslog_ids;
+  for (const auto& msg : messages) {
+    // local0 (16): PRI 130..133 for critical..low, then the version.
+    EXPECT_TRUE(std::regex_search(msg, std::regex("^<13[0-3]>1 "))) << msg;
+    syslog_ids.insert(alert_id(msg));
+  }
+  EXPECT_EQ(syslog_ids, ids);
+  ASSERT_TRUE(wait_until([&] { return hook.bodies().size() >= jsonl.size(); }, 30s));
+  std::set<std::string> hook_ids;
+  for (const auto& b : hook.bodies()) hook_ids.insert(alert_id(b));
+  EXPECT_EQ(hook_ids, ids);
+  // The ECS output: only high and critical, ECS field names.
+  const auto ecs = lines_of(read_file(dir_ / "ecs.jsonl"));
+  ASSERT_FALSE(ecs.empty());
+  for (const auto& l : ecs) {
+    EXPECT_NE(l.find("\"event\":{\"kind\":\"alert\""), std::string::npos) << l;
+    EXPECT_TRUE(l.find("\"high\"") != std::string::npos ||
+                l.find("\"critical\"") != std::string::npos)
+        << l;
+  }
+
+  // The detections: what the simulation injected was found.
+  auto e = run_command(kBin + " eval --labels " + (dir_ / "sim" / "labels.jsonl").string() +
+                       " --alerts " + (dir_ / "alerts.jsonl").string() + " --hosts 40 --days 2");
+  for (const char* scenario :
+       {"raptor_train_tier1", "intel_hit", "kv_relay", "segmentation", "allowlist_breach"}) {
+    EXPECT_TRUE(std::regex_search(e.out, std::regex(std::string(scenario) + R"(\s+\(any\)\s+1/1)")))
+        << scenario << "\n"
+        << e.out;
+  }
+}
+
+TEST_F(RunE2e, ApiListsPagesAndAcknowledgesAlerts) {
+  write_config("[[outputs]]\ntype = \"jsonl\"\npath = \"alerts.jsonl\"\n");
+  start();
+  const auto [flows, datagrams] = send();
+  ASSERT_TRUE(wait_records(flows)) << daemon_->err();
+  wait_quiet();
+  const std::set<std::string> all = api_alert_ids();
+  ASSERT_GT(all.size(), 10u);
+  // Pages of 5 cover the same alerts.
+  std::set<std::string> paged;
+  static const std::regex id(R"re("alert":\{"ts":"[^"]*","id":"([0-9a-f]{16})")re");
+  for (size_t offset = 0; offset < all.size() + 5; offset += 5) {
+    const std::string body = get("/api/v1/alerts?limit=5&offset=" + std::to_string(offset));
+    for (auto it = std::sregex_iterator(body.begin(), body.end(), id); it != std::sregex_iterator();
+         ++it)
+      paged.insert((*it)[1]);
+  }
+  EXPECT_EQ(paged, all);
+  // Filters.
+  const std::string intel = get("/api/v1/alerts?detector=intel&severity=high&limit=1000");
+  EXPECT_NE(intel.find("\"detector\":\"intel\""), std::string::npos);
+  EXPECT_EQ(intel.find("\"detector\":\"scan\""), std::string::npos);
+  // Acknowledge one with a note; it is the only one acknowledged.
+  const std::string first = *all.begin();
+  EXPECT_EQ(post("/api/v1/alerts/" + first + "/ack?note=seen"), 200);
+  const std::string acked = get("/api/v1/alerts?status=ack");
+  EXPECT_NE(acked.find(first), std::string::npos);
+  EXPECT_NE(acked.find("\"note\":\"seen\""), std::string::npos);
+  size_t acks = 0;
+  for (size_t at = acked.find("\"status\":\"ack\""); at != std::string::npos;
+       at = acked.find("\"status\":\"ack\"", at + 1))
+    ++acks;
+  EXPECT_EQ(acks, 1u) << acked;
+  EXPECT_EQ(daemon_->stop(SIGTERM, 60s), 0) << daemon_->err();
+}
+
+// The receiver is down while alerts fire: they wait in the spool (visible in /metrics); once it
+// is up they all arrive, in order, none twice.
+TEST_F(RunE2e, WebhookOutageSpoolsThenDeliversEverything) {
+  const uint16_t port = free_tcp_port();
+  write_config(
+      "[[outputs]]\ntype = \"jsonl\"\npath = \"alerts.jsonl\"\n\n"
+      "[[outputs]]\ntype = \"webhook\"\nurl = \"http://127.0.0.1:" +
+      std::to_string(port) + "/hook\"\ntoken = \"hook-token\"\n");
+  start();
+  const auto [flows, datagrams] = send();
+  ASSERT_TRUE(wait_records(flows)) << daemon_->err();
+  wait_quiet();
+  const std::string m = get("/metrics");
+  EXPECT_GT(metric(m, "orbwatch_output_spool_bytes{output=\"outputs[2] (webhook)\"}"), 0) << m;
+  EXPECT_GT(metric(m, "orbwatch_output_errors_total{output=\"outputs[2] (webhook)\"}"), 0);
+  const std::string health = get("/api/v1/health");
+  EXPECT_NE(health.find("\"status\":\"degraded\""), std::string::npos) << health;
+
+  WebhookReceiver hook(port);
+  ASSERT_EQ(hook.port(), port);
+  const size_t alerts = lines_of(read_file(dir_ / "alerts.jsonl")).size();
+  ASSERT_GT(alerts, 10u);
+  // Back-off doubles from 1 s while the receiver is away: the next try comes within a minute.
+  ASSERT_TRUE(wait_until([&] { return hook.bodies().size() >= alerts; }, 90s))
+      << hook.bodies().size() << " of " << alerts;
+  EXPECT_EQ(daemon_->stop(SIGTERM, 60s), 0) << daemon_->err();
+  const auto jsonl = lines_of(read_file(dir_ / "alerts.jsonl"));
+  const auto bodies = hook.bodies();
+  ASSERT_EQ(bodies.size(), jsonl.size());
+  for (size_t i = 0; i < jsonl.size(); ++i) EXPECT_EQ(alert_id(bodies[i]), alert_id(jsonl[i])) << i;
+  EXPECT_EQ(metric(get("/metrics"), "orbwatch_output_spool_bytes"), -1);  // the daemon is gone
+}
+
+// kill -9 under load, then a restart: the archive recovers its open segments, alerts,
+// inventory and baselines are as they were last saved, and the daemon goes on counting.
+TEST_F(RunE2e, KillNineThenRestartResumesWithStateIntact) {
+  write_config("[[outputs]]\ntype = \"jsonl\"\npath = \"alerts.jsonl\"\n");
+  start();
+  const auto [flows, datagrams] = send();
+  ASSERT_TRUE(wait_records(flows)) << daemon_->err();
+  wait_quiet();
+  // The state written every second includes everything above; the archive is flushed.
+  std::this_thread::sleep_for(2500ms);
+  const std::string before_metrics = get("/metrics");
+  const std::set<std::string> alerts_before = api_alert_ids();
+  const std::string inventory_before = get("/api/v1/inventory");
+  EXPECT_EQ(metric(before_metrics, "orbwatch_archive_flows_stored_total"),
+            static_cast<double>(flows));
+  ASSERT_GT(alerts_before.size(), 10u);
+
+  // More traffic, and kill -9 while it is still arriving (a few flush intervals in).
+  Child sender({kBin, "simulate", "--seed", "8", "--hosts", "40", "--days", "2", "--rate", "40000",
+                "--export", "udp://127.0.0.1:" + std::to_string(udp_port_)});
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return metric(get("/metrics"), "orbwatch_records_total") >
+               static_cast<double>(flows) + 120'000;
+      },
+      30s));
+  daemon_->stop(SIGKILL, 10s);
+  sender.stop(SIGKILL, 10s);
+
+  start();
+  EXPECT_NE(daemon_->err().find("recovered"), std::string::npos) << daemon_->err();
+  // Alerts: every one committed before the kill is there.
+  const std::set<std::string> alerts_after = api_alert_ids();
+  for (const auto& id : alerts_before) EXPECT_TRUE(alerts_after.contains(id)) << id;
+  // Inventory: what was saved (at most a second before the kill) is back before any new flow.
+  const std::string inventory_after = get("/api/v1/inventory");
+  static const std::regex service(R"re("proto":\d+,"port":\d+)re");
+  auto services = [](const std::string& body) {
+    return std::distance(std::sregex_iterator(body.begin(), body.end(), service),
+                         std::sregex_iterator());
+  };
+  EXPECT_GE(services(inventory_after), services(inventory_before)) << inventory_after;
+  EXPECT_NE(inventory_after.find("\"ip\":\"10.20.1.1\""), std::string::npos);
+  // The archive: everything of the first run, and no more than was sent in all.
+  auto q =
+      run_command(kBin + " query --store " + (dir_ / "data").string() + " --format jsonl | wc -l");
+  const uint64_t archived = std::stoull(q.out);
+  // All of the first run; of the second what was flushed (1 s) before the kill, not more than
+  // was sent.
+  EXPECT_GT(archived, flows + 40'000);
+  EXPECT_LE(archived, flows + 300'000);
+  auto check = run_command(kBin + " store check --store " + (dir_ / "data").string());
+  EXPECT_EQ(check.rc, 0) << check.out;
+  // And it goes on: the same traffic again is counted from zero by the new process.
+  const auto again = send();
+  ASSERT_TRUE(wait_records(again.first)) << daemon_->err();
+  EXPECT_EQ(daemon_->stop(SIGTERM, 60s), 0) << daemon_->err();
+}
+
+// SIGHUP while traffic flows: a new feed and a new output take effect, no flow is lost.
+TEST_F(RunE2e, SighupReloadsFeedsAndOutputsWithoutLosingFlows) {
+  std::ofstream(dir_ / "empty-feed.txt") << "192.0.2.250\n";
+  write_config("[[outputs]]\ntype = \"jsonl\"\npath = \"alerts.jsonl\"\n",
+               "[[feeds]]\nname = \"placeholder\"\nsource = \"empty-feed.txt\"\n\n");
+  start();
+  Child sender({kBin, "simulate", "--seed", "7", "--hosts", "40", "--days", "2", "--rate", "40000",
+                "--export", "udp://127.0.0.1:" + std::to_string(udp_port_)});
+  // A fifth of the way in (before the scenarios begin), the config gains the covert feed and a
+  // second output.
+  ASSERT_TRUE(
+      wait_until([&] { return metric(get("/metrics"), "orbwatch_records_total") > 20'000; }, 30s));
+  write_config(
+      "[[outputs]]\ntype = \"jsonl\"\npath = \"alerts.jsonl\"\n\n"
+      "[[outputs]]\ntype = \"jsonl\"\npath = \"intel.jsonl\"\nmin_severity = \"critical\"\n",
+      "[[feeds]]\nname = \"covert\"\nsource = \"sim/feed.txt\"\n\n");
+  kill(daemon_->pid(), SIGHUP);
+  std::smatch m;
+  ASSERT_TRUE(daemon_->wait_for(std::regex("reloaded .*: 1 feeds, 2 outputs"), m, 20s))
+      << daemon_->err();
+  EXPECT_EQ(sender.stop(0, 120s), 0) << sender.err();
+  static const std::regex sent(R"((\d+) flows over)");
+  ASSERT_TRUE(std::regex_search(sender.err(), m, sent)) << sender.err();
+  const uint64_t flows = std::stoull(m[1]);
+  ASSERT_TRUE(wait_records(flows)) << daemon_->err();
+  wait_quiet();
+  const std::string metrics = get("/metrics");
+  EXPECT_EQ(metric(metrics, "orbwatch_records_total"), static_cast<double>(flows));
+  EXPECT_EQ(metric(metrics, "orbwatch_drops_total{place=\"kernel\",reason=\"socket_buffer\"}"), 0);
+  EXPECT_GT(metric(metrics, "orbwatch_feed_entries{feed=\"covert\"}"), 0);
+  EXPECT_EQ(daemon_->stop(SIGTERM, 60s), 0) << daemon_->err();
+  // The new feed matched and the new output got the critical alerts, from the new feed.
+  const auto intel = lines_of(read_file(dir_ / "intel.jsonl"));
+  ASSERT_FALSE(intel.empty());
+  bool covert = false;
+  for (const auto& l : intel) {
+    EXPECT_NE(l.find("\"severity\":\"critical\""), std::string::npos) << l;
+    covert |= l.find("\"feed\":\"covert\"") != std::string::npos;
+  }
+  EXPECT_TRUE(covert);
+}
+
+// Real exporters: softflowd metering a capture, and nfreplay replaying nfcapd's files.
+TEST_F(RunE2e, SoftflowdAndNfreplayFeedTheDaemon) {
+  for (const char* tool : {"softflowd", "nfcapd", "nfreplay"})
+    if (!orbwatch::test::have_tool(tool)) GTEST_SKIP() << tool << " not installed";
+  // A host that talks to a listed C2 address on tcp/443, through softflowd.
+  std::ofstream(dir_ / "c2.txt") << "203.0.113.66\n";
+  write_config("[[outputs]]\ntype = \"jsonl\"\npath = \"alerts.jsonl\"\n",
+               "[[feeds]]\nname = \"c2\"\nsource = \"c2.txt\"\n\n");
+  start();
+  const std::string pcap = (dir_ / "c2.pcap").string();
+  {
+    orbwatch::test::PcapWriter w(pcap);
+    ASSERT_TRUE(w.ok());
+    const auto host = orbwatch::test::ipv4_bytes("10.21.0.9");
+    const auto c2 = orbwatch::test::ipv4_bytes("203.0.113.66");
+    for (int i = 0; i < 5; ++i) {
+      const int64_t t = i * 60'000;
+      const auto port = static_cast<uint16_t>(50000 + i);
+      w.packet(t, false, host.data(), c2.data(), 6, port, 443, 0x02, 0);
+      w.packet(t + 20, false, c2.data(), host.data(), 6, 443, port, 0x12, 0);
+      w.packet(t + 40, false, host.data(), c2.data(), 6, port, 443, 0x18, 300);
+      w.packet(t + 60, false, c2.data(), host.data(), 6, 443, port, 0x18, 900);
+      w.packet(t + 80, false, host.data(), c2.data(), 6, port, 443, 0x11, 0);
+      w.packet(t + 90, false, c2.data(), host.data(), 6, 443, port, 0x11, 0);
+    }
+  }
+  Child sf({"softflowd", "-r", pcap, "-n", "127.0.0.1:" + std::to_string(udp_port_), "-v", "9",
+            "-c", "none", "-a", "-d", "-p", (dir_ / "softflowd.pid").string()});
+  ASSERT_EQ(sf.stop(0, 30s), 0) << sf.err();
+  ASSERT_TRUE(wait_until(
+      [&] { return read_file(dir_ / "alerts.jsonl").find("203.0.113.66") != std::string::npos; },
+      30s))
+      << daemon_->err();
+
+  // nfcapd files of the simulated traffic, replayed by nfreplay into the daemon.
+  const uint16_t nf_port = orbwatch::test::free_udp_port();
+  fs::create_directories(dir_ / "nfcapd");
+  Child nfcapd({"nfcapd", "-w", (dir_ / "nfcapd").string(), "-p", std::to_string(nf_port), "-b",
+                "127.0.0.1"});
+  std::smatch m;
+  ASSERT_TRUE(nfcapd.wait_for(std::regex("Startup"), m, 10s)) << nfcapd.err();
+  std::this_thread::sleep_for(300ms);
+  auto r = run_command(kBin +
+                       " simulate --seed 7 --hosts 40 --days 0.25 --format v5 --rate 50000 "
+                       "--export udp://127.0.0.1:" +
+                       std::to_string(nf_port));
+  ASSERT_EQ(r.rc, 0) << r.out;
+  ASSERT_TRUE(std::regex_search(r.out, m, std::regex(R"((\d+) flows over)"))) << r.out;
+  const uint64_t sent = std::stoull(m[1]);
+  EXPECT_EQ(nfcapd.stop(SIGTERM, 20s), 0) << nfcapd.err();
+  const double before = metric(get("/metrics"), "orbwatch_records_total");
+  size_t files = 0;
+  for (const auto& e : fs::recursive_directory_iterator(dir_ / "nfcapd")) {
+    if (!e.is_regular_file() || e.path().filename().string().rfind("nfcapd.2", 0) != 0) continue;
+    auto replay = run_command("nfreplay -r " + e.path().string() + " -H 127.0.0.1 -p " +
+                              std::to_string(udp_port_) + " -v 9 -d 100");
+    ASSERT_EQ(replay.rc, 0) << replay.out;
+    ++files;
+  }
+  ASSERT_GT(files, 0u);
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return metric(get("/metrics"), "orbwatch_records_total") >=
+               before + static_cast<double>(sent);
+      },
+      60s))
+      << metric(get("/metrics"), "orbwatch_records_total") - before << " of " << sent;
+  EXPECT_EQ(daemon_->stop(SIGTERM, 60s), 0) << daemon_->err();
+}
+
+}  // namespace

@@ -1,0 +1,195 @@
+#include "server/daemon_config.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace orbwatch::server {
+namespace {
+
+std::optional<DaemonConfig> parse(const std::string& text, std::vector<std::string>& errors) {
+  return parse_daemon_config(text, "/etc/orbwatch/orbwatch.toml", errors);
+}
+
+std::string joined(const std::vector<std::string>& errors) {
+  std::string s;
+  for (const auto& e : errors) s += e + "\n";
+  return s;
+}
+
+TEST(DaemonConfig, DefaultsWithoutTables) {
+  std::vector<std::string> errors;
+  auto c = parse("[network]\ninternal = [\"10.0.0.0/8\"]\n", errors);
+  ASSERT_TRUE(c) << joined(errors);
+  EXPECT_EQ(c->listen, (std::vector<std::string>{"udp://0.0.0.0:2055", "udp://0.0.0.0:4739",
+                                                 "udp://0.0.0.0:6343"}));
+  EXPECT_EQ(c->store_path, "/var/lib/orbwatch");
+  EXPECT_TRUE(c->archive);
+  EXPECT_EQ(c->http_listen, "127.0.0.1:8080");
+  EXPECT_TRUE(c->outputs.empty());
+  EXPECT_EQ(c->state_interval_ms, 60'000);
+}
+
+// The keys the issue names, exactly as written there.
+TEST(DaemonConfig, IssueExampleWorksAsWritten) {
+  const std::string text = R"(
+[collect]
+listen = ["udp://0.0.0.0:2055", "udp://0.0.0.0:4739", "udp://0.0.0.0:6343"]
+
+[store]
+path = "/var/lib/orbwatch"        # archive, SQLite state
+
+[http]
+listen = "127.0.0.1:8080"
+
+[[feeds]]
+name   = "covert-nodes"
+source = "/etc/orbwatch/feeds/covert.txt"   # or an https:// URL
+format = "auto"
+refresh = "15m"
+
+[[outputs]]
+type = "jsonl"                     # jsonl | syslog | webhook | clickhouse | kafka
+path = "/var/log/orbwatch/alerts.jsonl"
+)";
+  std::vector<std::string> errors;
+  auto c = parse(text, errors);
+  ASSERT_TRUE(c) << joined(errors);
+  EXPECT_EQ(c->listen.size(), 3u);
+  EXPECT_EQ(c->store_path, "/var/lib/orbwatch");
+  ASSERT_EQ(c->outputs.size(), 1u);
+  EXPECT_EQ(c->outputs[0].type, OutputConfig::Type::kJsonl);
+  EXPECT_EQ(c->outputs[0].path, "/var/log/orbwatch/alerts.jsonl");
+  EXPECT_EQ(c->outputs[0].label, "outputs[1] (jsonl)");
+}
+
+TEST(DaemonConfig, EveryKey) {
+  const std::string text = R"(
+[collect]
+listen = ["udp://[::]:2055"]
+threads = 2
+rcvbuf = "16MiB"
+exporter_allow = ["192.0.2.0/24"]
+detect_threads = 3
+detect_queue = 16
+
+[store]
+path = "data"
+archive = false
+flush_interval = "2s"
+rotate = "10m"
+codec = "lz4"
+retention = "90d"
+max_size = "500G"
+state_interval = "30s"
+
+[http]
+listen = "0.0.0.0:8443"
+token = "s3cret"
+tls_cert = "tls/cert.pem"
+tls_key = "tls/key.pem"
+
+[[outputs]]
+type = "syslog"
+url = "tcp://127.0.0.1:6514"
+facility = "local3"
+min_severity = "high"
+format = "ecs"
+
+[[outputs]]
+type = "webhook"
+url = "https://soar.example/hook"
+token = "abc"
+max_spool = "8MiB"
+)";
+  std::vector<std::string> errors;
+  auto c = parse(text, errors);
+  ASSERT_TRUE(c) << joined(errors);
+  EXPECT_EQ(c->sockets_per_listen, 2u);
+  EXPECT_EQ(c->rcvbuf_bytes, 16 << 20);
+  ASSERT_EQ(c->exporter_allow.size(), 1u);
+  EXPECT_EQ(c->detect_threads, 3u);
+  EXPECT_EQ(c->detect_queue, 16u);
+  EXPECT_EQ(c->store_path, "/etc/orbwatch/data");  // relative to the config file
+  EXPECT_FALSE(c->archive);
+  EXPECT_EQ(c->archive_options.flush_interval_ms, 2000);
+  EXPECT_EQ(c->archive_options.rotate_interval_ms, 600'000);
+  EXPECT_EQ(c->archive_options.segment.codec, store::segment::Codec::kLz4);
+  EXPECT_EQ(c->retention.max_age_ms, 90LL * 86'400'000);
+  EXPECT_EQ(c->retention.max_bytes, 500ull << 30);
+  EXPECT_EQ(c->state_interval_ms, 30'000);
+  EXPECT_EQ(c->token, "s3cret");
+  EXPECT_EQ(c->tls_cert, "/etc/orbwatch/tls/cert.pem");
+  ASSERT_EQ(c->outputs.size(), 2u);
+  EXPECT_EQ(c->outputs[0].type, OutputConfig::Type::kSyslog);
+  EXPECT_EQ(c->outputs[0].facility, "local3");
+  EXPECT_EQ(c->outputs[0].min_severity, Severity::kHigh);
+  EXPECT_TRUE(c->outputs[0].ecs);
+  EXPECT_EQ(c->outputs[1].type, OutputConfig::Type::kWebhook);
+  EXPECT_EQ(c->outputs[1].max_spool_bytes, 8ull << 20);
+}
+
+TEST(DaemonConfig, ProblemsNameLineKeyAndExpectation) {
+  const std::string text = R"([collect]
+listen = ["tcp://0.0.0.0:2055"]
+treads = 2
+[store]
+retention = "forever"
+[[outputs]]
+type = "syslog"
+url = "127.0.0.1:514"
+[[outputs]]
+type = "clickhouse"
+[[outputs]]
+type = "jsonl"
+min_severity = "urgent"
+)";
+  std::vector<std::string> errors;
+  EXPECT_FALSE(parse(text, errors));
+  const std::string all = joined(errors);
+  EXPECT_NE(all.find("orbwatch.toml:2: collect.listen"), std::string::npos) << all;
+  EXPECT_NE(all.find("orbwatch.toml:3: collect.treads: unknown key"), std::string::npos) << all;
+  EXPECT_NE(all.find("orbwatch.toml:5: store.retention: expected a duration"), std::string::npos)
+      << all;
+  EXPECT_NE(all.find("outputs[1].url"), std::string::npos) << all;
+  EXPECT_NE(all.find("outputs[2].type: \"clickhouse\" is not available"), std::string::npos) << all;
+  EXPECT_NE(all.find("outputs[3].path: missing"), std::string::npos) << all;
+  EXPECT_NE(all.find("outputs[3].min_severity: expected low, medium, high or critical"),
+            std::string::npos)
+      << all;
+}
+
+TEST(DaemonConfig, HttpOffLoopbackNeedsToken) {
+  std::vector<std::string> errors;
+  EXPECT_FALSE(parse("[http]\nlisten = \"0.0.0.0:8080\"\n", errors));
+  EXPECT_NE(joined(errors).find("set token"), std::string::npos) << joined(errors);
+  errors.clear();
+  EXPECT_TRUE(parse("[http]\nlisten = \"0.0.0.0:8080\"\ntoken = \"t\"\n", errors));
+  EXPECT_TRUE(parse("[http]\nlisten = \"[::1]:8080\"\n", errors)) << joined(errors);
+  EXPECT_TRUE(parse("[http]\nlisten = \"\"\n", errors)) << joined(errors);  // no server
+  EXPECT_FALSE(parse("[http]\nlisten = \"127.0.0.1:8080\"\ntls_cert = \"c.pem\"\n", errors));
+}
+
+TEST(DaemonConfig, HostPort) {
+  std::string host;
+  uint16_t port = 0;
+  EXPECT_TRUE(parse_host_port("127.0.0.1:8080", host, port));
+  EXPECT_EQ(host, "127.0.0.1");
+  EXPECT_EQ(port, 8080);
+  EXPECT_TRUE(parse_host_port("[::1]:0", host, port));
+  EXPECT_EQ(host, "::1");
+  EXPECT_TRUE(parse_host_port(":9000", host, port));
+  EXPECT_EQ(host, "0.0.0.0");
+  EXPECT_FALSE(parse_host_port("::1:8080", host, port));
+  EXPECT_FALSE(parse_host_port("127.0.0.1:65536", host, port));
+  EXPECT_FALSE(parse_host_port("example.org:80", host, port));
+  EXPECT_TRUE(is_loopback_host("127.0.0.2"));
+  EXPECT_TRUE(is_loopback_host("::1"));
+  EXPECT_TRUE(is_loopback_host("localhost"));
+  EXPECT_FALSE(is_loopback_host("0.0.0.0"));
+  EXPECT_FALSE(is_loopback_host("192.0.2.1"));
+}
+
+}  // namespace
+}  // namespace orbwatch::server
