@@ -107,16 +107,7 @@ void print_groups(const store::Aggregator& agg, store::GroupOrder order, size_t 
   }
   for (const auto& [key, t] : rows) {
     if (format == "jsonl") {
-      out += "{";
-      for (size_t i = 0; i < spec.fields.size(); ++i) {
-        const bool text = store::is_address_field(spec.fields[i]);
-        const std::string v = text ? "\"" + value_text(spec, key, i) + "\""
-                                   : std::to_string(store::group_value(spec, key, i).number);
-        out += fmt::format("\"{}\":{},", store::group_field_name(spec.fields[i]), v);
-      }
-      out += fmt::format(
-          "\"flows\":{},\"packets\":{},\"bytes\":{},\"first_seen\":\"{}\",\"last_seen\":\"{}\"}}\n",
-          t.flows, t.packets, t.bytes, rfc3339_ms(t.first_ms), rfc3339_ms(t.last_ms));
+      store::append_group_json(out, spec, key, t);
     } else if (format == "csv") {
       for (size_t i = 0; i < spec.fields.size(); ++i) {
         out += store::is_address_field(spec.fields[i])

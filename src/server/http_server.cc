@@ -4,10 +4,19 @@
 
 #include <fmt/core.h>
 
+#include <array>
+#include <map>
+#include <unordered_map>
+
+#include "core/flow_json.h"
 #include "core/json.h"
 #include "core/time.h"
+#include "detect/flow_role.h"
 #include "server/daemon_config.h"
 #include "server/metrics.h"
+#include "store/archive.h"
+#include "store/archive_scan.h"
+#include "store/flow_aggregate.h"
 #include "store/inventory_store.h"
 
 namespace orbwatch::server {
@@ -64,6 +73,35 @@ bool size_param(const httplib::Request& req, const char* name, size_t max, size_
   }
   out = n;
   return true;
+}
+
+// since/until of the flow endpoints: a duration counts back from the archive's newest flow (a
+// replayed capture keeps its own clock), as `orbwatch query --since` does.
+bool flow_range(const httplib::Request& req, const std::string& store, store::ScanSpec& spec,
+                int64_t default_since_ms, std::string& error) {
+  const int64_t newest = store::archive::newest_ms(store);
+  if (default_since_ms > 0 && newest != 0) spec.from_ms = newest - default_since_ms;
+  return time_param(req, "since", newest, spec.from_ms, error) &&
+         time_param(req, "until", newest, spec.to_ms, error);
+}
+
+std::optional<store::Filter> filter_param(const httplib::Request& req, std::string& error) {
+  store::FilterError ferr;
+  const std::string text = req.get_param_value("filter");
+  auto f = store::Filter::parse(text, ferr);
+  if (!f) error = "filter: " + ferr.to_string();
+  return f;
+}
+
+void append_scan(std::string& out, const store::ScanStats& s) {
+  out += fmt::format("\"scan\":{{\"records_read\":{},\"records_matched\":{},\"files\":{},"
+                     "\"blocks\":{},\"blocks_skipped\":{},\"problems\":[",
+                     s.records_read, s.records_matched, s.files, s.blocks, s.blocks_skipped);
+  for (size_t i = 0; i < s.problems.size(); ++i) {
+    if (i) out += ',';
+    json::append_string(out, s.problems[i]);
+  }
+  out += "]}";
 }
 
 void append_ms(std::string& out, const char* key, int64_t ms, bool comma = true) {
@@ -190,6 +228,14 @@ void HttpServer::routes() {
     }
     q.detector = req.get_param_value("detector");
     q.status = req.get_param_value("status");
+    if (req.has_param("ip")) {
+      const auto ip = IpAddr::parse(req.get_param_value("ip"));
+      if (!ip) {
+        send_error(res, 400, "ip: expected an IPv4 or IPv6 address");
+        return;
+      }
+      q.ip = ip->to_string();
+    }
     if (req.has_param("severity")) {
       q.min_severity = parse_severity(req.get_param_value("severity"));
       if (!q.min_severity) {
@@ -332,6 +378,218 @@ void HttpServer::routes() {
       out += '}';
     }
     out += "]}";
+    send_json(res, std::move(out));
+  });
+
+  // Flows of the archive: the query language of docs/query.md, oldest first.
+  s.Get("/api/v1/flows", [this](const httplib::Request& req, httplib::Response& res) {
+    std::string error;
+    store::ScanSpec spec;
+    size_t limit = 100;
+    auto filter = filter_param(req, error);
+    if (!filter || !flow_range(req, o_.store_path, spec, 0, error) ||
+        !size_param(req, "limit", 100'000, limit, error)) {
+      send_error(res, 400, error);
+      return;
+    }
+    spec.filter = &*filter;
+    spec.ordered = true;
+    spec.threads = 2;  // the daemon's own work comes first
+    std::string flows;
+    size_t n = 0;
+    const auto stats =
+        store::scan(o_.store_path, spec, [&](unsigned, FlowBatch& b) {
+          for (size_t i = 0; i < b.size() && n < limit; ++i, ++n) {
+            if (n) flows += ',';
+            append_flow_json(flows, b, i);
+            flows.pop_back();  // the line's '\n'
+          }
+          return n < limit;
+        });
+    std::string out = fmt::format("{{\"limit\":{},\"truncated\":{},\"flows\":[", limit,
+                                  n >= limit ? "true" : "false");
+    out += flows;
+    out += "],";
+    append_scan(out, stats);
+    out += '}';
+    send_json(res, std::move(out));
+  });
+
+  // Top-N / group-by over the archive (orbwatch query --top / --group-by).
+  s.Get("/api/v1/flows/top", [this](const httplib::Request& req, httplib::Response& res) {
+    std::string error;
+    store::ScanSpec spec;
+    size_t n = 10;
+    auto filter = filter_param(req, error);
+    const std::string by = req.has_param("by") ? req.get_param_value("by") : "src_ip";
+    auto group = store::parse_group_by(by, error);
+    auto order = store::parse_group_order(req.has_param("order") ? req.get_param_value("order")
+                                                                  : "flows");
+    if (!order) error = "order: expected flows, packets or bytes";
+    if (!filter || !group || !order || !flow_range(req, o_.store_path, spec, 0, error) ||
+        !size_param(req, "n", 10'000, n, error)) {
+      send_error(res, 400, error);
+      return;
+    }
+    spec.filter = &*filter;
+    spec.threads = 2;
+    spec.columns = group->columns();
+    std::vector<store::Aggregator> parts;
+    const unsigned workers = store::scan_threads(spec);
+    for (unsigned w = 0; w < workers; ++w) parts.emplace_back(*group, 1'000'000);
+    const auto stats = store::scan(o_.store_path, spec, [&](unsigned w, FlowBatch& b) {
+      parts[w].add(b.records.data(), b.records.size());
+      return true;
+    });
+    for (unsigned w = 1; w < workers; ++w) parts[0].merge(parts[w]);
+    const auto& total = parts[0].total();
+    std::string out = "{\"by\":";
+    json::append_string(out, by);
+    out += fmt::format(",\"n\":{},\"total\":{{\"flows\":{},\"packets\":{},\"bytes\":{}}},"
+                       "\"overflowed\":{},\"rows\":[",
+                       n, total.flows, total.packets, total.bytes,
+                       parts[0].overflowed() ? "true" : "false");
+    bool first = true;
+    for (const auto& [key, t] : parts[0].top(*order, n)) {
+      if (!first) out += ',';
+      first = false;
+      store::append_group_json(out, *group, key, t);
+      out.pop_back();
+    }
+    out += "],";
+    append_scan(out, stats);
+    out += '}';
+    send_json(res, std::move(out));
+  });
+
+  // One host: hourly timeline, its peers and ports, the last day against the week before it
+  // (hour of day by hour of day), and its alerts.
+  s.Get(R"(/api/v1/hosts/([0-9a-fA-F.:]{2,45}))", [this](const httplib::Request& req,
+                                                          httplib::Response& res) {
+    const auto ip = IpAddr::parse(std::string(req.matches[1]));
+    std::string error;
+    store::ScanSpec spec;
+    if (!ip) {
+      send_error(res, 400, "expected an IPv4 or IPv6 address");
+      return;
+    }
+    if (!flow_range(req, o_.store_path, spec, 8 * 86'400'000LL, error)) {
+      send_error(res, 400, error);
+      return;
+    }
+    store::FilterError ferr;
+    auto filter = store::Filter::parse("host " + ip->to_string(), ferr);
+    spec.filter = &*filter;
+    spec.threads = 2;
+    struct Hour {
+      uint64_t flows = 0, bytes_out = 0, bytes_in = 0;
+    };
+    struct Part {
+      std::map<int64_t, Hour> hours;
+      std::unordered_map<IpAddr, store::GroupTotals, IpAddrHash> peers;
+      std::map<std::pair<uint8_t, uint16_t>, uint64_t> ports;  // services used or offered
+    };
+    std::vector<Part> parts(store::scan_threads(spec));
+    const auto stats = store::scan(o_.store_path, spec, [&](unsigned w, FlowBatch& b) {
+      Part& p = parts[w];
+      for (const FlowRecord& r : b.records) {
+        const bool out = r.src == *ip;
+        Hour& h = p.hours[r.start_ms / 3'600'000];
+        ++h.flows;
+        (out ? h.bytes_out : h.bytes_in) += r.bytes;
+        if (p.peers.size() < 100'000 || p.peers.contains(out ? r.dst : r.src))
+          p.peers[out ? r.dst : r.src].add(r);
+        // The service of the conversation: the responder's port.
+        const detect::Initiator who = detect::guess_initiator(r);
+        const uint16_t service = who == detect::Initiator::kSrc   ? r.dst_port
+                                 : who == detect::Initiator::kDst ? r.src_port
+                                                                  : std::min(r.src_port, r.dst_port);
+        ++p.ports[{r.proto, service}];
+      }
+      return true;
+    });
+    for (size_t w = 1; w < parts.size(); ++w) {
+      for (const auto& [k, h] : parts[w].hours) {
+        Hour& t = parts[0].hours[k];
+        t.flows += h.flows;
+        t.bytes_out += h.bytes_out;
+        t.bytes_in += h.bytes_in;
+      }
+      for (const auto& [k, t] : parts[w].peers) parts[0].peers[k].merge(t);
+      for (const auto& [k, c] : parts[w].ports) parts[0].ports[k] += c;
+    }
+    const Part& all = parts[0];
+    std::string out = "{\"ip\":";
+    json::append_string(out, ip->to_string());
+    out += ",\"timeline\":[";
+    bool first = true;
+    for (const auto& [hour, h] : all.hours) {
+      if (!first) out += ',';
+      first = false;
+      out += "{\"hour\":";
+      json::append_string(out, rfc3339_ms(hour * 3'600'000));
+      out += fmt::format(",\"flows\":{},\"bytes_out\":{},\"bytes_in\":{}}}", h.flows, h.bytes_out,
+                         h.bytes_in);
+    }
+    // Peers by bytes, the ten largest.
+    std::vector<std::pair<IpAddr, store::GroupTotals>> peers(all.peers.begin(), all.peers.end());
+    std::sort(peers.begin(), peers.end(), [](const auto& a, const auto& b) {
+      return a.second.bytes != b.second.bytes ? a.second.bytes > b.second.bytes : a.first < b.first;
+    });
+    out += "],\"peers\":[";
+    for (size_t i = 0; i < std::min<size_t>(10, peers.size()); ++i) {
+      if (i) out += ',';
+      out += "{\"ip\":";
+      json::append_string(out, peers[i].first.to_string());
+      out += fmt::format(",\"flows\":{},\"bytes\":{}}}", peers[i].second.flows,
+                         peers[i].second.bytes);
+    }
+    out += fmt::format("],\"distinct_peers\":{},\"ports\":[", peers.size());
+    std::vector<std::pair<std::pair<uint8_t, uint16_t>, uint64_t>> ports(all.ports.begin(),
+                                                                          all.ports.end());
+    std::sort(ports.begin(), ports.end(), [](const auto& a, const auto& b) {
+      return a.second != b.second ? a.second > b.second : a.first < b.first;
+    });
+    for (size_t i = 0; i < std::min<size_t>(10, ports.size()); ++i) {
+      if (i) out += ',';
+      out += fmt::format("{{\"proto\":{},\"port\":{},\"flows\":{}}}", ports[i].first.first,
+                         ports[i].first.second, ports[i].second);
+    }
+    // Baseline vs now: bytes per hour of day over the last 24 h of the range against the mean
+    // of the same hour over the 7 days before.
+    const int64_t last_hour = all.hours.empty() ? 0 : all.hours.rbegin()->first;
+    std::array<double, 24> base{}, now{};
+    for (const auto& [hour, h] : all.hours) {
+      const auto hod = static_cast<size_t>(hour % 24);
+      const double bytes = static_cast<double>(h.bytes_out + h.bytes_in);
+      if (hour > last_hour - 24) {
+        now[hod] = bytes;
+      } else if (hour > last_hour - 24 * 8) {
+        base[hod] += bytes / 7;
+      }
+    }
+    out += "],\"baseline_vs_now\":[";
+    for (size_t hod = 0; hod < 24; ++hod) {
+      if (hod) out += ',';
+      out += fmt::format("{{\"hour_of_day\":{},\"baseline_bytes\":{:.0f},\"bytes\":{:.0f}}}", hod,
+                         base[hod], now[hod]);
+    }
+    out += "],\"alerts\":[";
+    store::AlertQuery q;
+    q.ip = ip->to_string();
+    q.limit = 100;
+    std::vector<store::StoredAlert> alerts;
+    {
+      std::lock_guard lock(store_mu_);
+      alerts = alerts_.find(q, error);
+    }
+    for (size_t i = 0; i < alerts.size(); ++i) {
+      if (i) out += ',';
+      out += alerts[i].json;
+    }
+    out += "],";
+    append_scan(out, stats);
+    out += '}';
     send_json(res, std::move(out));
   });
 

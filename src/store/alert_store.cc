@@ -61,6 +61,7 @@ std::vector<StoredAlert> AlertStore::find(const AlertQuery& q, std::string& erro
   if (!db_.prepare("SELECT id, ts_ms, detector, severity, summary, status, note, json, retro "
                    "FROM alerts WHERE ts_ms >= ? AND ts_ms <= ? AND (? = '' OR detector = ?) "
                    "AND severity >= ? AND (? = '' OR status = ?) AND (? < 0 OR retro = ?) "
+                   "AND (? = '' OR instr(json, ?) > 0 OR instr(json, ?) > 0) "
                    "ORDER BY ts_ms DESC, id LIMIT ? OFFSET ?",
                    st, error)) {
     return out;
@@ -75,8 +76,11 @@ std::vector<StoredAlert> AlertStore::find(const AlertQuery& q, std::string& erro
   const int64_t retro = q.retro ? int64_t{*q.retro} : -1;
   st.bind(8, retro);
   st.bind(9, retro);
-  st.bind(10, static_cast<int64_t>(q.limit));
-  st.bind(11, static_cast<int64_t>(q.offset));
+  st.bind(10, q.ip);
+  st.bind(11, q.ip.empty() ? std::string() : "\"src_ip\":\"" + q.ip + "\"");
+  st.bind(12, q.ip.empty() ? std::string() : "\"dst_ip\":\"" + q.ip + "\"");
+  st.bind(13, static_cast<int64_t>(q.limit));
+  st.bind(14, static_cast<int64_t>(q.offset));
   while (st.step()) {
     StoredAlert a;
     a.id = st.text(0);

@@ -37,6 +37,7 @@ struct AlertQuery {
   std::optional<bool> retro;             // only retro-hunt alerts (true) or only live ones
   size_t limit = 1000;
   size_t offset = 0;  // skip this many (paging)
+  std::string ip;     // only alerts naming this address as src_ip or dst_ip
 };
 
 class AlertStore {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/time.h"
 #include "store/segment_columns.h"
 
 namespace orbwatch::store {
@@ -431,6 +432,28 @@ std::vector<std::pair<GroupKey, GroupTotals>> Aggregator::top(GroupOrder order, 
     std::sort(out.begin(), out.end(), before);
   }
   return out;
+}
+
+void append_group_json(std::string& out, const GroupSpec& spec, const GroupKey& key,
+                       const GroupTotals& t) {
+  out += '{';
+  for (size_t i = 0; i < spec.fields.size(); ++i) {
+    out += '"';
+    out += group_field_name(spec.fields[i]);
+    out += "\":";
+    const GroupValue v = group_value(spec, key, i);
+    if (is_address_field(spec.fields[i])) {
+      out += '"';
+      out += v.addr.to_string();
+      out += '"';
+    } else {
+      out += std::to_string(v.number);
+    }
+    out += ',';
+  }
+  out += "\"flows\":" + std::to_string(t.flows) + ",\"packets\":" + std::to_string(t.packets) +
+         ",\"bytes\":" + std::to_string(t.bytes) + ",\"first_seen\":\"" + rfc3339_ms(t.first_ms) +
+         "\",\"last_seen\":\"" + rfc3339_ms(t.last_ms) + "\"}\n";
 }
 
 }  // namespace orbwatch::store

@@ -61,6 +61,12 @@ struct GroupValue {
 };
 GroupValue group_value(const GroupSpec& spec, const GroupKey& key, size_t i);
 
+// One group as a JSON object and '\n': its fields by name, flows, packets, bytes, first_seen,
+// last_seen (`orbwatch query --format jsonl`, the API's top-N).
+struct GroupTotals;
+void append_group_json(std::string& out, const GroupSpec& spec, const GroupKey& key,
+                       const GroupTotals& totals);
+
 struct GroupKeyHash {
   size_t operator()(const GroupKey& k) const;
 };

@@ -389,6 +389,21 @@ TEST_F(RunE2e, ApiListsPagesAndAcknowledgesAlerts) {
       paged.insert((*it)[1]);
   }
   EXPECT_EQ(paged, all);
+  // The archive through the API: top-N totals are every flow sent; a page of flows; a host.
+  const std::string top = get("/api/v1/flows/top?by=proto&order=bytes&n=5");
+  EXPECT_NE(top.find("\"total\":{\"flows\":" + std::to_string(flows) + ","), std::string::npos)
+      << top.substr(0, 300);
+  EXPECT_NE(top.find("{\"proto\":6,"), std::string::npos);
+  const std::string page = get("/api/v1/flows?limit=5&filter=proto%20udp%20and%20dst%20port%2053");
+  EXPECT_EQ(std::count(page.begin(), page.end(), '{') - 2, 5) << page.substr(0, 400);  // + root, scan
+  EXPECT_NE(page.find("\"truncated\":true"), std::string::npos);
+  int status = 0;
+  get("/api/v1/flows?filter=port%20ssh", &status);
+  EXPECT_EQ(status, 400);
+  const std::string host = get("/api/v1/hosts/10.20.1.1");  // the VPN gateway
+  EXPECT_NE(host.find("\"timeline\":[{\"hour\":"), std::string::npos) << host.substr(0, 300);
+  EXPECT_NE(host.find("{\"proto\":17,\"port\":4500,"), std::string::npos) << host;
+  EXPECT_NE(host.find("\"baseline_vs_now\":[{\"hour_of_day\":0,"), std::string::npos);
   // Filters.
   const std::string intel = get("/api/v1/alerts?detector=intel&severity=high&limit=1000");
   EXPECT_NE(intel.find("\"detector\":\"intel\""), std::string::npos);
