@@ -204,7 +204,8 @@ int run_daemon(const RunOptions& o) {
     ho.tls_key = cfg.daemon.tls_key;
     ho.store_path = cfg.daemon.store_path;
     ho.version = ORBWATCH_VERSION;
-    http = std::make_unique<server::HttpServer>(ho, pipeline, [&feeds] { return feeds.status(); });
+    http = std::make_unique<server::HttpServer>(ho, pipeline, intel,
+                                                [&feeds] { return feeds.status(); });
     if (!http->start(error)) {
       log(error);
       pipeline.stop();

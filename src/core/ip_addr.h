@@ -102,6 +102,7 @@ struct Prefix {
   std::string to_string() const;
 
   friend bool operator==(const Prefix&, const Prefix&) = default;
+  friend auto operator<=>(const Prefix&, const Prefix&) = default;  // by address, then length
 };
 
 }  // namespace orbwatch

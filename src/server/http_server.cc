@@ -14,6 +14,7 @@
 #include "detect/flow_role.h"
 #include "server/daemon_config.h"
 #include "server/metrics.h"
+#include "server/share.h"
 #include "store/archive.h"
 #include "store/archive_scan.h"
 #include "store/flow_aggregate.h"
@@ -94,9 +95,10 @@ std::optional<store::Filter> filter_param(const httplib::Request& req, std::stri
 }
 
 void append_scan(std::string& out, const store::ScanStats& s) {
-  out += fmt::format("\"scan\":{{\"records_read\":{},\"records_matched\":{},\"files\":{},"
-                     "\"blocks\":{},\"blocks_skipped\":{},\"problems\":[",
-                     s.records_read, s.records_matched, s.files, s.blocks, s.blocks_skipped);
+  out += fmt::format(
+      "\"scan\":{{\"records_read\":{},\"records_matched\":{},\"files\":{},"
+      "\"blocks\":{},\"blocks_skipped\":{},\"problems\":[",
+      s.records_read, s.records_matched, s.files, s.blocks, s.blocks_skipped);
   for (size_t i = 0; i < s.problems.size(); ++i) {
     if (i) out += ',';
     json::append_string(out, s.problems[i]);
@@ -116,8 +118,9 @@ void append_ms(std::string& out, const char* key, int64_t ms, bool comma = true)
 
 }  // namespace
 
-HttpServer::HttpServer(HttpOptions o, Pipeline& pipeline, FeedStatusFn feeds)
-    : o_(std::move(o)), pipeline_(pipeline), feeds_(std::move(feeds)) {}
+HttpServer::HttpServer(HttpOptions o, Pipeline& pipeline,
+                       const SnapshotHolder<intel::IntelSet>& intel, FeedStatusFn feeds)
+    : o_(std::move(o)), pipeline_(pipeline), intel_(intel), feeds_(std::move(feeds)) {}
 
 HttpServer::~HttpServer() {
   stop();
@@ -143,6 +146,7 @@ bool HttpServer::start(std::string& error) {
     server_ = std::make_unique<httplib::Server>();
   }
   routes();
+  share_routes();
   port_ =
       port == 0 ? server_->bind_to_any_port(host) : (server_->bind_to_port(host, port) ? port : -1);
   if (port_ <= 0) {
@@ -397,15 +401,14 @@ void HttpServer::routes() {
     spec.threads = 2;  // the daemon's own work comes first
     std::string flows;
     size_t n = 0;
-    const auto stats =
-        store::scan(o_.store_path, spec, [&](unsigned, FlowBatch& b) {
-          for (size_t i = 0; i < b.size() && n < limit; ++i, ++n) {
-            if (n) flows += ',';
-            append_flow_json(flows, b, i);
-            flows.pop_back();  // the line's '\n'
-          }
-          return n < limit;
-        });
+    const auto stats = store::scan(o_.store_path, spec, [&](unsigned, FlowBatch& b) {
+      for (size_t i = 0; i < b.size() && n < limit; ++i, ++n) {
+        if (n) flows += ',';
+        append_flow_json(flows, b, i);
+        flows.pop_back();  // the line's '\n'
+      }
+      return n < limit;
+    });
     std::string out = fmt::format("{{\"limit\":{},\"truncated\":{},\"flows\":[", limit,
                                   n >= limit ? "true" : "false");
     out += flows;
@@ -423,8 +426,8 @@ void HttpServer::routes() {
     auto filter = filter_param(req, error);
     const std::string by = req.has_param("by") ? req.get_param_value("by") : "src_ip";
     auto group = store::parse_group_by(by, error);
-    auto order = store::parse_group_order(req.has_param("order") ? req.get_param_value("order")
-                                                                  : "flows");
+    auto order =
+        store::parse_group_order(req.has_param("order") ? req.get_param_value("order") : "flows");
     if (!order) error = "order: expected flows, packets or bytes";
     if (!filter || !group || !order || !flow_range(req, o_.store_path, spec, 0, error) ||
         !size_param(req, "n", 10'000, n, error)) {
@@ -445,10 +448,10 @@ void HttpServer::routes() {
     const auto& total = parts[0].total();
     std::string out = "{\"by\":";
     json::append_string(out, by);
-    out += fmt::format(",\"n\":{},\"total\":{{\"flows\":{},\"packets\":{},\"bytes\":{}}},"
-                       "\"overflowed\":{},\"rows\":[",
-                       n, total.flows, total.packets, total.bytes,
-                       parts[0].overflowed() ? "true" : "false");
+    out += fmt::format(
+        ",\"n\":{},\"total\":{{\"flows\":{},\"packets\":{},\"bytes\":{}}},"
+        "\"overflowed\":{},\"rows\":[",
+        n, total.flows, total.packets, total.bytes, parts[0].overflowed() ? "true" : "false");
     bool first = true;
     for (const auto& [key, t] : parts[0].top(*order, n)) {
       if (!first) out += ',';
@@ -465,7 +468,7 @@ void HttpServer::routes() {
   // One host: hourly timeline, its peers and ports, the last day against the week before it
   // (hour of day by hour of day), and its alerts.
   s.Get(R"(/api/v1/hosts/([0-9a-fA-F.:]{2,45}))", [this](const httplib::Request& req,
-                                                          httplib::Response& res) {
+                                                         httplib::Response& res) {
     const auto ip = IpAddr::parse(std::string(req.matches[1]));
     std::string error;
     store::ScanSpec spec;
@@ -501,9 +504,10 @@ void HttpServer::routes() {
           p.peers[out ? r.dst : r.src].add(r);
         // The service of the conversation: the responder's port.
         const detect::Initiator who = detect::guess_initiator(r);
-        const uint16_t service = who == detect::Initiator::kSrc   ? r.dst_port
-                                 : who == detect::Initiator::kDst ? r.src_port
-                                                                  : std::min(r.src_port, r.dst_port);
+        const uint16_t service = who == detect::Initiator::kSrc ? r.dst_port
+                                 : who == detect::Initiator::kDst
+                                     ? r.src_port
+                                     : std::min(r.src_port, r.dst_port);
         ++p.ports[{r.proto, service}];
       }
       return true;
@@ -541,12 +545,12 @@ void HttpServer::routes() {
       if (i) out += ',';
       out += "{\"ip\":";
       json::append_string(out, peers[i].first.to_string());
-      out += fmt::format(",\"flows\":{},\"bytes\":{}}}", peers[i].second.flows,
-                         peers[i].second.bytes);
+      out +=
+          fmt::format(",\"flows\":{},\"bytes\":{}}}", peers[i].second.flows, peers[i].second.bytes);
     }
     out += fmt::format("],\"distinct_peers\":{},\"ports\":[", peers.size());
     std::vector<std::pair<std::pair<uint8_t, uint16_t>, uint64_t>> ports(all.ports.begin(),
-                                                                          all.ports.end());
+                                                                         all.ports.end());
     std::sort(ports.begin(), ports.end(), [](const auto& a, const auto& b) {
       return a.second != b.second ? a.second > b.second : a.first < b.first;
     });
@@ -596,6 +600,157 @@ void HttpServer::routes() {
   s.set_error_handler([](const httplib::Request&, httplib::Response& res) {
     if (res.body.empty()) send_error(res, res.status, fmt::format("HTTP {}", res.status));
   });
+}
+
+std::vector<Confirmed> HttpServer::confirmed(int64_t since_ms, std::string& error) {
+  store::AlertQuery q;
+  q.since_ms = since_ms;
+  q.min_severity = Severity::kMedium;
+  q.limit = 1'000'000;
+  std::vector<store::StoredAlert> alerts;
+  {
+    std::lock_guard lock(store_mu_);
+    alerts = alerts_.find(q, error);
+  }
+  return confirmed_from_alerts(alerts, pipeline_.model()->model().internal);
+}
+
+void HttpServer::share_routes() {
+  httplib::Server& s = *server_;
+  // External dynamic lists: one entry a line, for PAN-OS EDL and FortiGate threat feeds.
+  s.Get("/edl/block.txt", [this](const httplib::Request&, httplib::Response& res) {
+    const int64_t now = wall_clock_ms();
+    std::string error;
+    const auto found = confirmed(now - kConfirmedTtlMs, error);
+    if (!error.empty()) {
+      send_error(res, 500, error);
+      return;
+    }
+    const auto intel = intel_.load();
+    std::vector<Prefix> prefixes;
+    for (const auto& e : block_list(intel.get(), found, now)) prefixes.push_back(e.prefix);
+    res.set_header("X-Orbwatch-Entries", std::to_string(prefixes.size()));
+    res.set_content(edl_text(prefixes), "text/plain");
+  });
+  s.Get(R"(/edl/allow/([A-Za-z0-9._-]{1,128})\.txt)", [this](const httplib::Request& req,
+                                                             httplib::Response& res) {
+    std::optional<netmodel::Service> service;
+    if (req.has_param("service")) {
+      // "tcp/22"
+      const std::string v = req.get_param_value("service");
+      const size_t slash = v.find('/');
+      netmodel::Service sv;
+      sv.proto = v.substr(0, slash) == "tcp" ? 6 : v.substr(0, slash) == "udp" ? 17 : 0;
+      int port = 0;
+      if (slash != std::string::npos) {
+        auto [p, ec] = std::from_chars(v.data() + slash + 1, v.data() + v.size(), port);
+        if (ec != std::errc() || p != v.data() + v.size()) port = -1;
+      }
+      if (sv.proto == 0 || port <= 0 || port > 65535) {
+        send_error(res, 400, "service: expected tcp/PORT or udp/PORT");
+        return;
+      }
+      sv.port = static_cast<uint16_t>(port);
+      service = sv;
+    }
+    std::vector<Prefix> prefixes;
+    if (!allow_list(pipeline_.model()->model(), std::string(req.matches[1]), service, prefixes)) {
+      send_error(res, 404, "no asset named " + std::string(req.matches[1]));
+      return;
+    }
+    res.set_header("X-Orbwatch-Entries", std::to_string(prefixes.size()));
+    res.set_content(edl_text(prefixes), "text/plain");
+  });
+
+  // TAXII 2.1, read only: one collection of what orbwatch confirmed (docs/api.md).
+  constexpr const char* kTaxii = "application/taxii+json;version=2.1";
+  const std::string collection = "b6a0ad6b-5d1e-4c1f-9b1e-6f72627761c1";  // fixed: one per daemon
+  auto taxii = [kTaxii](httplib::Response& res, std::string body) {
+    res.status = 200;
+    res.set_content(std::move(body), kTaxii);
+  };
+  auto collection_json = [collection, this] {
+    std::string out = "{\"id\":\"" + collection + "\",\"title\":";
+    json::append_string(out, o_.name + ": confirmed covert-network and C2 addresses");
+    out +=
+        ",\"description\":\"Addresses orbwatch saw take part in covert-network activity "
+        "(spray, relay, allow-list breaches) or exchange traffic with hosts while listed "
+        "(intel hits): an indicator and a sighting each.\",\"can_read\":true,"
+        "\"can_write\":false,\"media_types\":[\"application/stix+json;version=2.1\"]}";
+    return out;
+  };
+  s.Get("/taxii2/", [this, taxii](const httplib::Request&, httplib::Response& res) {
+    std::string out = "{\"title\":";
+    json::append_string(out, o_.name + " TAXII 2.1");
+    out +=
+        ",\"description\":\"Read-only: what this orbwatch confirmed\","
+        "\"default\":\"/taxii2/api/\",\"api_roots\":[\"/taxii2/api/\"]}";
+    taxii(res, std::move(out));
+  });
+  s.Get("/taxii2/api/", [this, taxii](const httplib::Request&, httplib::Response& res) {
+    std::string out = "{\"title\":";
+    json::append_string(out, o_.name);
+    out +=
+        ",\"versions\":[\"application/taxii+json;version=2.1\"],"
+        "\"max_content_length\":10485760}";
+    taxii(res, std::move(out));
+  });
+  s.Get("/taxii2/api/collections/",
+        [taxii, collection_json](const httplib::Request&, httplib::Response& res) {
+          taxii(res, "{\"collections\":[" + collection_json() + "]}");
+        });
+  s.Get("/taxii2/api/collections/" + collection + "/",
+        [taxii, collection_json](const httplib::Request&, httplib::Response& res) {
+          taxii(res, collection_json());
+        });
+  // Objects: an address's indicator and sighting were "added" when it was last seen, so a
+  // client polling with added_after gets what is new or seen again.
+  s.Get("/taxii2/api/collections/" + collection + "/objects/",
+        [this, taxii](const httplib::Request& req, httplib::Response& res) {
+          std::string error;
+          int64_t after = INT64_MIN;
+          size_t limit = 1000, offset = 0;
+          if (req.has_param("added_after")) {
+            const auto t = parse_rfc3339_ms(req.get_param_value("added_after"));
+            if (!t) {
+              send_error(res, 400, "added_after: expected an RFC 3339 time");
+              return;
+            }
+            after = *t;
+          }
+          if (!size_param(req, "limit", 10'000, limit, error) ||
+              !size_param(req, "next", SIZE_MAX / 2, offset, error) || limit == 0) {
+            send_error(res, 400, error.empty() ? "limit: at least 1" : error);
+            return;
+          }
+          auto found = confirmed(INT64_MIN, error);
+          if (!error.empty()) {
+            send_error(res, 500, error);
+            return;
+          }
+          std::erase_if(found, [&](const Confirmed& c) { return c.last_seen_ms <= after; });
+          std::stable_sort(found.begin(), found.end(), [](const Confirmed& a, const Confirmed& b) {
+            return a.last_seen_ms < b.last_seen_ms;
+          });
+          if (offset >= found.size() && !found.empty()) offset = found.size();
+          const size_t end = std::min(found.size(), offset + limit);
+          std::vector<Confirmed> page(found.begin() + static_cast<long>(offset),
+                                      found.begin() + static_cast<long>(end));
+          if (page.empty()) {
+            res.status = 204;  // nothing after added_after
+            return;
+          }
+          StixOptions so;
+          so.identity_name = o_.name;
+          so.created_ms = wall_clock_ms();
+          const bool more = end < found.size();
+          std::string out = fmt::format("{{\"more\":{},", more ? "true" : "false");
+          if (more) out += fmt::format("\"next\":\"{}\",", end);
+          out += "\"objects\":" + stix_objects(page, so) + "}";
+          res.set_header("X-TAXII-Date-Added-First", rfc3339_ms(page.front().last_seen_ms));
+          res.set_header("X-TAXII-Date-Added-Last", rfc3339_ms(page.back().last_seen_ms));
+          taxii(res, std::move(out));
+        });
 }
 
 }  // namespace orbwatch::server

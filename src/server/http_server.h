@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "intel/feed_cache.h"
+#include "server/confirmed.h"
 #include "server/pipeline.h"
 #include "store/alert_store.h"
 
@@ -29,12 +30,14 @@ struct HttpOptions {
   std::string tls_cert, tls_key;
   std::string store_path;
   std::string version;
+  std::string name = "orbwatch";  // who shares: the STIX identity, the TAXII title
 };
 
 class HttpServer {
  public:
   using FeedStatusFn = std::function<std::vector<intel::FeedStatus>()>;
-  HttpServer(HttpOptions o, Pipeline& pipeline, FeedStatusFn feeds);
+  HttpServer(HttpOptions o, Pipeline& pipeline, const SnapshotHolder<intel::IntelSet>& intel,
+             FeedStatusFn feeds);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
@@ -48,8 +51,12 @@ class HttpServer {
 
  private:
   void routes();
+  void share_routes();  // /edl/ and /taxii2/
+  // The confirmed addresses of the alerts since `since_ms` (the alert store's connection).
+  std::vector<Confirmed> confirmed(int64_t since_ms, std::string& error);
   HttpOptions o_;
   Pipeline& pipeline_;
+  const SnapshotHolder<intel::IntelSet>& intel_;
   FeedStatusFn feeds_;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;

@@ -136,6 +136,8 @@ class Pipeline {
   bool set_outputs(std::vector<OutputConfig> outputs, std::string& error);
 
   PipelineStats stats() const;
+  // The network model in use (the latest reload's).
+  std::shared_ptr<const netmodel::ModelIndex> model() const { return model_.load()->model; }
   // The edge inventory of every shard merged (as of the last state hand-over).
   netmodel::EdgeInventory inventory() const;
 

@@ -395,7 +395,8 @@ TEST_F(RunE2e, ApiListsPagesAndAcknowledgesAlerts) {
       << top.substr(0, 300);
   EXPECT_NE(top.find("{\"proto\":6,"), std::string::npos);
   const std::string page = get("/api/v1/flows?limit=5&filter=proto%20udp%20and%20dst%20port%2053");
-  EXPECT_EQ(std::count(page.begin(), page.end(), '{') - 2, 5) << page.substr(0, 400);  // + root, scan
+  EXPECT_EQ(std::count(page.begin(), page.end(), '{') - 2, 5)
+      << page.substr(0, 400);  // + root, scan
   EXPECT_NE(page.find("\"truncated\":true"), std::string::npos);
   int status = 0;
   get("/api/v1/flows?filter=port%20ssh", &status);
@@ -623,6 +624,81 @@ TEST_F(RunE2e, SoftflowdAndNfreplayFeedTheDaemon) {
       },
       60s))
       << metric(get("/metrics"), "orbwatch_records_total") - before << " of " << sent;
+  EXPECT_EQ(daemon_->stop(SIGTERM, 60s), 0) << daemon_->err();
+}
+
+// What the daemon confirmed, shared: firewall lists (EDL, nftables), a STIX bundle and a MISP
+// event that orbwatch's own feed parser reads back, and the TAXII collection its own TAXII
+// client polls.
+TEST_F(RunE2e, SharesWhatItConfirmedAsListsStixMispAndTaxii) {
+  write_config("[[outputs]]\ntype = \"jsonl\"\npath = \"alerts.jsonl\"\n");
+  start();
+  // Recent traffic (the last two days), so that what it confirms has not expired yet.
+  const auto now = std::chrono::system_clock::now() - std::chrono::hours(49);
+  const std::time_t t = std::chrono::system_clock::to_time_t(now);
+  char start_text[32];
+  std::strftime(start_text, sizeof start_text, "%Y-%m-%dT%H:00:00Z", std::gmtime(&t));
+  const auto [flows, datagrams] = send(std::string("--start ") + start_text);
+  ASSERT_TRUE(wait_records(flows)) << daemon_->err();
+  wait_quiet();
+  const std::string config = (dir_ / "orbwatch.toml").string();
+
+  // STIX and MISP exports round-trip through orbwatch's feed parser.
+  const std::string stix = (dir_ / "confirmed.stix.json").string();
+  const std::string misp = (dir_ / "confirmed.misp.json").string();
+  auto e = run_command(kBin + " export stix --config " + config + " --out " + stix);
+  ASSERT_EQ(e.rc, 0) << e.out;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(e.out, m, std::regex(R"((\d+) confirmed addresses)"))) << e.out;
+  const size_t confirmed = std::stoul(m[1]);
+  ASSERT_GT(confirmed, 5u);
+  EXPECT_EQ(run_command(kBin + " export misp --config " + config + " --out " + misp).rc, 0);
+  for (const auto& [file, format] : {std::pair{stix, "stix"}, std::pair{misp, "misp"}}) {
+    auto lint = run_command(kBin + " feeds lint " + file);
+    EXPECT_NE(lint.out.find(std::string(format) + " ("), std::string::npos) << lint.out;
+    EXPECT_NE(
+        lint.out.find(std::to_string(confirmed) + " indicators (" + std::to_string(confirmed) +
+                      " addresses/prefixes, 0 domains), 0 errors"),
+        std::string::npos)
+        << lint.out;
+  }
+  // Every confirmed address is on the block list, next to the feed's indicators.
+  const std::string block = get("/edl/block.txt");
+  const std::string bundle = read_file(stix);
+  static const std::regex pattern(R"(value = '([0-9.]+)')");
+  size_t listed = 0;
+  for (auto it = std::sregex_iterator(bundle.begin(), bundle.end(), pattern);
+       it != std::sregex_iterator(); ++it, ++listed)
+    EXPECT_NE(block.find((*it)[1].str() + "\n"), std::string::npos) << (*it)[1];
+  EXPECT_EQ(listed, confirmed);
+  for (const auto& line : lines_of(read_file(dir_ / "sim" / "feed.txt"))) {
+    if (line[0] != '#') {
+      EXPECT_NE(block.find(line), std::string::npos) << line;
+    }
+  }
+  // The firewall's allow-list (the simulated model lets the admins reach it).
+  EXPECT_EQ(get("/edl/allow/firewall.txt"), "10.21.0.1\n10.21.0.2\n10.21.0.3\n");
+  int status = 0;
+  get("/edl/allow/no-such-asset.txt", &status);
+  EXPECT_EQ(status, 404);
+  // nftables accepts the set file (when nft is installed and may check here).
+  const std::string nft = (dir_ / "orbwatch.nft").string();
+  ASSERT_EQ(run_command(kBin + " export nft --config " + config + " --out " + nft).rc, 0);
+  if (orbwatch::test::have_tool("nft") && run_command("nft -c -f /dev/null").rc == 0) {
+    auto check = run_command("nft -c -f " + nft);
+    EXPECT_EQ(check.rc, 0) << check.out << read_file(nft).substr(0, 2000);
+  }
+  // TAXII: orbwatch's own client polls the collection, in pages, and gets every address.
+  const std::string get_collections = get("/taxii2/api/collections/");
+  ASSERT_TRUE(std::regex_search(get_collections, m, std::regex(R"re("id":"([0-9a-f-]{36})")re")));
+  std::ofstream(dir_ / "partner.toml")
+      << "[store]\npath = \"partner\"\n[[feeds]]\nname = \"orbwatch-peer\"\nsource = "
+         "\"http://127.0.0.1:"
+      << http_port_ << "/taxii2/api/collections/" << m[1] << "/\"\nformat = \"taxii\"\n";
+  auto poll = run_command(kBin + " feeds update --config " + (dir_ / "partner.toml").string());
+  EXPECT_NE(poll.out.find("updated (" + std::to_string(confirmed) + " indicators"),
+            std::string::npos)
+      << poll.out;
   EXPECT_EQ(daemon_->stop(SIGTERM, 60s), 0) << daemon_->err();
 }
 
