@@ -13,6 +13,7 @@ int main(int argc, char** argv) try {
   orbwatch::cli::add_analyze_command(app, exit_code);
   orbwatch::cli::add_check_config_command(app, exit_code);
   orbwatch::cli::add_collect_command(app, exit_code);
+  orbwatch::cli::add_demo_command(app, exit_code);
   orbwatch::cli::add_eval_command(app, exit_code);
   orbwatch::cli::add_export_command(app, exit_code);
   orbwatch::cli::add_feeds_command(app, exit_code);

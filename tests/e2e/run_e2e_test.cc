@@ -702,4 +702,20 @@ TEST_F(RunE2e, SharesWhatItConfirmedAsListsStixMispAndTaxii) {
   EXPECT_EQ(daemon_->stop(SIGTERM, 60s), 0) << daemon_->err();
 }
 
+// The README's main command: `orbwatch demo` starts the daemon, feeds it the simulator, shows
+// alerts as they fire, scores them, and stops cleanly.
+TEST(DemoE2e, ShowsDetectionsAndStopsCleanly) {
+  auto r = run_command(kBin + " demo --hosts 40 --days 3 --http 127.0.0.1:0 --duration 25");
+  EXPECT_EQ(r.rc, 0) << r.out;
+  EXPECT_NE(r.out.find("the daemon runs on"), std::string::npos) << r.out;
+  EXPECT_TRUE(std::regex_search(r.out, std::regex(R"(http://127\.0\.0\.1:\d+/api/v1/alerts)")))
+      << r.out;
+  EXPECT_TRUE(std::regex_search(r.out, std::regex(R"(  \S+  critical +intel +)"))) << r.out;
+  for (const char* scenario : {"intel_hit", "raptor_train_tier1", "segmentation"}) {
+    EXPECT_TRUE(std::regex_search(r.out, std::regex(std::string(scenario) + R"( +\(any\) +1/1)")))
+        << scenario << "\n" << r.out;
+  }
+  EXPECT_NE(r.out.find("the daemon drained cleanly"), std::string::npos) << r.out;
+}
+
 }  // namespace
