@@ -4,7 +4,9 @@
 # Receivers: orbwatch-null-receiver (the harness limit), nfdump's nfcapd, pmacct's nfacctd and
 # `orbwatch collect` (decoding only: --flows-out /dev/null; and orbwatch-json: writing every flow
 # as a JSON line to a file, the closer match to nfcapd writing its files; orbwatch-store: archiving
-# every flow with --store). The sender (orbwatch-flowgen) runs pinned to one CPU,
+# every flow with --store; orbwatch-run: the whole daemon, `orbwatch run`, archiving every flow
+# and running every detector on it: a step counts only the flows both archived and detected).
+# The sender (orbwatch-flowgen) runs pinned to one CPU,
 # the receiver to another; every receiver gets the same 8 MiB socket buffer. For each pair the
 # rate is searched: start at the sender's maximum, halve until a step loses nothing, then bisect.
 # A step is loss-free when the receiver counted every flow sent (zero loss allowed).
@@ -65,6 +67,7 @@ have_receiver() {
     nfcapd) command -v nfcapd >/dev/null && command -v nfdump >/dev/null ;;
     nfacctd) command -v nfacctd >/dev/null ;;
     orbwatch | orbwatch-json | orbwatch-store) [[ -x $ORBWATCH ]] && "$ORBWATCH" collect --help >/dev/null 2>&1 ;;
+    orbwatch-run) [[ -x $ORBWATCH ]] && "$ORBWATCH" run --help >/dev/null 2>&1 ;;
     *) return 1 ;;
   esac
 }
@@ -117,6 +120,18 @@ EOF
         --store "$d/store" --store-writers "$STORE_WRITERS" --rcvbuf $RCVBUF --stats-interval 0 \
         >"$d/out" 2>"$d/err" &
       ;;
+    orbwatch-run)  # the daemon: archive and every detector (on whichever CPUs are free)
+      cat >"$d/orbwatch.toml" <<EOF
+[collect]
+listen = ["udp://127.0.0.1:$PORT"]
+rcvbuf = "$RCVBUF"
+[store]
+path = "$d/store"
+[http]
+listen = ""
+EOF
+      setsid "$ORBWATCH" run --config "$d/orbwatch.toml" >"$d/out" 2>"$d/err" &
+      ;;
   esac
   RECV_PID=$!
   wait_bound
@@ -132,7 +147,8 @@ stop_receiver() {  # $1 receiver
   if [[ $1 != nfacctd ]]; then
     sleep 0.3
     kill -TERM -- "-$RECV_PID" 2>/dev/null || true
-    for _ in $(seq 50); do
+    # The daemon drains its queues and flushes every detector before it says what it counted.
+    for _ in $(seq $([[ $1 == orbwatch-run ]] && echo 600 || echo 50)); do
       alive "$RECV_PID" || break
       sleep 0.1
     done
@@ -152,6 +168,9 @@ counted() {  # $1 receiver; prints the flows it counted (after stop_receiver)
     orbwatch) sed -n 's/.*done in .* records=\([0-9]*\).*/\1/p' "$d/err" ;;
     orbwatch-json) wc -l <"$d/flows.jsonl" ;;
     orbwatch-store) sed -n 's/.*archive .*: \([0-9]*\) flows stored.*/\1/p' "$d/err" ;;
+    orbwatch-run)  # flows that were both archived and seen by the detectors
+      sed -n 's/.*stopped: .* flows_detected=\([0-9]*\) .* archived=\([0-9]*\).*/\1 \2/p' "$d/err" |
+        awk '{ print ($1 < $2 ? $1 : $2) }' ;;
   esac
 }
 
