@@ -245,7 +245,6 @@ int run_daemon(const RunOptions& o) {
       pipeline.set_model(next.model, next.geo);
       feeds.start(next.intel);
       // Restart-only keys stay as running, so the next reload compares against them.
-      next.daemon.listen = cfg.daemon.listen;
       cfg.model = next.model;
       cfg.geo = next.geo;
       cfg.intel = next.intel;
