@@ -20,8 +20,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (c->state_interval_ms <= 0 || c->archive_options.flush_interval_ms <= 0) __builtin_trap();
   std::string host;
   uint16_t port = 0;
-  if (!c->http_listen.empty() &&
-      (!parse_host_port(c->http_listen, host, port) || (!is_loopback_host(host) && c->token.empty())))
+  if (!c->http_listen.empty() && (!parse_host_port(c->http_listen, host, port) ||
+                                  (!is_loopback_host(host) && c->token.empty())))
     __builtin_trap();
   for (const OutputConfig& o : c->outputs) {
     if (o.type == OutputConfig::Type::kJsonl && o.path.empty()) __builtin_trap();

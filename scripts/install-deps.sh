@@ -13,7 +13,7 @@ build_pkgs=(
 )
 # Real peers for the interop and end-to-end tests.
 peer_pkgs=(
-  softflowd nfdump pmacct tshark python3-scapy iproute2 procps nftables
+  softflowd nfdump pmacct tshark python3-scapy iproute2 procps nftables openssl
 )
 
 missing=()

@@ -190,11 +190,11 @@ int run_demo(const DemoOptions& o) {
   const int64_t span_ms = static_cast<int64_t>(o.days * 86'400'000);
   const int64_t start_ms = (wall_clock_ms() - span_ms) / 3'600'000 * 3'600'000;
   const std::string start = rfc3339_ms(start_ms);
-  const std::vector<std::string> sim = {"orbwatch",    "simulate", "--seed",
-                                        std::to_string(o.seed),    "--hosts",
-                                        std::to_string(o.hosts),   "--days",
-                                        fmt::format("{}", o.days), "--start",
-                                        start};
+  const std::vector<std::string> sim = {"orbwatch", "simulate",
+                                        "--seed",   std::to_string(o.seed),
+                                        "--hosts",  std::to_string(o.hosts),
+                                        "--days",   fmt::format("{}", o.days),
+                                        "--start",  start};
   auto args = sim;
   args.insert(args.end(), {"--out", (dir / "sim").string()});
   if (reap(spawn(args, (dir / "simulate.log").string()), 0, std::chrono::seconds(120)) != 0) {
@@ -211,8 +211,8 @@ int run_demo(const DemoOptions& o) {
       << "[detectors.exposure]\nlearning = \"2d\"\n\n"
       << read_all(dir / "sim" / "model.toml");
   const fs::path log = dir / "daemon.log";
-  pid_t daemon = spawn({"orbwatch", "run", "--config", (dir / "orbwatch.toml").string()},
-                       log.string());
+  pid_t daemon =
+      spawn({"orbwatch", "run", "--config", (dir / "orbwatch.toml").string()}, log.string());
   std::string udp = wait_log(log, "listening on udp://127.0.0.1:", daemon, 30);
   std::string http = wait_log(log, "http on 127.0.0.1:", daemon, 30);
   if (http.empty() && o.http != "127.0.0.1:0" && g_demo_stop == 0) {
@@ -267,7 +267,8 @@ int run_demo(const DemoOptions& o) {
       quiet_since = std::chrono::steady_clock::now();
     }
     // Sent and quiet for two seconds: the score.
-    if (sender < 0 && !scored && std::chrono::steady_clock::now() - quiet_since > std::chrono::seconds(2)) {
+    if (sender < 0 && !scored &&
+        std::chrono::steady_clock::now() - quiet_since > std::chrono::seconds(2)) {
       scored = true;
       const std::string sent = read_all(dir / "simulate.log");
       const size_t last = sent.rfind("orbwatch simulate:");
@@ -281,7 +282,8 @@ int run_demo(const DemoOptions& o) {
       std::vector<sim::Label> labels;
       std::vector<sim::EvalAlert> alerts;
       std::string error;
-      if (sim::parse_labels(read_all(dir / "sim" / "labels.jsonl"), "labels.jsonl", labels, error) &&
+      if (sim::parse_labels(read_all(dir / "sim" / "labels.jsonl"), "labels.jsonl", labels,
+                            error) &&
           sim::parse_alerts(read_all(dir / "alerts.jsonl"), "alerts.jsonl", alerts, error)) {
         sim::EvalOptions eo;
         eo.hosts = o.hosts;

@@ -713,9 +713,51 @@ TEST(DemoE2e, ShowsDetectionsAndStopsCleanly) {
   EXPECT_TRUE(std::regex_search(r.out, std::regex(R"(  \S+  critical +intel +)"))) << r.out;
   for (const char* scenario : {"intel_hit", "raptor_train_tier1", "segmentation"}) {
     EXPECT_TRUE(std::regex_search(r.out, std::regex(std::string(scenario) + R"( +\(any\) +1/1)")))
-        << scenario << "\n" << r.out;
+        << scenario << "\n"
+        << r.out;
   }
   EXPECT_NE(r.out.find("the daemon drained cleanly"), std::string::npos) << r.out;
+}
+
+// HTTPS with a bearer token: the API answers only over TLS and only with the token.
+TEST_F(RunE2e, HttpsWithTokenRefusesWhatLacksIt) {
+  if (!orbwatch::test::have_tool("openssl")) GTEST_SKIP() << "openssl not installed";
+  auto cert = run_command(
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost "
+      "-keyout " +
+      (dir_ / "key.pem").string() + " -out " + (dir_ / "cert.pem").string());
+  ASSERT_EQ(cert.rc, 0) << cert.out;
+  write_config("[[outputs]]\ntype = \"jsonl\"\npath = \"alerts.jsonl\"\n");
+  std::string config = read_file(dir_ / "orbwatch.toml");
+  config.replace(config.find("[http]\nlisten = \"127.0.0.1:0\"\n"), 30,
+                 "[http]\nlisten = \"127.0.0.1:0\"\ntoken = \"t0ken\"\ntls_cert = \"cert.pem\"\n"
+                 "tls_key = \"key.pem\"\n");
+  std::ofstream(dir_ / "orbwatch.toml") << config;
+  daemon_ = std::make_unique<Child>(
+      std::vector<std::string>{kBin, "run", "--config", (dir_ / "orbwatch.toml").string()});
+  std::smatch m;
+  ASSERT_TRUE(daemon_->wait_for(std::regex(R"(https on 127\.0\.0\.1:(\d+))"), m, 20s))
+      << daemon_->err();
+  const int port = std::stoi(m[1]);
+  httplib::SSLClient tls("127.0.0.1", port);
+  tls.enable_server_certificate_verification(false);
+  auto no_token = tls.Get("/api/v1/health");
+  ASSERT_TRUE(no_token);
+  EXPECT_EQ(no_token->status, 401);
+  EXPECT_EQ(no_token->get_header_value("WWW-Authenticate"), "Bearer realm=\"orbwatch\"");
+  auto wrong = tls.Get("/metrics", {{"Authorization", "Bearer t0kem"}});
+  ASSERT_TRUE(wrong);
+  EXPECT_EQ(wrong->status, 401);
+  auto ok = tls.Get("/api/v1/health", {{"Authorization", "Bearer t0ken"}});
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 200);
+  EXPECT_NE(ok->body.find("\"status\":\"ok\""), std::string::npos) << ok->body;
+  // Plain HTTP gets no answer from a TLS server.
+  httplib::Client plain("127.0.0.1", port);
+  plain.set_read_timeout(2, 0);
+  auto refused = plain.Get("/api/v1/health", {{"Authorization", "Bearer t0ken"}});
+  EXPECT_TRUE(!refused || refused->status != 200);
+  EXPECT_EQ(daemon_->stop(SIGTERM, 60s), 0) << daemon_->err();
 }
 
 }  // namespace
