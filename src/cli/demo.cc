@@ -59,6 +59,7 @@ pid_t spawn(const std::vector<std::string>& args, const std::string& log) {
   }
   std::signal(SIGINT, SIG_IGN);  // Ctrl-C reaches the demo, which stops the children in order
   std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
   execv("/proc/self/exe", argv.data());

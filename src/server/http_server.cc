@@ -35,7 +35,7 @@ bool token_matches(std::string_view given, std::string_view want) {
 void send_json(httplib::Response& res, std::string body, int status = 200) {
   res.status = status;
   body += '\n';
-  res.set_content(std::move(body), "application/json");
+  res.set_content(body, "application/json");
 }
 
 void send_error(httplib::Response& res, int status, std::string_view message) {
@@ -665,9 +665,9 @@ void HttpServer::share_routes() {
   // TAXII 2.1, read only: one collection of what orbwatch confirmed (docs/api.md).
   constexpr const char* kTaxii = "application/taxii+json;version=2.1";
   const std::string collection = "b6a0ad6b-5d1e-4c1f-9b1e-6f72627761c1";  // fixed: one per daemon
-  auto taxii = [kTaxii](httplib::Response& res, std::string body) {
+  auto taxii = [kTaxii](httplib::Response& res, const std::string& body) {
     res.status = 200;
-    res.set_content(std::move(body), kTaxii);
+    res.set_content(body, kTaxii);
   };
   auto collection_json = [collection, this] {
     std::string out = "{\"id\":\"" + collection + "\",\"title\":";
@@ -685,7 +685,7 @@ void HttpServer::share_routes() {
     out +=
         ",\"description\":\"Read-only: what this orbwatch confirmed\","
         "\"default\":\"/taxii2/api/\",\"api_roots\":[\"/taxii2/api/\"]}";
-    taxii(res, std::move(out));
+    taxii(res, out);
   });
   s.Get("/taxii2/api/", [this, taxii](const httplib::Request&, httplib::Response& res) {
     std::string out = "{\"title\":";
@@ -693,7 +693,7 @@ void HttpServer::share_routes() {
     out +=
         ",\"versions\":[\"application/taxii+json;version=2.1\"],"
         "\"max_content_length\":10485760}";
-    taxii(res, std::move(out));
+    taxii(res, out);
   });
   s.Get("/taxii2/api/collections/",
         [taxii, collection_json](const httplib::Request&, httplib::Response& res) {
@@ -749,7 +749,7 @@ void HttpServer::share_routes() {
           out += "\"objects\":" + stix_objects(page, so) + "}";
           res.set_header("X-TAXII-Date-Added-First", rfc3339_ms(page.front().last_seen_ms));
           res.set_header("X-TAXII-Date-Added-Last", rfc3339_ms(page.back().last_seen_ms));
-          taxii(res, std::move(out));
+          taxii(res, out);
         });
 }
 

@@ -751,7 +751,7 @@ void Pipeline::set_model(std::shared_ptr<const netmodel::ModelIndex> model,
   model_.store(std::make_shared<const Model>(Model{std::move(model), std::move(geo)}));
 }
 
-bool Pipeline::set_outputs(std::vector<OutputConfig> outputs, std::string& error) {
+bool Pipeline::set_outputs(const std::vector<OutputConfig>& outputs, std::string& error) {
   std::vector<Output> built;
   if (!make_outputs(outputs, o_.config.store_path, built, error)) return false;
   alerts_->set_outputs(std::move(built));

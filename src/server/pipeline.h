@@ -133,7 +133,7 @@ class Pipeline {
   void set_model(std::shared_ptr<const netmodel::ModelIndex> model,
                  std::shared_ptr<const enrich::GeoDb> geo);
   // False (the outputs unchanged) when one cannot be built.
-  bool set_outputs(std::vector<OutputConfig> outputs, std::string& error);
+  bool set_outputs(const std::vector<OutputConfig>& outputs, std::string& error);
 
   PipelineStats stats() const;
   // The network model in use (the latest reload's).
