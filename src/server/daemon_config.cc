@@ -142,12 +142,18 @@ void read_collect(const toml::table& t, DaemonConfig& c, intel::ConfigProblems& 
         }
         c.exporter_allow.push_back(*p);
       }
+    } else if (k == "capture") {
+      r.strings(v, k, c.capture);
+    } else if (k == "capture_filter") {
+      r.string(v, k, c.capture_filter);
     } else if (k == "detect_threads") {
       r.integer(v, k, c.detect_threads, 0, 256);
     } else if (k == "detect_queue") {
       r.integer(v, k, c.detect_queue, 1, 1 << 16);
     } else {
-      r.unknown(key, "listen, threads, rcvbuf, exporter_allow, detect_threads, detect_queue");
+      r.unknown(key,
+                "listen, threads, rcvbuf, exporter_allow, capture, capture_filter, detect_threads, "
+                "detect_queue");
     }
   }
 }

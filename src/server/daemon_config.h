@@ -45,6 +45,8 @@ struct DaemonConfig {
   unsigned sockets_per_listen = 1;  // SO_REUSEPORT receive threads per address
   int rcvbuf_bytes = 8 << 20;
   std::vector<Prefix> exporter_allow;  // empty: any exporter
+  std::vector<std::string> capture;    // interfaces to capture live (metered into flows)
+  std::string capture_filter;          // BPF for them
   unsigned detect_threads = 0;         // detector shards; 0: from the cores
   size_t detect_queue = 64;            // batches waiting per shard before flows are shed
 

@@ -69,6 +69,11 @@ std::string prometheus_text(const MetricsInput& in) {
              fmt::format("version=\"{}\"",
                          ingest::export_kind_name(static_cast<ingest::ExportKind>(k))));
   }
+  w.family("orbwatch_capture_packets_total", "counter",
+           "Packets read from the live interfaces ([collect] capture).");
+  w.sample(d(p.capture_packets));
+  w.family("orbwatch_capture_flows_total", "counter", "Flows metered from the captured packets.");
+  w.sample(d(p.capture_flows));
   w.family("orbwatch_records_total", "counter", "Flow records decoded.");
   w.sample(d(p.decode.records));
   w.family("orbwatch_templates_learned_total", "counter",
@@ -96,6 +101,7 @@ std::string prometheus_text(const MetricsInput& in) {
   uint64_t shed = 0;
   for (const auto& s : p.shards) shed += s.shed;
   w.sample(d(shed), "place=\"detect_queue\",reason=\"full\"");
+  w.sample(d(p.capture_drops), "place=\"capture\",reason=\"kernel\"");
   w.sample(d(p.alerts_shed), "place=\"alert_queue\",reason=\"full\"");
   w.sample(d(p.archive.flows_not_stored), "place=\"archive\",reason=\"write_error\"");
   w.sample(d(p.alerts_not_stored), "place=\"alert_store\",reason=\"write_error\"");

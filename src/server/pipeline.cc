@@ -18,7 +18,9 @@
 #include "core/time.h"
 #include "detect/engine.h"
 #include "detect/flow_role.h"
+#include "ingest/capture_ingest.h"
 #include "ingest/export_decoder.h"
+#include "ingest/pcap_source.h"
 #include "sink/webhook_output.h"
 #include "store/alert_store.h"
 #include "store/archive.h"
@@ -160,6 +162,7 @@ struct Pipeline::Receiver {
   std::vector<ExporterMetrics> exporters;
   size_t exporters_total = 0;
   store::ArchiveWriterStats archive_stats;
+  uint64_t capture_packets = 0, capture_drops = 0, capture_flows = 0;  // a capture thread's
 
   void publish() {
     std::vector<ExporterMetrics> ex;
@@ -186,6 +189,13 @@ struct Pipeline::Receiver {
 };
 
 // ---- detect shards ----
+
+// A live interface: its source and the thread that meters its packets into flows.
+struct Pipeline::Capture {
+  std::unique_ptr<ingest::PacketSource> source;
+  size_t receiver = 0;
+  std::thread thread;
+};
 
 struct Pipeline::Shard {
   struct Item {
@@ -245,6 +255,12 @@ class Pipeline::Consumer final : public ingest::DatagramConsumer {
   void on_datagrams(size_t index, std::span<const ingest::Datagram> batch) override {
     Receiver& r = *p_.receivers_[index];
     for (const ingest::Datagram& d : batch) r.decoder.decode(d, r.batch);
+    deliver(index);
+  }
+
+  // The flows the receiver's batch holds: archived, routed to the shards.
+  void deliver(size_t index) {
+    Receiver& r = *p_.receivers_[index];
     if (!r.batch.empty()) {
       if (r.archive) r.archive->append(r.batch, wall_clock_ms());
       route(r);
@@ -489,6 +505,18 @@ bool Pipeline::open(std::string& error) {
   const size_t cores = sched_getaffinity(0, sizeof allowed, &allowed) == 0
                            ? static_cast<size_t>(CPU_COUNT(&allowed))
                            : std::max(1u, std::thread::hardware_concurrency());
+  for (const std::string& iface : c.capture) {
+    ingest::LiveOptions lo2;
+    lo2.filter = c.capture_filter;
+    auto opened = ingest::PacketSource::open_live(iface, lo2);
+    if (!opened.source) {
+      error = fmt::format("[collect] capture {}: {}", iface, opened.error);
+      return false;
+    }
+    auto cap = std::make_unique<Capture>();
+    cap->source = std::move(opened.source);
+    captures_.push_back(std::move(cap));
+  }
   const size_t sockets = listener_->sockets();
   const size_t n = c.detect_threads != 0
                        ? c.detect_threads
@@ -518,7 +546,8 @@ bool Pipeline::open(std::string& error) {
     if (r.sealed + r.removed != 0)
       warnings_.push_back(fmt::format("archive: recovered {} segments left by a crash", r.sealed));
   }
-  for (size_t i = 0; i < sockets; ++i) {
+  for (size_t i = 0; i < captures_.size(); ++i) captures_[i]->receiver = sockets + i;
+  for (size_t i = 0; i < sockets + captures_.size(); ++i) {
     auto r = std::make_unique<Receiver>();
     if (c.archive)
       r->archive = std::make_unique<store::ArchiveThread>(c.store_path, c.archive_options);
@@ -595,6 +624,41 @@ void Pipeline::start() {
     s->thread = std::thread([this, sp] { run_shard(*sp); });
   }
   if (listener_->sockets() != 0) listener_->start(*consumer_);
+  for (auto& c : captures_) {
+    Capture* cp = c.get();
+    c->thread = std::thread([this, cp] { run_capture(*cp); });
+  }
+}
+
+void Pipeline::run_capture(Capture& c) {
+  Receiver& r = *receivers_[c.receiver];
+  // Exports seen on the wire are decoded; all other traffic is metered into flows.
+  ingest::CaptureIngest ingest(
+      {}, [&r](const ingest::Datagram& d) { r.decoder.decode(d, r.batch); },
+      [&r](FlowBatch& b) { r.batch.append(b); });
+  auto count = [&] {
+    std::lock_guard lock(r.mu);
+    r.capture_packets = c.source->packets();
+    r.capture_drops = c.source->dropped();
+    r.capture_flows = ingest.stats().flows;
+  };
+  while (!capture_stop_.load(std::memory_order_relaxed)) {
+    const bool ok = ingest.run(*c.source, [&] {
+      consumer_->deliver(c.receiver);
+      return !capture_stop_.load(std::memory_order_relaxed);
+    });
+    consumer_->deliver(c.receiver);
+    consumer_->on_idle(c.receiver, false);  // also after a read timeout: flushes, publishes
+    count();
+    if (!ok) {
+      if (!c.source->live()) break;
+      std::this_thread::sleep_for(std::chrono::seconds(1));  // the interface is away: try again
+    }
+  }
+  ingest.finish();
+  consumer_->deliver(c.receiver);
+  consumer_->on_idle(c.receiver, true);
+  count();
 }
 
 void Pipeline::run_shard(Shard& s) {
@@ -726,6 +790,9 @@ void Pipeline::stop() {
   // Sockets first (they drain into the shards and seal the archive), then the shards (their
   // detectors flush into the alert thread), then the alerts.
   listener_->stop();
+  capture_stop_ = true;
+  for (auto& c : captures_)
+    if (c->thread.joinable()) c->thread.join();
   for (auto& s : shards_) {
     {
       std::lock_guard lock(s->mu);
@@ -770,6 +837,9 @@ PipelineStats Pipeline::stats() const {
     exporters.insert(exporters.end(), r->exporters.begin(), r->exporters.end());
     s.exporters_total += r->exporters_total;
     s.archive.merge(r->archive_stats);
+    s.capture_packets += r->capture_packets;
+    s.capture_drops += r->capture_drops;
+    s.capture_flows += r->capture_flows;
   }
   std::sort(
       exporters.begin(), exporters.end(),

@@ -1,6 +1,7 @@
 // Pipeline: the data path of `orbwatch run`, one direction, joined by bounded queues.
 //
-//   receive threads (UdpListener, one per socket): decode -> archive (ArchiveThread)
+//   receive threads (UdpListener, one per socket; a capture thread per live interface: packets
+//   metered into flows): decode -> archive (ArchiveThread)
 //        |  each flow to the detect shard of its internal host (shard_of)
 //        v
 //   detect shards (one thread each): Engine with its own detectors and edge inventory
@@ -86,7 +87,10 @@ struct PipelineStats {
   std::vector<std::pair<std::string, detect::DetectorStats>> detectors;  // summed over shards
   // Alerts by detector and severity as they left the detectors (each version of an alert).
   std::vector<std::pair<std::string, std::array<uint64_t, 4>>> alerts;
-  uint64_t alerts_shed = 0;  // the alert queue was full
+  uint64_t capture_packets = 0;  // live capture ([collect] capture)
+  uint64_t capture_drops = 0;    // packets the kernel or interface dropped
+  uint64_t capture_flows = 0;    // flows metered from them
+  uint64_t alerts_shed = 0;      // the alert queue was full
   uint64_t alerts_not_stored = 0;
   std::string alert_store_error;
   std::vector<OutputMetrics> outputs;
@@ -162,6 +166,10 @@ class Pipeline {
   std::vector<std::string> warnings_;
   SnapshotHolder<Model> model_;
   std::unique_ptr<ingest::UdpListener> listener_;
+  struct Capture;
+  std::vector<std::unique_ptr<Capture>> captures_;  // live interfaces; receivers after sockets
+  std::atomic<bool> capture_stop_{false};
+  void run_capture(Capture& c);
   std::vector<std::unique_ptr<Receiver>> receivers_;
   std::vector<std::unique_ptr<Shard>> shards_;
   std::unique_ptr<Consumer> consumer_;

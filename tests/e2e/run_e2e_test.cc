@@ -760,4 +760,41 @@ TEST_F(RunE2e, HttpsWithTokenRefusesWhatLacksIt) {
   EXPECT_EQ(daemon_->stop(SIGTERM, 60s), 0) << daemon_->err();
 }
 
+// Live capture as a source: the daemon meters the TCP connections of its own API on the loopback
+// interface into flows, archives them and counts the packets.
+TEST_F(RunE2e, LiveCaptureIsMeteredIntoFlows) {
+  write_config("[[outputs]]\ntype = \"jsonl\"\npath = \"alerts.jsonl\"\n");
+  std::string config = read_file(dir_ / "orbwatch.toml");
+  config.replace(0, config.find("\n\n"),
+                 "[collect]\nlisten = [\"udp://127.0.0.1:0\"]\ncapture = [\"lo\"]\n"
+                 "capture_filter = \"tcp\"");
+  std::ofstream(dir_ / "orbwatch.toml") << config;
+  daemon_ = std::make_unique<Child>(
+      std::vector<std::string>{kBin, "run", "--config", (dir_ / "orbwatch.toml").string()});
+  std::smatch m;
+  if (!daemon_->wait_for(std::regex(R"(http on 127\.0\.0\.1:(\d+))"), m, 20s)) {
+    if (daemon_->err().find("capture lo:") != std::string::npos)
+      GTEST_SKIP() << "no permission to capture here: " << daemon_->err();
+    FAIL() << daemon_->err();
+  }
+  http_port_ = std::stoi(m[1]);
+  // Ten API calls, each its own TCP connection.
+  for (int i = 0; i < 10; ++i) {
+    httplib::Client c("127.0.0.1", http_port_);
+    c.set_keep_alive(false);
+    ASSERT_TRUE(c.Get("/api/v1/health"));
+  }
+  ASSERT_TRUE(wait_until(
+      [&] { return metric(get("/metrics"), "orbwatch_capture_packets_total") >= 60; }, 20s))
+      << get("/metrics");
+  EXPECT_EQ(metric(get("/metrics"), "orbwatch_drops_total{place=\"capture\",reason=\"kernel\"}"),
+            0);
+  EXPECT_EQ(daemon_->stop(SIGTERM, 60s), 0) << daemon_->err();
+  // At the stop the meter hands on every open flow: the connections are in the archive.
+  auto q = run_command(kBin + " query --store " + (dir_ / "data").string() +
+                       " --format jsonl 'proto tcp and port " + std::to_string(http_port_) +
+                       "' | wc -l");
+  EXPECT_GE(std::stoul(q.out), 10u) << q.out;
+}
+
 }  // namespace

@@ -71,6 +71,8 @@ listen = ["udp://[::]:2055"]
 threads = 2
 rcvbuf = "16MiB"
 exporter_allow = ["192.0.2.0/24"]
+capture = ["eth1"]
+capture_filter = "not port 2055"
 detect_threads = 3
 detect_queue = 16
 
@@ -109,6 +111,8 @@ max_spool = "8MiB"
   EXPECT_EQ(c->sockets_per_listen, 2u);
   EXPECT_EQ(c->rcvbuf_bytes, 16 << 20);
   ASSERT_EQ(c->exporter_allow.size(), 1u);
+  EXPECT_EQ(c->capture, std::vector<std::string>{"eth1"});
+  EXPECT_EQ(c->capture_filter, "not port 2055");
   EXPECT_EQ(c->detect_threads, 3u);
   EXPECT_EQ(c->detect_queue, 16u);
   EXPECT_EQ(c->store_path, "/etc/orbwatch/data");  // relative to the config file
