@@ -192,6 +192,11 @@ std::string prometheus_text(const MetricsInput& in) {
   w.sample(d(p.archive.segments_sealed));
   w.family("orbwatch_archive_write_errors_total", "counter", "Archive write errors.");
   w.sample(d(p.archive.write_errors));
+  w.family("orbwatch_archive_write_lag_flows", "gauge",
+           "Flows received but not yet written to the archive (staged, queued, being encoded).");
+  const uint64_t received = p.decode.records + p.capture_flows;
+  const uint64_t written = p.archive.flows_stored + p.archive.flows_not_stored;
+  w.sample(d(received > written ? received - written : 0));
   w.family("orbwatch_archive_bytes", "gauge", "Bytes of sealed segments on disk.");
   w.sample(d(in.archive_bytes));
 

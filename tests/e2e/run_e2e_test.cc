@@ -313,6 +313,7 @@ TEST_F(RunE2e, AlertsReachEveryOutputTheApiAndMetrics) {
       std::count_if(feed.begin(), feed.end(), [](const std::string& l) { return l[0] != '#'; });
   EXPECT_EQ(metric(m, "orbwatch_feed_entries{feed=\"covert\"}"), static_cast<double>(indicators));
   EXPECT_GT(metric(m, "orbwatch_alerts_total{detector=\"intel\",severity=\"critical\"}"), 0);
+  EXPECT_GE(metric(m, "orbwatch_archive_write_lag_flows"), 0);
 
   // The health and API answers.
   int status = 0;
