@@ -696,6 +696,13 @@ TEST_F(RunE2e, SharesWhatItConfirmedAsListsStixMispAndTaxii) {
       << "[store]\npath = \"partner\"\n[[feeds]]\nname = \"orbwatch-peer\"\nsource = "
          "\"http://127.0.0.1:"
       << http_port_ << "/taxii2/api/collections/" << m[1] << "/\"\nformat = \"taxii\"\n";
+  // Paging: one address a page, `next` leads on, the last page says no more.
+  const std::string objects = "/taxii2/api/collections/" + m[1].str() + "/objects/";
+  const std::string first_page = get(objects + "?limit=1");
+  EXPECT_NE(first_page.find("\"more\":true,\"next\":\"1\""), std::string::npos) << first_page;
+  const std::string last_page = get(objects + "?limit=1&next=" + std::to_string(confirmed - 1));
+  EXPECT_NE(last_page.find("\"more\":false"), std::string::npos) << last_page;
+  EXPECT_EQ(std::count(last_page.begin(), last_page.end(), '{'), 4) << last_page;  // + identity
   auto poll = run_command(kBin + " feeds update --config " + (dir_ / "partner.toml").string());
   EXPECT_NE(poll.out.find("updated (" + std::to_string(confirmed) + " indicators"),
             std::string::npos)
