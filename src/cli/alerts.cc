@@ -6,7 +6,6 @@
 #include <fmt/core.h>
 
 #include "cli/commands.h"
-#include "cli/time_args.h"
 #include "core/time.h"
 #include "store/alert_store.h"
 #include "store/inventory_store.h"

@@ -4,7 +4,6 @@
 
 #include <filesystem>
 
-#include "cli/time_args.h"
 #include "core/time.h"
 #include "core/units.h"
 #include "store/archive.h"

@@ -5,8 +5,6 @@
 // buffers go to the output under one mutex, whole lines at a time; with --store each receive
 // thread feeds its own ArchiveThread (writer threads). The main thread only waits
 // for a signal or --duration and prints statistics from snapshots each worker publishes.
-#include <sched.h>
-
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
@@ -23,6 +21,7 @@
 
 #include "cli/archive_args.h"
 #include "cli/commands.h"
+#include "core/cpus.h"
 #include "core/flow_json.h"
 #include "core/time.h"
 #include "ingest/export_decoder.h"
@@ -223,10 +222,7 @@ int run_collect(const CollectOptions& o) {
   // Encoding costs more per flow than receiving: by default the cores the receive threads leave
   // are shared out among their writers (one at least, four at most).
   const size_t sockets = listener.sockets();
-  cpu_set_t allowed;  // the cores this process may use (taskset, cgroups), not all there are
-  const size_t cores = sched_getaffinity(0, sizeof allowed, &allowed) == 0
-                           ? static_cast<size_t>(CPU_COUNT(&allowed))
-                           : std::max(1u, std::thread::hardware_concurrency());
+  const size_t cores = usable_cores();
   const size_t writers =
       o.store_writers != 0
           ? o.store_writers

@@ -16,6 +16,7 @@
 #include "intel/feed_manager.h"
 #include "server/daemon_config.h"
 #include "server/share.h"
+#include "store/alert_store.h"
 #include "store/inventory_store.h"
 
 namespace orbwatch::cli {
@@ -51,17 +52,17 @@ int run_export(const ExportOptions& o) {
   const int64_t now = wall_clock_ms();
   std::vector<server::Confirmed> confirmed;
   const std::string db = store::state_db_path(daemon->store_path);
-  if (std::filesystem::exists(db) &&
-      !server::load_confirmed(db, now - *since, model->model().internal, confirmed, error))
-    return fail(o, error);
+  if (std::filesystem::exists(db)) {
+    store::AlertStore alerts;
+    if (!alerts.open(db, false, error) ||
+        !server::load_confirmed(alerts, now - *since, *model, confirmed, error))
+      return fail(o, error);
+  }
 
   std::string text;
   if (o.what == "nft") {
     // The feeds as the daemon last cached them (no download here).
-    std::string cache = intel_config->cache_dir.empty()
-                            ? (std::filesystem::path(daemon->store_path) / "feeds").string()
-                            : intel_config->cache_dir;
-    intel::FeedManager feeds(intel_config->feeds, cache);
+    intel::FeedManager feeds(intel_config->feeds, server::feed_cache_dir(*daemon, *intel_config));
     const auto current = feeds.feeds();
     const auto set = intel::IntelSet::build(current, now);
     std::map<std::string, std::vector<Prefix>> allow;

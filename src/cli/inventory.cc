@@ -9,7 +9,6 @@
 #include <fmt/core.h>
 
 #include "cli/commands.h"
-#include "cli/time_args.h"
 #include "core/json.h"
 #include "core/proto.h"
 #include "core/time.h"

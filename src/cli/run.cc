@@ -74,8 +74,7 @@ bool load_all(const RunOptions& o, Loaded& out) {
   }
   out.daemon = std::move(*daemon);
   out.intel = std::move(*intel);
-  if (out.intel.cache_dir.empty())
-    out.intel.cache_dir = (std::filesystem::path(out.daemon.store_path) / "feeds").string();
+  out.intel.cache_dir = server::feed_cache_dir(out.daemon, out.intel);
   out.detectors = std::move(*detectors);
   return true;
 }

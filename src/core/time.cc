@@ -183,4 +183,16 @@ std::string format_duration_ms(int64_t ms) {
   return out;
 }
 
+bool parse_time_arg(std::string_view text, int64_t reference_ms, int64_t& out) {
+  if (auto d = parse_duration_ms(text)) {
+    out = reference_ms - *d;
+    return true;
+  }
+  if (auto t = parse_rfc3339_ms(text)) {
+    out = *t;
+    return true;
+  }
+  return false;
+}
+
 }  // namespace orbwatch

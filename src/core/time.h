@@ -27,6 +27,11 @@ int64_t wall_clock_ms();
 // negative or over ~290 million years.
 std::optional<int64_t> parse_duration_ms(std::string_view text);
 
+// A point in time as users write it (--since, since=): an RFC 3339 time, or a duration counted
+// back from `reference_ms` ("24h"). Offline data keeps its own clock, so callers choose the
+// reference: the newest record, or now.
+bool parse_time_arg(std::string_view text, int64_t reference_ms, int64_t& out);
+
 // The shortest exact form of a duration in the units above: "15m", "1h30m", "0s".
 std::string format_duration_ms(int64_t ms);
 

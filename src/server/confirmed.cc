@@ -10,12 +10,6 @@ namespace orbwatch::server {
 
 namespace {
 
-bool is_internal(const IpAddr& a, const std::vector<Prefix>& internal) {
-  for (const auto& p : internal)
-    if (p.contains(a)) return true;
-  return false;
-}
-
 // "a,b,c" of an evidence list.
 template <typename F>
 void each_listed(std::string_view list, F&& f) {
@@ -30,7 +24,7 @@ void each_listed(std::string_view list, F&& f) {
 }  // namespace
 
 std::vector<Confirmed> confirmed_from_alerts(const std::vector<store::StoredAlert>& alerts,
-                                             const std::vector<Prefix>& internal) {
+                                             const netmodel::ModelIndex& model) {
   std::map<IpAddr, Confirmed> by_addr;
   simdjson::dom::parser parser;
   for (const auto& stored : alerts) {
@@ -50,7 +44,7 @@ std::vector<Confirmed> confirmed_from_alerts(const std::vector<store::StoredAler
     const int64_t last_ms = parse_rfc3339_ms(last).value_or(stored.ts_ms);
     auto evidence = [&](const char* key) { return text(doc["evidence"][key]); };
     auto add = [&](const IpAddr& a, const char* role) {
-      if (a.is_zero() || is_internal(a, internal)) return;
+      if (a.is_zero() || model.place(a).internal) return;
       Confirmed& c = by_addr[a];
       if (c.sightings == 0) {
         c.addr = a;
@@ -91,18 +85,15 @@ std::vector<Confirmed> confirmed_from_alerts(const std::vector<store::StoredAler
   return out;
 }
 
-bool load_confirmed(const std::string& db_path, int64_t since_ms,
-                    const std::vector<Prefix>& internal, std::vector<Confirmed>& out,
-                    std::string& error) {
-  store::AlertStore s;
-  if (!s.open(db_path, false, error)) return false;
+bool load_confirmed(store::AlertStore& store, int64_t since_ms, const netmodel::ModelIndex& model,
+                    std::vector<Confirmed>& out, std::string& error) {
   store::AlertQuery q;
   q.since_ms = since_ms;
   q.min_severity = Severity::kMedium;
   q.limit = 1'000'000;
-  const auto alerts = s.find(q, error);
+  const auto alerts = store.find(q, error);
   if (!error.empty()) return false;
-  out = confirmed_from_alerts(alerts, internal);
+  out = confirmed_from_alerts(alerts, model);
   return true;
 }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/ip_addr.h"
+#include "netmodel/model_index.h"
 #include "store/alert_store.h"
 
 namespace orbwatch::server {
@@ -27,14 +28,12 @@ struct Confirmed {
 };
 
 // From the alerts (medium and above, not closed) of `alerts`, one entry per address, ordered by
-// address.
-// Internal addresses (the model's, given as `internal`) are never listed.
+// address. Addresses `model` counts as internal (its defaults too) are never listed.
 std::vector<Confirmed> confirmed_from_alerts(const std::vector<store::StoredAlert>& alerts,
-                                             const std::vector<Prefix>& internal);
+                                             const netmodel::ModelIndex& model);
 
-// Reads the alert store in `db_path` (alerts since `since_ms`) and applies the above.
-bool load_confirmed(const std::string& db_path, int64_t since_ms,
-                    const std::vector<Prefix>& internal, std::vector<Confirmed>& out,
-                    std::string& error);
+// Reads the alerts since `since_ms` from `store` and applies the above.
+bool load_confirmed(store::AlertStore& store, int64_t since_ms, const netmodel::ModelIndex& model,
+                    std::vector<Confirmed>& out, std::string& error);
 
 }  // namespace orbwatch::server

@@ -364,6 +364,11 @@ bool parse_host_port(std::string_view text, std::string& host, uint16_t& port) {
   return IpAddr::parse(host).has_value();
 }
 
+std::string feed_cache_dir(const DaemonConfig& daemon, const intel::IntelConfig& intel) {
+  return intel.cache_dir.empty() ? (std::filesystem::path(daemon.store_path) / "feeds").string()
+                                 : intel.cache_dir;
+}
+
 bool is_loopback_host(std::string_view host) {
   if (host == "localhost") return true;
   auto a = IpAddr::parse(host);

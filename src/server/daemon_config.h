@@ -11,6 +11,7 @@
 
 #include "core/alert.h"
 #include "core/ip_addr.h"
+#include "intel/feed_config.h"
 #include "store/archive.h"
 #include "store/archive_writer.h"
 
@@ -70,6 +71,10 @@ std::optional<DaemonConfig> parse_daemon_config(std::string_view text, const std
                                                 std::vector<std::string>& errors);
 std::optional<DaemonConfig> load_daemon_config(const std::string& path,
                                                std::vector<std::string>& errors);
+
+// Where the daemon caches its feeds: [intel] cache_dir, else STORE/feeds (for the default store
+// too, which the intel reader does not know).
+std::string feed_cache_dir(const DaemonConfig& daemon, const intel::IntelConfig& intel);
 
 // "127.0.0.1:8080", "[::1]:8080", ":8080" (every address): host and port.
 bool parse_host_port(std::string_view text, std::string& host, uint16_t& port);

@@ -45,19 +45,12 @@ void send_error(httplib::Response& res, int status, std::string_view message) {
   send_json(res, std::move(body), status);
 }
 
-// A time parameter: RFC 3339, or a duration back from now ("24h").
-bool time_param(const httplib::Request& req, const char* name, int64_t now_ms, int64_t& out,
+// A time parameter: RFC 3339, or a duration back from `reference_ms` ("24h").
+bool time_param(const httplib::Request& req, const char* name, int64_t reference_ms, int64_t& out,
                 std::string& error) {
   if (!req.has_param(name)) return true;
   const std::string v = req.get_param_value(name);
-  if (auto t = parse_rfc3339_ms(v)) {
-    out = *t;
-    return true;
-  }
-  if (auto d = parse_duration_ms(v)) {
-    out = now_ms - *d;
-    return true;
-  }
+  if (parse_time_arg(v, reference_ms, out)) return true;
   error = fmt::format("{}={}: expected an RFC 3339 time or a duration such as 24h", name, v);
   return false;
 }
@@ -603,16 +596,10 @@ void HttpServer::routes() {
 }
 
 std::vector<Confirmed> HttpServer::confirmed(int64_t since_ms, std::string& error) {
-  store::AlertQuery q;
-  q.since_ms = since_ms;
-  q.min_severity = Severity::kMedium;
-  q.limit = 1'000'000;
-  std::vector<store::StoredAlert> alerts;
-  {
-    std::lock_guard lock(store_mu_);
-    alerts = alerts_.find(q, error);
-  }
-  return confirmed_from_alerts(alerts, pipeline_.model()->model().internal);
+  std::vector<Confirmed> out;
+  std::lock_guard lock(store_mu_);
+  load_confirmed(alerts_, since_ms, *pipeline_.model(), out, error);
+  return out;
 }
 
 void HttpServer::share_routes() {

@@ -1,7 +1,6 @@
 #include "server/pipeline.h"
 
 #include <fcntl.h>
-#include <sched.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -15,6 +14,7 @@
 
 #include <fmt/core.h>
 
+#include "core/cpus.h"
 #include "core/time.h"
 #include "detect/engine.h"
 #include "detect/flow_role.h"
@@ -500,15 +500,10 @@ bool Pipeline::open(std::string& error) {
   if (!lo.listen.empty() && !listener_->open(error)) return false;
   for (const auto& w : listener_->warnings()) warnings_.push_back(w);
 
-  // Shards: by default the cores the receive threads leave, at least one.
-  cpu_set_t allowed;
-  const size_t cores = sched_getaffinity(0, sizeof allowed, &allowed) == 0
-                           ? static_cast<size_t>(CPU_COUNT(&allowed))
-                           : std::max(1u, std::thread::hardware_concurrency());
   for (const std::string& iface : c.capture) {
-    ingest::LiveOptions lo2;
-    lo2.filter = c.capture_filter;
-    auto opened = ingest::PacketSource::open_live(iface, lo2);
+    ingest::LiveOptions live;
+    live.filter = c.capture_filter;
+    auto opened = ingest::PacketSource::open_live(iface, live);
     if (!opened.source) {
       error = fmt::format("[collect] capture {}: {}", iface, opened.error);
       return false;
@@ -517,6 +512,8 @@ bool Pipeline::open(std::string& error) {
     cap->source = std::move(opened.source);
     captures_.push_back(std::move(cap));
   }
+  // Shards: by default the cores the receive threads leave, at least one.
+  const size_t cores = usable_cores();
   const size_t sockets = listener_->sockets();
   const size_t n = c.detect_threads != 0
                        ? c.detect_threads

@@ -201,14 +201,9 @@ std::string nft_text(const std::vector<BlockEntry>& block,
     }
     out += "  }\n";
   };
-  auto name_of = [](const Prefix& p) {
-    return p.addr.is_v4() ? fmt::format("{}{}", p.addr.to_string(),
-                                        p.len == 128 ? "" : "/" + std::to_string(p.len - 96))
-                          : (p.len == 128 ? p.addr.to_string() : p.to_string());
-  };
   std::vector<std::string> v4, v6;
   for (const auto& e : block) {
-    std::string el = name_of(e.prefix);
+    std::string el = entry_text(e.prefix);
     if (e.expires_ms != INT64_MAX && e.expires_ms > now_ms)
       el += fmt::format(" timeout {}s", std::max<int64_t>(1, (e.expires_ms - now_ms) / 1000));
     (e.prefix.addr.is_v4() ? v4 : v6).push_back(std::move(el));
@@ -219,7 +214,7 @@ std::string nft_text(const std::vector<BlockEntry>& block,
     std::string id;
     for (char c : asset) id += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
     std::vector<std::string> a4, a6;
-    for (const auto& p : prefixes) (p.addr.is_v4() ? a4 : a6).push_back(name_of(p));
+    for (const auto& p : prefixes) (p.addr.is_v4() ? a4 : a6).push_back(entry_text(p));
     set("allow_" + id + "_v4", true, a4, false);
     set("allow_" + id + "_v6", false, a6, false);
   }
