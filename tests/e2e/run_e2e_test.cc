@@ -795,7 +795,9 @@ TEST_F(RunE2e, LiveCaptureIsMeteredIntoFlows) {
   ASSERT_TRUE(wait_until(
       [&] { return metric(get("/metrics"), "orbwatch_capture_packets_total") >= 60; }, 20s))
       << get("/metrics");
-  EXPECT_EQ(metric(get("/metrics"), "orbwatch_drops_total{place=\"capture\",reason=\"kernel\"}"),
+  // Present and counted; not necessarily 0: the kernel drops loopback packets while the
+  // capture thread starts, and other tests share lo.
+  EXPECT_GE(metric(get("/metrics"), "orbwatch_drops_total{place=\"capture\",reason=\"kernel\"}"),
             0);
   EXPECT_EQ(daemon_->stop(SIGTERM, 60s), 0) << daemon_->err();
   // At the stop the meter hands on every open flow: the connections are in the archive.
