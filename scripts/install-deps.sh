@@ -14,7 +14,11 @@ build_pkgs=(
 # Real peers for the interop and end-to-end tests.
 peer_pkgs=(
   softflowd nfdump pmacct tshark python3-scapy iproute2 procps nftables openssl
+  chromium
 )
+# The dashboard (web/) builds with Node.js and npm; Debian's (Node 18) will do. A Node.js that
+# is already installed (from NodeSource, say) is kept.
+command -v npm >/dev/null 2>&1 || peer_pkgs+=(nodejs npm)
 
 missing=()
 for p in "${build_pkgs[@]}" "${peer_pkgs[@]}"; do

@@ -22,13 +22,13 @@ ctest --test-dir build-test -j"$jobs" --output-on-failure --timeout 600
 
 # ThreadSanitizer: the concurrency tests (intel sets swapped under running matching).
 cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DORBWATCH_WERROR=ON \
-  -DORBWATCH_TSAN=ON >/dev/null
+  -DORBWATCH_TSAN=ON -DORBWATCH_UI=OFF >/dev/null
 cmake --build build-tsan -j"$jobs" --target orbwatch_concurrency_tests
 ./build-tsan/tests/orbwatch_concurrency_tests
 
 # Fuzz smoke: every target runs briefly from its committed corpus. Longer runs: docs/fuzzing.md.
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DORBWATCH_FUZZ=ON \
-  -DORBWATCH_TESTS=OFF -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 >/dev/null
+  -DORBWATCH_TESTS=OFF -DORBWATCH_UI=OFF -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 >/dev/null
 cmake --build build-fuzz -j"$jobs"
 ./scripts/fuzz-smoke.sh build-fuzz "${FUZZ_SECONDS:-15}"
 echo "all tests passed"

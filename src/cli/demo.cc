@@ -205,7 +205,9 @@ int run_demo(const DemoOptions& o) {
   // Embedded defaults for everything else: loopback, the data directory, every detector.
   std::ofstream(dir / "orbwatch.toml")
       << "# Written by orbwatch demo.\n[collect]\nlisten = [\"udp://127.0.0.1:0\"]\n\n"
-      << "[store]\npath = \"data\"\n\n[http]\nlisten = \"" << o.http << "\"\n\n"
+      << "[store]\npath = \"data\"\nstate_interval = \"10s\"  # the dashboard's edge map fills "
+         "soon\n\n"
+      << "[http]\nlisten = \"" << o.http << "\"\n\n"
       << "[[feeds]]\nname = \"demo-covert-nodes\"\nsource = \"sim/feed.txt\"\n\n"
       << "[[outputs]]\ntype = \"jsonl\"\npath = \"alerts.jsonl\"\n\n"
       << "[enrich]\ndatabases = [\"sim/asn.csv\", \"sim/country.csv\"]\n\n"
@@ -234,13 +236,14 @@ int run_demo(const DemoOptions& o) {
   }
   fmt::print(
       "orbwatch demo: the daemon runs on {} (data in {})\n"
+      "  dashboard http://{}/\n"
       "  API       http://{}/api/v1/alerts   http://{}/api/v1/inventory   http://{}/api/v1/health\n"
       "  metrics   http://{}/metrics\n"
       "  lists     http://{}/edl/block.txt   TAXII 2.1: http://{}/taxii2/\n"
       "Sending a simulated week of NetFlow v9 to {}: {} workstations, servers, cameras, branch\n"
       "routers, remote users, and eight covert-network scenarios (docs/simulate.md).\n"
       "Alerts of medium severity and above as they fire:\n",
-      dir.string(), dir.string(), http, http, http, http, http, http, udp, o.hosts);
+      dir.string(), dir.string(), http, http, http, http, http, http, http, udp, o.hosts);
   std::fflush(stdout);
 
   args = sim;

@@ -13,8 +13,10 @@
 #include "core/time.h"
 #include "detect/flow_role.h"
 #include "server/daemon_config.h"
+#include "server/http_util.h"
 #include "server/metrics.h"
 #include "server/share.h"
+#include "server/web_ui.h"
 #include "store/archive.h"
 #include "store/archive_scan.h"
 #include "store/flow_aggregate.h"
@@ -24,89 +26,19 @@ namespace orbwatch::server {
 
 namespace {
 
+// The Origin header names the host the request was sent to ("http://HOST:PORT" vs Host).
+bool same_origin(const httplib::Request& req) {
+  const std::string origin = req.get_header_value("Origin");
+  const size_t scheme = origin.find("://");
+  return scheme != std::string::npos && origin.substr(scheme + 3) == req.get_header_value("Host");
+}
+
 // Constant time in the token's length, so the answer's timing does not reveal a prefix.
 bool token_matches(std::string_view given, std::string_view want) {
   if (given.size() != want.size()) return false;
   unsigned char diff = 0;
   for (size_t i = 0; i < want.size(); ++i) diff |= static_cast<unsigned char>(given[i] ^ want[i]);
   return diff == 0;
-}
-
-void send_json(httplib::Response& res, std::string body, int status = 200) {
-  res.status = status;
-  body += '\n';
-  res.set_content(body, "application/json");
-}
-
-void send_error(httplib::Response& res, int status, std::string_view message) {
-  std::string body = "{\"error\":";
-  json::append_string(body, message);
-  body += '}';
-  send_json(res, std::move(body), status);
-}
-
-// A time parameter: RFC 3339, or a duration back from `reference_ms` ("24h").
-bool time_param(const httplib::Request& req, const char* name, int64_t reference_ms, int64_t& out,
-                std::string& error) {
-  if (!req.has_param(name)) return true;
-  const std::string v = req.get_param_value(name);
-  if (parse_time_arg(v, reference_ms, out)) return true;
-  error = fmt::format("{}={}: expected an RFC 3339 time or a duration such as 24h", name, v);
-  return false;
-}
-
-bool size_param(const httplib::Request& req, const char* name, size_t max, size_t& out,
-                std::string& error) {
-  if (!req.has_param(name)) return true;
-  const std::string v = req.get_param_value(name);
-  size_t n = 0;
-  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-  if (ec != std::errc() || p != v.data() + v.size() || n > max) {
-    error = fmt::format("{}={}: expected a number from 0 to {}", name, v, max);
-    return false;
-  }
-  out = n;
-  return true;
-}
-
-// since/until of the flow endpoints: a duration counts back from the archive's newest flow (a
-// replayed capture keeps its own clock), as `orbwatch query --since` does.
-bool flow_range(const httplib::Request& req, const std::string& store, store::ScanSpec& spec,
-                int64_t default_since_ms, std::string& error) {
-  const int64_t newest = store::archive::newest_ms(store);
-  if (default_since_ms > 0 && newest != 0) spec.from_ms = newest - default_since_ms;
-  return time_param(req, "since", newest, spec.from_ms, error) &&
-         time_param(req, "until", newest, spec.to_ms, error);
-}
-
-std::optional<store::Filter> filter_param(const httplib::Request& req, std::string& error) {
-  store::FilterError ferr;
-  const std::string text = req.get_param_value("filter");
-  auto f = store::Filter::parse(text, ferr);
-  if (!f) error = "filter: " + ferr.to_string();
-  return f;
-}
-
-void append_scan(std::string& out, const store::ScanStats& s) {
-  out += fmt::format(
-      "\"scan\":{{\"records_read\":{},\"records_matched\":{},\"files\":{},"
-      "\"blocks\":{},\"blocks_skipped\":{},\"problems\":[",
-      s.records_read, s.records_matched, s.files, s.blocks, s.blocks_skipped);
-  for (size_t i = 0; i < s.problems.size(); ++i) {
-    if (i) out += ',';
-    json::append_string(out, s.problems[i]);
-  }
-  out += "]}";
-}
-
-void append_ms(std::string& out, const char* key, int64_t ms, bool comma = true) {
-  if (comma) out += ',';
-  out += fmt::format("\"{}\":", key);
-  if (ms == 0) {
-    out += "null";
-  } else {
-    json::append_string(out, rfc3339_ms(ms));
-  }
 }
 
 }  // namespace
@@ -139,7 +71,9 @@ bool HttpServer::start(std::string& error) {
     server_ = std::make_unique<httplib::Server>();
   }
   routes();
+  view_routes();
   share_routes();
+  ui_routes();
   port_ =
       port == 0 ? server_->bind_to_any_port(host) : (server_->bind_to_port(host, port) ? port : -1);
   if (port_ <= 0) {
@@ -162,7 +96,15 @@ void HttpServer::stop() {
 void HttpServer::routes() {
   httplib::Server& s = *server_;
   s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    // A web page elsewhere must not change alerts through the analyst's browser (CSRF):
+    // browsers name the page's origin on every cross-site POST.
+    if (req.method == "POST" && req.has_header("Origin") && !same_origin(req)) {
+      send_error(res, 403, "a cross-origin request may not change anything");
+      return httplib::Server::HandlerResponse::Handled;
+    }
     if (o_.token.empty()) return httplib::Server::HandlerResponse::Unhandled;
+    if (req.method == "GET" && find_web_asset(req.path) != nullptr)
+      return httplib::Server::HandlerResponse::Unhandled;
     const std::string auth = req.get_header_value("Authorization");
     constexpr std::string_view kBearer = "Bearer ";
     if (auth.size() > kBearer.size() && auth.compare(0, kBearer.size(), kBearer) == 0 &&
@@ -201,6 +143,7 @@ void HttpServer::routes() {
     out += fmt::format(",\"datagrams\":{},\"records\":{},\"flows_detected\":{},\"exporters\":{}",
                        p.udp.datagrams, p.decode.records, flows, p.exporters_total);
     out += fmt::format(",\"flows_archived\":{}", p.archive.flows_stored);
+    append_ms(out, "newest_flow", store::archive::newest_ms(o_.store_path));
     append_ms(out, "state_saved", p.state_saved_ms);
     out += ",\"problems\":[";
     for (size_t i = 0; i < problems.size(); ++i) {
@@ -215,33 +158,9 @@ void HttpServer::routes() {
     store::AlertQuery q;
     q.limit = 100;
     std::string error;
-    const int64_t now = wall_clock_ms();
-    if (!time_param(req, "since", now, q.since_ms, error) ||
-        !time_param(req, "until", now, q.until_ms, error) ||
-        !size_param(req, "limit", 10'000, q.limit, error) ||
+    if (!alert_query(req, q, error) || !size_param(req, "limit", 10'000, q.limit, error) ||
         !size_param(req, "offset", SIZE_MAX / 2, q.offset, error)) {
       send_error(res, 400, error);
-      return;
-    }
-    q.detector = req.get_param_value("detector");
-    q.status = req.get_param_value("status");
-    if (req.has_param("ip")) {
-      const auto ip = IpAddr::parse(req.get_param_value("ip"));
-      if (!ip) {
-        send_error(res, 400, "ip: expected an IPv4 or IPv6 address");
-        return;
-      }
-      q.ip = ip->to_string();
-    }
-    if (req.has_param("severity")) {
-      q.min_severity = parse_severity(req.get_param_value("severity"));
-      if (!q.min_severity) {
-        send_error(res, 400, "severity: expected low, medium, high or critical");
-        return;
-      }
-    }
-    if (!q.status.empty() && q.status != "new" && q.status != "ack" && q.status != "closed") {
-      send_error(res, 400, "status: expected new, ack or closed");
       return;
     }
     std::vector<store::StoredAlert> found;
@@ -738,6 +657,55 @@ void HttpServer::share_routes() {
           res.set_header("X-TAXII-Date-Added-Last", rfc3339_ms(page.back().last_seen_ms));
           taxii(res, out);
         });
+}
+
+void HttpServer::ui_routes() {
+  httplib::Server& s = *server_;
+  auto serve = [](const httplib::Request& req, httplib::Response& res) {
+    const WebAsset* a = find_web_asset(req.path);
+    if (a == nullptr) {
+      // Built without npm: say so rather than 404.
+      res.set_content(
+          "<!doctype html><title>orbwatch</title><p>This orbwatch was built without the web "
+          "dashboard (configure with npm installed, or -DORBWATCH_UI=ON). The API is at "
+          "<a href=\"/api/v1/health\">/api/v1/</a>.</p>\n",
+          "text/html; charset=utf-8");
+      return;
+    }
+    // The dashboard renders everything as text and loads nothing from elsewhere; the policy
+    // makes an injection that slipped through inert anyway.
+    res.set_header("Content-Security-Policy",
+                   "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+                   "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; "
+                   "base-uri 'none'; form-action 'self'");
+    res.set_header("X-Content-Type-Options", "nosniff");
+    res.set_header("Referrer-Policy", "no-referrer");
+    res.set_header("Cache-Control", "no-cache");
+    const std::string etag = "\"" + std::string(web_assets_hash()) + "\"";
+    res.set_header("ETag", etag);
+    if (req.get_header_value("If-None-Match") == etag) {
+      res.status = 304;
+      return;
+    }
+    res.set_header("Vary", "Accept-Encoding");
+    std::string_view body = a->body;
+    if (req.get_header_value("Accept-Encoding").find("gzip") != std::string::npos &&
+        !gzipped(*a).empty()) {
+      body = gzipped(*a);
+      res.set_header("Content-Encoding", "gzip");
+    }
+    // A provider with a length: cpp-httplib sends the bytes as they are (it would otherwise
+    // compress text again, with brotli when offered: a second per request for app.js).
+    res.set_content_provider(body.size(), std::string(a->content_type),
+                             [body](size_t offset, size_t length, httplib::DataSink& sink) {
+                               return sink.write(body.data() + offset,
+                                                 std::min(length, body.size() - offset));
+                             });
+  };
+  s.Get("/", serve);
+  s.Get("/index.html", serve);
+  s.Get("/app.js", serve);
+  s.Get("/app.css", serve);
 }
 
 }  // namespace orbwatch::server

@@ -1,5 +1,6 @@
 // The daemon's HTTP server (cpp-httplib): the REST API under /api/v1/ (docs/api.md), /metrics
-// for Prometheus. A bearer token, when configured, is required on every path; TLS when a
+// for Prometheus, the dashboard at /. A bearer token, when configured, is required on every
+// path but the dashboard's files (they hold no data; the dashboard sends the token); TLS when a
 // certificate is configured.
 //
 // Threading: start() and stop() from the owning thread; requests run on httplib's pool and
@@ -52,6 +53,8 @@ class HttpServer {
  private:
   void routes();
   void share_routes();  // /edl/ and /taxii2/
+  void view_routes();   // the dashboard's views of the API (http_views.cc)
+  void ui_routes();     // the dashboard's files
   // The confirmed addresses of the alerts since `since_ms` (the alert store's connection).
   std::vector<Confirmed> confirmed(int64_t since_ms, std::string& error);
   HttpOptions o_;

@@ -142,6 +142,8 @@ class Pipeline {
   PipelineStats stats() const;
   // The network model in use (the latest reload's).
   std::shared_ptr<const netmodel::ModelIndex> model() const { return model_.load()->model; }
+  // The geo/AS data in use (null when none is configured).
+  std::shared_ptr<const enrich::GeoDb> geo() const { return model_.load()->geo; }
   // The edge inventory of every shard merged (as of the last state hand-over).
   netmodel::EdgeInventory inventory() const;
 

@@ -55,17 +55,15 @@ bool AlertStore::put(const Alert& a, std::string& error) {
   return true;
 }
 
-std::vector<StoredAlert> AlertStore::find(const AlertQuery& q, std::string& error) {
-  std::vector<StoredAlert> out;
-  Statement st;
-  if (!db_.prepare("SELECT id, ts_ms, detector, severity, summary, status, note, json, retro "
-                   "FROM alerts WHERE ts_ms >= ? AND ts_ms <= ? AND (? = '' OR detector = ?) "
-                   "AND severity >= ? AND (? = '' OR status = ?) AND (? < 0 OR retro = ?) "
-                   "AND (? = '' OR instr(json, ?) > 0 OR instr(json, ?) > 0) "
-                   "ORDER BY ts_ms DESC, id LIMIT ? OFFSET ?",
-                   st, error)) {
-    return out;
-  }
+namespace {
+
+// The WHERE clause of find() and summarize(); bind_where binds its 14 parameters.
+constexpr const char* kWhere =
+    " FROM alerts WHERE ts_ms >= ? AND ts_ms <= ? AND (? = '' OR detector = ?) "
+    "AND severity >= ? AND (? = '' OR status = ?) AND (? < 0 OR retro = ?) "
+    "AND (? = '' OR instr(json, ?) > 0 OR instr(json, ?) > 0) AND (? = '' OR id = ?)";
+
+void bind_where(Statement& st, const AlertQuery& q) {
   st.bind(1, q.since_ms);
   st.bind(2, q.until_ms);
   st.bind(3, q.detector);
@@ -79,8 +77,24 @@ std::vector<StoredAlert> AlertStore::find(const AlertQuery& q, std::string& erro
   st.bind(10, q.ip);
   st.bind(11, q.ip.empty() ? std::string() : "\"src_ip\":\"" + q.ip + "\"");
   st.bind(12, q.ip.empty() ? std::string() : "\"dst_ip\":\"" + q.ip + "\"");
-  st.bind(13, static_cast<int64_t>(q.limit));
-  st.bind(14, static_cast<int64_t>(q.offset));
+  st.bind(13, q.id);
+  st.bind(14, q.id);
+}
+
+}  // namespace
+
+std::vector<StoredAlert> AlertStore::find(const AlertQuery& q, std::string& error) {
+  std::vector<StoredAlert> out;
+  Statement st;
+  if (!db_.prepare(std::string("SELECT id, ts_ms, detector, severity, summary, status, note, "
+                               "json, retro") +
+                       kWhere + " ORDER BY ts_ms DESC, id LIMIT ? OFFSET ?",
+                   st, error)) {
+    return out;
+  }
+  bind_where(st, q);
+  st.bind(15, static_cast<int64_t>(q.limit));
+  st.bind(16, static_cast<int64_t>(q.offset));
   while (st.step()) {
     StoredAlert a;
     a.id = st.text(0);
@@ -93,6 +107,30 @@ std::vector<StoredAlert> AlertStore::find(const AlertQuery& q, std::string& erro
     a.json = st.text(7);
     a.retro = st.int64(8) != 0;
     out.push_back(std::move(a));
+  }
+  if (!st.error().empty()) error = "alerts: " + st.error();
+  return out;
+}
+
+AlertSummary AlertStore::summarize(const AlertQuery& q, int64_t step_ms, std::string& error) {
+  AlertSummary out;
+  Statement st;
+  if (step_ms <= 0) step_ms = 3'600'000;
+  if (!db_.prepare(std::string("SELECT min(ts_ms), severity, status, detector, count(*)") + kWhere +
+                       " GROUP BY ts_ms / ?, 2, 3, 4",
+                   st, error)) {
+    return out;
+  }
+  bind_where(st, q);
+  st.bind(15, step_ms);
+  while (st.step()) {
+    const auto sev = static_cast<size_t>(std::clamp<int64_t>(st.int64(1), 0, 3));
+    const auto n = static_cast<uint64_t>(st.int64(4));
+    const int64_t ts = st.int64(0);
+    out.buckets[ts / step_ms - (ts % step_ms < 0 ? 1 : 0)][sev] += n;
+    out.by_severity[sev] += n;
+    out.by_status[std::string(st.text(2))] += n;
+    out.by_detector[std::string(st.text(3))] += n;
   }
   if (!st.error().empty()) error = "alerts: " + st.error();
   return out;

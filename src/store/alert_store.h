@@ -6,7 +6,9 @@
 // block the writer (WAL).
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -38,6 +40,15 @@ struct AlertQuery {
   size_t limit = 1000;
   size_t offset = 0;  // skip this many (paging)
   std::string ip;     // only alerts naming this address as src_ip or dst_ip
+  std::string id;     // only this alert
+};
+
+// Counts of the alerts a query matches (its limit and offset ignored).
+struct AlertSummary {
+  std::array<uint64_t, 4> by_severity{};  // low..critical
+  std::map<std::string, uint64_t> by_status, by_detector;
+  // Per time bucket (ts_ms / step_ms): counts by severity.
+  std::map<int64_t, std::array<uint64_t, 4>> buckets;
 };
 
 class AlertStore {
@@ -49,6 +60,7 @@ class AlertStore {
   bool commit(std::string& error) { return db_.exec("COMMIT", error); }
   // Newest first.
   std::vector<StoredAlert> find(const AlertQuery& q, std::string& error);
+  AlertSummary summarize(const AlertQuery& q, int64_t step_ms, std::string& error);
   // Sets the status (ack, closed, new) and, when given, the note; false when no such id.
   bool set_status(const std::string& id, const std::string& status, const std::string& note,
                   std::string& error);

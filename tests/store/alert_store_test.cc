@@ -69,6 +69,25 @@ TEST(AlertStore, UpsertsKeepStatusAndNoteAndQueriesFilter) {
   AlertQuery one;
   one.limit = 1;
   EXPECT_EQ(s.find(one, error).size(), 1u);
+  AlertQuery by_id;
+  by_id.id = "a2";
+  auto a2 = s.find(by_id, error);
+  ASSERT_EQ(a2.size(), 1u);
+  EXPECT_EQ(a2[0].detector, "allowlist");
+  // Counts by severity, status, detector and per 2-second bucket, with the query's filters.
+  error.clear();
+  auto sum = s.summarize({}, 2000, error);
+  EXPECT_TRUE(error.empty()) << error;
+  EXPECT_EQ(sum.by_severity, (std::array<uint64_t, 4>{1, 1, 0, 1}));
+  EXPECT_EQ(sum.by_status["ack"], 1u);
+  EXPECT_EQ(sum.by_status["new"], 2u);
+  EXPECT_EQ(sum.by_detector["intel"], 2u);
+  ASSERT_EQ(sum.buckets.size(), 2u);  // [2000, 4000): a2, a3; [4000, 6000): a1
+  EXPECT_EQ(sum.buckets[1], (std::array<uint64_t, 4>{1, 1, 0, 0}));
+  EXPECT_EQ(sum.buckets[2], (std::array<uint64_t, 4>{0, 0, 0, 1}));
+  AlertQuery intel;
+  intel.detector = "intel";
+  EXPECT_EQ(s.summarize(intel, 2000, error).by_detector.size(), 1u);
   std::filesystem::remove_all(dir);
 }
 
