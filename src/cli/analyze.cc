@@ -20,6 +20,7 @@
 #include "cli/detect_setup.h"
 #include "cli/flow_summary.h"
 #include "cli/progress.h"
+#include "cli/report.h"
 #include "core/flow_json.h"
 #include "core/snapshot.h"
 #include "core/time.h"
@@ -68,6 +69,7 @@ struct AnalyzeOptions {
   std::vector<std::string> geo;
   size_t top = 5;
   bool quiet = false;
+  std::string report;
 };
 
 enum class InputKind { kCapture, kExportFile, kArchive, kUnknown };
@@ -244,6 +246,9 @@ class Analyzer {
   }
 
   uint64_t records() const { return summary_.records(); }
+  const FlowSummary& summary() const { return summary_; }
+  const ingest::ExportDecoder& decoder() const { return decoder_; }
+  const std::vector<std::string>& problems() const { return problems_; }
 
  private:
   void decode(const ingest::Datagram& dg) {
@@ -349,31 +354,40 @@ int run_analyze(const AnalyzeOptions& o) {
                                     engine_opts.model->model().inventory.max_exporters);
   store::AlertStore alert_store;
   std::optional<store::ArchiveWriter> archive;
-  if (!o.store.empty()) {
+  // --report without --store: the run's archive and alerts go to a temporary directory, which
+  // the report is computed from and which goes when the run ends.
+  TempDir temp;
+  const std::string store_dir = o.store.empty() && !o.report.empty() ? temp.create(error) : o.store;
+  if (!o.report.empty() && store_dir.empty()) {
+    fmt::print(stderr, "orbwatch analyze: --report: {}\n", error);
+    return 1;
+  }
+  if (!store_dir.empty()) {
     std::error_code ec;
-    std::filesystem::create_directories(o.store, ec);
-    const std::string db = store::state_db_path(o.store);
+    std::filesystem::create_directories(store_dir, ec);
+    const std::string db = store::state_db_path(store_dir);
     if (ec || !store::load_inventory(db, inventory, true, error) ||
         !alert_store.open(db, true, error)) {
-      fmt::print(stderr, "orbwatch analyze: --store {}: {}\n", o.store, ec ? ec.message() : error);
+      fmt::print(stderr, "orbwatch analyze: --store {}: {}\n", store_dir,
+                 ec ? ec.message() : error);
       return 1;
     }
-    for (const auto& p : store::archive::recover(o.store).problems) {
-      fmt::print(stderr, "orbwatch analyze: --store {}: {}\n", o.store, p);
+    for (const auto& p : store::archive::recover(store_dir).problems) {
+      fmt::print(stderr, "orbwatch analyze: --store {}: {}\n", store_dir, p);
     }
-    archive.emplace(o.store);
+    archive.emplace(store_dir);
     // Learned baselines continue where the last run left them.
     for (auto& d : detectors) {
       std::string state;
       if (!store::load_detector_state(db, std::string(d->name()), state, error) ||
           !d->load_state(state, error)) {
-        fmt::print(stderr, "orbwatch analyze: --store {}: {}\n", o.store, error);
+        fmt::print(stderr, "orbwatch analyze: --store {}: {}\n", store_dir, error);
         return 1;
       }
     }
   }
   sink::AlertJsonLines alert_lines(alerts_out);
-  sink::AlertStoreSink stored(o.store.empty() ? nullptr : &alert_store, alert_lines);
+  sink::AlertStoreSink stored(store_dir.empty() ? nullptr : &alert_store, alert_lines);
   AlertSummary alerts(stored);
   engine_opts.inventory = &inventory;
   detect::Engine engine(engine_opts, std::move(detectors), intel, alerts);
@@ -452,20 +466,56 @@ int run_analyze(const AnalyzeOptions& o) {
   if (archive) {
     const bool sealed = archive->close(error);
     const auto& as = archive->stats();
-    fmt::print(summary, "archive   {} flows stored in {} ({} segments, {} bytes){}\n",
-               as.flows_stored, o.store, as.segments_sealed, as.bytes_sealed,
-               as.flows_not_stored != 0 ? fmt::format(", {} NOT stored", as.flows_not_stored) : "");
+    if (!o.store.empty()) {
+      fmt::print(
+          summary, "archive   {} flows stored in {} ({} segments, {} bytes){}\n", as.flows_stored,
+          o.store, as.segments_sealed, as.bytes_sealed,
+          as.flows_not_stored != 0 ? fmt::format(", {} NOT stored", as.flows_not_stored) : "");
+    }
     if (!sealed) {
-      fmt::print(stderr, "orbwatch analyze: --store {}: {}\n", o.store, error);
+      fmt::print(stderr, "orbwatch analyze: --store {}: {}\n", store_dir, error);
       return 1;
     }
   }
   if (stored.not_stored() != 0) {
-    fmt::print(stderr, "orbwatch analyze: --store {}: {} alerts not stored: {}\n", o.store,
+    fmt::print(stderr, "orbwatch analyze: --store {}: {} alerts not stored: {}\n", store_dir,
                stored.not_stored(), stored.error());
     return 1;
   }
   alerts.print(summary, o.top);
+  if (!o.report.empty()) {
+    ReportInput ri;
+    ri.title = fmt::format("orbwatch report: {}", o.inputs.empty() ? o.interface : o.inputs[0]);
+    if (o.inputs.size() > 1) ri.title += fmt::format(" and {} more", o.inputs.size() - 1);
+    ri.inputs = o.inputs;
+    ri.store = store_dir;
+    ri.from_ms = an.summary().first_ms() == INT64_MAX ? 0 : an.summary().first_ms();
+    ri.until_ms = an.summary().last_ms() == INT64_MIN ? 0 : an.summary().last_ms();
+    ri.records = an.records();
+    ri.inventory = &inventory;
+    ri.model = engine_opts.model.get();
+    ri.geo = engine_opts.geo.get();
+    ri.exporters = server::exporter_metrics(an.decoder());
+    ri.exporters_total = an.decoder().exporters().size();
+    ri.decode = an.decoder().stats();
+    std::vector<intel::FeedStatus> feed_status;
+    for (const auto& f : feeds) {
+      intel::FeedStatus st;
+      st.name = f->config.name;
+      st.source = f->config.source;
+      st.format = intel::feed_format_name(f->parsed.format);
+      st.entries = f->parsed.indicators.size();
+      st.fetched_ms = st.last_success_ms = f->loaded_ms;
+      feed_status.push_back(std::move(st));
+    }
+    ri.feeds = std::move(feed_status);
+    ri.problems = an.problems();
+    if (!write_report(o.report, ri, error)) {
+      fmt::print(stderr, "orbwatch analyze: --report {}: {}\n", o.report, error);
+      return 1;
+    }
+    fmt::print(summary, "report    {}\n", o.report);
+  }
   return 0;
 }
 
@@ -529,6 +579,9 @@ void add_analyze_command(CLI::App& app, int& exit_code) {
       ->allow_extra_args(false);
   cmd->add_option("--top", o->top, "rows per top list in the summary (default 5)");
   cmd->add_flag("--quiet,-q", o->quiet, "no progress bar");
+  cmd->add_option("--report", o->report,
+                  "also write FILE.html: the dashboard's pages over this analysis in one file "
+                  "that opens without a network (docs/dashboard.md)");
   cmd->callback([o, &exit_code] { exit_code = run_analyze(*o); });
 }
 

@@ -20,6 +20,9 @@ class FlowSummary {
 
   uint64_t records() const { return records_; }
   size_t exporters() const { return exporters_.size(); }
+  // The first flow's start and the last flow's end (INT64_MAX, INT64_MIN before any flow).
+  int64_t first_ms() const { return first_ms_; }
+  int64_t last_ms() const { return last_ms_; }
 
  private:
   struct Totals {

@@ -8,7 +8,6 @@
 #include <map>
 #include <unordered_map>
 
-#include "core/flow_json.h"
 #include "core/json.h"
 #include "core/time.h"
 #include "detect/flow_role.h"
@@ -16,6 +15,7 @@
 #include "server/http_util.h"
 #include "server/metrics.h"
 #include "server/share.h"
+#include "server/views.h"
 #include "server/web_ui.h"
 #include "store/archive.h"
 #include "store/archive_scan.h"
@@ -172,20 +172,7 @@ void HttpServer::routes() {
       send_error(res, 500, error);
       return;
     }
-    std::string out = fmt::format("{{\"offset\":{},\"limit\":{},\"alerts\":[", q.offset, q.limit);
-    for (size_t i = 0; i < found.size(); ++i) {
-      const auto& a = found[i];
-      if (i) out += ',';
-      out += "{\"status\":";
-      json::append_string(out, a.status);
-      out += ",\"note\":";
-      json::append_string(out, a.note);
-      out += ",\"alert\":";
-      out += a.json;
-      out += '}';
-    }
-    out += "]}";
-    send_json(res, std::move(out));
+    send_json(res, views::alert_list(found, q.offset, q.limit));
   });
 
   // POST /api/v1/alerts/ID/ack (or close, reopen), optional note=...
@@ -215,86 +202,11 @@ void HttpServer::routes() {
       });
 
   s.Get("/api/v1/feeds", [this](const httplib::Request&, httplib::Response& res) {
-    const int64_t now = wall_clock_ms();
-    std::string out = "{\"feeds\":[";
-    const auto feeds = feeds_();
-    for (size_t i = 0; i < feeds.size(); ++i) {
-      const auto& f = feeds[i];
-      if (i) out += ',';
-      out += "{\"name\":";
-      json::append_string(out, f.name);
-      out += ",\"source\":";
-      json::append_string(out, f.source);
-      out += ",\"format\":";
-      json::append_string(out, f.format.empty() ? f.config_format : f.format);
-      out += fmt::format(",\"entries\":{}", f.entries);
-      append_ms(out, "fetched", f.fetched_ms);
-      append_ms(out, "last_success", f.last_success_ms);
-      append_ms(out, "next_attempt", f.next_attempt_ms);
-      if (f.last_success_ms != 0)
-        out += fmt::format(",\"age_s\":{}", (now - f.last_success_ms) / 1000);
-      out += ",\"last_error\":";
-      json::append_string(out, f.last_error);
-      out += fmt::format(",\"consecutive_failures\":{},\"rejected_updates\":{}}}",
-                         f.consecutive_failures, f.rejected_updates);
-    }
-    out += "]}";
-    send_json(res, std::move(out));
+    send_json(res, views::feeds(feeds_(), wall_clock_ms()));
   });
 
   s.Get("/api/v1/inventory", [this](const httplib::Request&, httplib::Response& res) {
-    const netmodel::EdgeInventory inv = pipeline_.inventory();
-    // Devices with their services, busiest service first.
-    std::map<IpAddr, std::vector<std::pair<netmodel::ServiceKey, netmodel::ServiceRecord>>>
-        by_device;
-    for (const auto& [k, r] : inv.services()) by_device[k.addr].emplace_back(k, r);
-    std::string out = "{\"devices\":[";
-    bool first = true;
-    for (auto& [addr, services] : by_device) {
-      std::sort(services.begin(), services.end(),
-                [](const auto& a, const auto& b) { return a.second.flows > b.second.flows; });
-      if (!first) out += ',';
-      first = false;
-      out += "{\"ip\":";
-      json::append_string(out, addr.to_string());
-      if (auto d = inv.devices().find(addr); d != inv.devices().end()) {
-        append_ms(out, "first_seen", d->second.first_seen_ms);
-        append_ms(out, "last_seen", d->second.last_seen_ms);
-      }
-      std::vector<std::pair<uint8_t, uint16_t>> ports;
-      for (const auto& [k, r] : services) ports.emplace_back(k.proto, k.port);
-      out += ",\"kinds\":[";
-      const auto kinds = netmodel::device_kind_hints(ports);
-      for (size_t i = 0; i < kinds.size(); ++i) {
-        if (i) out += ',';
-        json::append_string(out, kinds[i]);
-      }
-      out += "],\"services\":[";
-      for (size_t i = 0; i < services.size(); ++i) {
-        const auto& [k, r] = services[i];
-        if (i) out += ',';
-        out += fmt::format("{{\"proto\":{},\"port\":{},\"flows\":{},\"bytes\":{},\"peers\":{}",
-                           k.proto, k.port, r.flows, r.bytes, r.peers());
-        append_ms(out, "first_seen", r.first_seen_ms);
-        append_ms(out, "last_seen", r.last_seen_ms);
-        out += '}';
-      }
-      out += "]}";
-    }
-    out += "],\"exporters\":[";
-    first = true;
-    for (const auto& [addr, r] : inv.exporters()) {
-      if (!first) out += ',';
-      first = false;
-      out += "{\"ip\":";
-      json::append_string(out, addr.to_string());
-      out += fmt::format(",\"flows\":{}", r.flows);
-      append_ms(out, "first_seen", r.first_seen_ms);
-      append_ms(out, "last_seen", r.last_seen_ms);
-      out += '}';
-    }
-    out += "]}";
-    send_json(res, std::move(out));
+    send_json(res, views::inventory(pipeline_.inventory()));
   });
 
   // Flows of the archive: the query language of docs/query.md, oldest first.
@@ -309,25 +221,8 @@ void HttpServer::routes() {
       return;
     }
     spec.filter = &*filter;
-    spec.ordered = true;
     spec.threads = 2;  // the daemon's own work comes first
-    std::string flows;
-    size_t n = 0;
-    const auto stats = store::scan(o_.store_path, spec, [&](unsigned, FlowBatch& b) {
-      for (size_t i = 0; i < b.size() && n < limit; ++i, ++n) {
-        if (n) flows += ',';
-        append_flow_json(flows, b, i);
-        flows.pop_back();  // the line's '\n'
-      }
-      return n < limit;
-    });
-    std::string out = fmt::format("{{\"limit\":{},\"truncated\":{},\"flows\":[", limit,
-                                  n >= limit ? "true" : "false");
-    out += flows;
-    out += "],";
-    append_scan(out, stats);
-    out += '}';
-    send_json(res, std::move(out));
+    send_json(res, views::flows(o_.store_path, spec, limit));
   });
 
   // Top-N / group-by over the archive (orbwatch query --top / --group-by).
@@ -348,33 +243,7 @@ void HttpServer::routes() {
     }
     spec.filter = &*filter;
     spec.threads = 2;
-    spec.columns = group->columns();
-    std::vector<store::Aggregator> parts;
-    const unsigned workers = store::scan_threads(spec);
-    for (unsigned w = 0; w < workers; ++w) parts.emplace_back(*group, 1'000'000);
-    const auto stats = store::scan(o_.store_path, spec, [&](unsigned w, FlowBatch& b) {
-      parts[w].add(b.records.data(), b.records.size());
-      return true;
-    });
-    for (unsigned w = 1; w < workers; ++w) parts[0].merge(parts[w]);
-    const auto& total = parts[0].total();
-    std::string out = "{\"by\":";
-    json::append_string(out, by);
-    out += fmt::format(
-        ",\"n\":{},\"total\":{{\"flows\":{},\"packets\":{},\"bytes\":{}}},"
-        "\"overflowed\":{},\"rows\":[",
-        n, total.flows, total.packets, total.bytes, parts[0].overflowed() ? "true" : "false");
-    bool first = true;
-    for (const auto& [key, t] : parts[0].top(*order, n)) {
-      if (!first) out += ',';
-      first = false;
-      store::append_group_json(out, *group, key, t);
-      out.pop_back();
-    }
-    out += "],";
-    append_scan(out, stats);
-    out += '}';
-    send_json(res, std::move(out));
+    send_json(res, views::top(o_.store_path, spec, *group, by, *order, n));
   });
 
   // One host: hourly timeline, its peers and ports, the last day against the week before it

@@ -147,6 +147,24 @@ bool make_outputs(const std::vector<OutputConfig>& configs, const std::string& s
 
 // ---- receive side ----
 
+std::vector<ExporterMetrics> exporter_metrics(const ingest::ExportDecoder& decoder) {
+  std::vector<ExporterMetrics> ex;
+  decoder.exporters().for_each([&](const ingest::ExporterState& s) {
+    if (ex.size() >= kMaxExporterMetrics) return;
+    ExporterMetrics m;
+    m.addr = s.addr();
+    m.version = ingest::export_kind_name(s.counters.last_kind);
+    m.datagrams = s.counters.datagrams;
+    m.records = s.counters.records;
+    m.errors = s.counters.errors;
+    m.seq_lost = s.counters.seq_lost;
+    m.templates = s.template_count();
+    m.last_seen_ms = s.counters.last_seen_ms;
+    ex.push_back(m);
+  });
+  return ex;
+}
+
 struct Pipeline::Receiver {
   ingest::ExportDecoder decoder;
   FlowBatch batch;
@@ -165,20 +183,7 @@ struct Pipeline::Receiver {
   uint64_t capture_packets = 0, capture_drops = 0, capture_flows = 0;  // a capture thread's
 
   void publish() {
-    std::vector<ExporterMetrics> ex;
-    decoder.exporters().for_each([&](const ingest::ExporterState& s) {
-      if (ex.size() >= kMaxExporterMetrics) return;
-      ExporterMetrics m;
-      m.addr = s.addr();
-      m.version = ingest::export_kind_name(s.counters.last_kind);
-      m.datagrams = s.counters.datagrams;
-      m.records = s.counters.records;
-      m.errors = s.counters.errors;
-      m.seq_lost = s.counters.seq_lost;
-      m.templates = s.template_count();
-      m.last_seen_ms = s.counters.last_seen_ms;
-      ex.push_back(m);
-    });
+    std::vector<ExporterMetrics> ex = exporter_metrics(decoder);
     std::lock_guard lock(mu);
     decode = decoder.stats();
     by_kind = decoder.datagrams_by_kind();

@@ -38,6 +38,7 @@
 #include "detect/detector.h"
 #include "enrich/geo_db.h"
 #include "ingest/decode_stats.h"
+#include "ingest/export_decoder.h"
 #include "ingest/udp_listener.h"
 #include "intel/intel_set.h"
 #include "netmodel/inventory.h"
@@ -101,6 +102,8 @@ struct PipelineStats {
 };
 
 inline constexpr size_t kMaxExporterMetrics = 1000;
+// Per exporter of a decoder (at most kMaxExporterMetrics).
+std::vector<ExporterMetrics> exporter_metrics(const ingest::ExportDecoder& decoder);
 
 class Pipeline {
  public:

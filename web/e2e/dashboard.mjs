@@ -24,6 +24,7 @@ if (!fs.existsSync(CHROMIUM)) {
   process.exit(77);
 }
 fs.mkdirSync(ARTIFACTS, { recursive: true });
+fs.rmSync(path.join(ARTIFACTS, 'failure.png'), { force: true });
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'orbwatch-web-'));
 const children = [];
 const timings = {};
@@ -224,6 +225,52 @@ async function liveChecks(browser, base) {
 
   await context.close();
   assert.deepEqual(problems, [], 'console errors');
+  return { flowsArchived: health.flows_archived, beacon, beaconFlows: flows.flows.length, alerts: summary.total };
+}
+
+async function reportChecks(browser, demoDir, live) {
+  // `orbwatch analyze --report` over the daemon's archive, through a path that tries to inject.
+  const hostile = path.join(tmp, '<img src=x onerror=window.__xss=1>');
+  fs.symlinkSync(path.join(demoDir, 'data'), hostile);
+  const file = path.join(tmp, 'report.html');
+  const alertsOut = path.join(tmp, 'report-alerts.jsonl');
+  const analyze = start(['analyze', hostile, '--config', path.join(demoDir, 'orbwatch.toml'), '--feed', path.join(demoDir, 'sim', 'feed.txt'), '--alerts-out', alertsOut, '--report', file, '-q'], /report +\S+/, 300000);
+  await analyze.found;
+  const ids = new Set(fs.readFileSync(alertsOut, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).id));
+  timings.report_bytes = fs.statSync(file).size;
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+  const page = await context.newPage();
+  lastPage = page;
+  const problems = [];
+  watch(page, problems);
+  const outside = [];
+  page.on('request', (r) => {
+    if (!/^(file|data):/.test(r.url())) outside.push(r.url());
+  });
+  await page.goto(`file://${file}#/overview`);
+  await page.locator('#top-src tbody tr').first().waitFor();
+  const values = await page.locator('#tiles [data-value]').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-value'))));
+  assert.equal(values[0], live.flowsArchived, 'the report counts the archive the daemon wrote');
+  assert.equal(values[1], ids.size, 'the report lists every alert analyze raised');
+  assert.ok((await page.locator('#report-about').innerText()).includes('<img src=x onerror=window.__xss=1>'), 'the input path shown as text');
+  await shot(page, 'report-overview');
+  await page.goto(`file://${file}#/alerts?detector=beacon`);
+  await page.locator('#alert-list tbody tr').first().waitFor();
+  await page.goto(`file://${file}#/alerts/${live.beacon.id}`);
+  await page.locator('#alert-flow-count').waitFor();
+  if (live.beaconFlows < 500) assert.equal(Number(await page.locator('#alert-flow-count').getAttribute('data-value')), live.beaconFlows, 'the beacon\'s flows, as the live API gave them');
+  assert.ok((await page.locator('.chart canvas').count()) >= 3, 'the beacon\'s charts offline');
+  await shot(page, 'report-alert-beacon');
+  await page.goto(`file://${file}#/edge`);
+  await page.locator('#edge-devices tbody tr').first().waitFor();
+  assert.equal(await page.locator('#edge-graph canvas').count(), 1);
+  await shot(page, 'report-edge');
+  await page.goto(`file://${file}#/feeds`);
+  await page.locator('#feeds tbody tr').first().waitFor();
+  assert.equal(await page.evaluate(() => window.__xss), undefined, 'no injected script ran');
+  assert.deepEqual(outside, [], 'the report loads nothing from a network');
+  assert.deepEqual(problems, [], 'console errors in the report');
+  await context.close();
 }
 
 async function tokenChecks(browser, demoDir) {
@@ -262,8 +309,9 @@ try {
   await poll('the edge inventory', async () => (await api(base, '/api/v1/inventory')).devices.length > 0, 60000);
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   try {
-    await liveChecks(browser, base);
+    const live = await liveChecks(browser, base);
     await stop(demo.child);
+    await reportChecks(browser, demoDir, live);
     await tokenChecks(browser, demoDir);
   } catch (e) {
     if (lastPage) {

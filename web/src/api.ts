@@ -1,7 +1,7 @@
 // Where the data comes from: the daemon's API (live, with the bearer token when one is set) or
 // the JSON embedded in an offline report (`orbwatch analyze --report`).
 import type { Alert, Flow, Lookup, StoredAlert } from './types';
-import { alertFlowQuery, filterAlerts } from './logic';
+import { alertFlowQuery, filterAlerts, matchesFlowQuery } from './logic';
 
 export type Params = Record<string, string | number | undefined | string[]>;
 
@@ -156,7 +156,7 @@ export class ReportSource implements Source {
       if (!found) throw new ApiError(404, `no alert with id ${one[1]}`);
       return found as T;
     }
-    const key = path === '/api/v1/flows/top' ? `${path}?by=${params?.by ?? 'src_ip'}` : path;
+    const key = path === '/api/v1/flows/top' ? `${path}?by=${params?.by ?? 'src_ip'}${params?.filter ? `&filter=${params.filter}` : ''}` : path;
     if (!(key in r)) throw new ApiError(404, `${key} is not part of this report`);
     return r[key] as T;
   }
@@ -172,7 +172,11 @@ export class ReportSource implements Source {
   }
 
   async alertFlows(a: Alert): Promise<FlowsAnswer> {
-    return this.data.alert_flows[a.id] ?? { flows: [], truncated: false, filter: alertFlowQuery(a)?.filter };
+    // The report carries every flow of the alert's addresses; keep what the detector judged.
+    const q = alertFlowQuery(a);
+    const all = this.data.alert_flows[a.id];
+    if (!q || !all) return { flows: [], truncated: false, filter: q?.filter };
+    return { flows: all.flows.filter((f) => matchesFlowQuery(q, f)), truncated: all.truncated, filter: q.filter };
   }
 }
 

@@ -39,9 +39,12 @@ export function href(page: string, arg = '', params?: Record<string, string | nu
 const ADDRESS = /^[0-9a-fA-F.:]{2,45}$/;
 
 export interface FlowQuery {
-  filter: string;
+  filter: string; // the archive's filter language: `host A and host B and port P and proto N`
   since: string;
   until: string;
+  hosts: string[];
+  port?: number;
+  proto?: number;
 }
 
 /** The archive query that finds an alert's flows: the addresses and service its detector
@@ -71,13 +74,26 @@ export function alertFlowQuery(a: Alert): FlowQuery | null {
       service = false;
       break;
   }
-  const terms: string[] = [];
-  if (src) terms.push(`host ${src}`);
-  if (dst) terms.push(`host ${dst}`);
-  if (terms.length === 0) return null;
-  if (service && Number.isInteger(a.dst_port) && a.dst_port > 0) terms.push(`port ${a.dst_port}`);
-  if (service && Number.isInteger(a.proto) && a.proto > 0) terms.push(`proto ${a.proto}`);
-  return { filter: terms.join(' and '), since: a.first_seen || a.ts, until: a.last_seen || a.ts };
+  const hosts = [src, dst].filter(Boolean);
+  if (hosts.length === 0) return null;
+  const port = service && Number.isInteger(a.dst_port) && a.dst_port > 0 ? a.dst_port : undefined;
+  const proto = service && Number.isInteger(a.proto) && a.proto > 0 ? a.proto : undefined;
+  const terms = hosts.map((x) => `host ${x}`);
+  if (port !== undefined) terms.push(`port ${port}`);
+  if (proto !== undefined) terms.push(`proto ${proto}`);
+  return { filter: terms.join(' and '), since: a.first_seen || a.ts, until: a.last_seen || a.ts, hosts, port, proto };
+}
+
+/** Whether a flow matches the query, as the archive's filter would (the offline report
+ * narrows the flows it carries with it). */
+export function matchesFlowQuery(q: FlowQuery, f: Flow): boolean {
+  return (
+    q.hosts.every((x) => f.src_ip === x || f.dst_ip === x) &&
+    (q.port === undefined || f.src_port === q.port || f.dst_port === q.port) &&
+    (q.proto === undefined || f.proto === q.proto) &&
+    Date.parse(f.ts_end) >= Date.parse(q.since) &&
+    Date.parse(f.ts_start) <= Date.parse(q.until)
+  );
 }
 
 // ---- evidence ----

@@ -44,7 +44,7 @@ describe('routes', () => {
 
 describe('the flows behind an alert', () => {
   it('names both addresses, the service and the alert\u2019s span', () => {
-    expect(logic.alertFlowQuery(alert({}))).toEqual({ filter: 'host 10.0.0.5 and host 203.0.113.9 and port 443 and proto 6', since: '2026-04-07T00:00:00.000Z', until: '2026-04-07T12:00:00.000Z' });
+    expect(logic.alertFlowQuery(alert({}))).toEqual({ filter: 'host 10.0.0.5 and host 203.0.113.9 and port 443 and proto 6', since: '2026-04-07T00:00:00.000Z', until: '2026-04-07T12:00:00.000Z', hosts: ['10.0.0.5', '203.0.113.9'], port: 443, proto: 6 });
   });
   it('follows what each detector judged', () => {
     // A spray: the service and every source, not the one source that crossed the threshold.
@@ -57,6 +57,20 @@ describe('the flows behind an alert', () => {
   });
   it('never pastes text that is not an address into the filter', () => {
     expect(logic.alertFlowQuery(alert({ src_ip: '10.0.0.1 or any', dst_ip: '' }))).toBeNull();
+  });
+});
+
+describe('the report narrows its flows as the archive would', () => {
+  it('matches hosts, port, protocol and the span', () => {
+    const q = logic.alertFlowQuery(alert({}))!;
+    expect(logic.matchesFlowQuery(q, flow('2026-04-07T01:00:00Z'))).toBe(true);
+    expect(logic.matchesFlowQuery(q, flow('2026-04-07T01:00:00Z', '203.0.113.9', '10.0.0.5'))).toBe(true);
+    expect(logic.matchesFlowQuery(q, flow('2026-04-07T01:00:00Z', '10.0.0.5', '198.51.100.1'))).toBe(false);
+    expect(logic.matchesFlowQuery(q, { ...flow('2026-04-07T01:00:00Z'), dst_port: 80, src_port: 5000 })).toBe(false);
+    expect(logic.matchesFlowQuery(q, { ...flow('2026-04-07T01:00:00Z'), proto: 17 })).toBe(false);
+    expect(logic.matchesFlowQuery(q, flow('2026-04-08T01:00:00Z'))).toBe(false);
+    const spray = logic.alertFlowQuery(alert({ detector: 'spray' }))!;
+    expect(logic.matchesFlowQuery(spray, flow('2026-04-07T01:00:00Z', '198.51.100.7', '203.0.113.9'))).toBe(true);
   });
 });
 

@@ -35,9 +35,7 @@ export const edgePage: PageFactory = (root, ctx) => {
       const busiest = [...inv.devices].sort((a, b) => sum(b) - sum(a));
       const shown = busiest.slice(0, GRAPH_DEVICES);
       // Inbound peers of each device: who opens sessions to its services.
-      const tops = ctx.api.offline
-        ? await Promise.all(shown.map(() => Promise.resolve<Top | null>(null)))
-        : await Promise.all(shown.map((d) => ctx.api.get<Top>('/api/v1/flows/top', { by: 'src_ip', order: 'flows', n: PEERS_PER_DEVICE, filter: `dst host ${d.ip}`, since: '7d' }).catch(() => null)));
+      const tops = await Promise.all(shown.map((d) => ctx.api.get<Top>('/api/v1/flows/top', { by: 'src_ip', order: 'flows', n: PEERS_PER_DEVICE, filter: `dst host ${d.ip}`, since: '7d' }).catch(() => null)));
       const peerIps = new Set<string>();
       tops.forEach((t) => t?.rows.forEach((r) => peerIps.add(String(r.src_ip))));
       const addrs = [...new Set([...peerIps, ...inv.devices.map((d) => d.ip)])].slice(0, 1000);

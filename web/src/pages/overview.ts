@@ -1,6 +1,7 @@
 // Overview: traffic and alerts over the last week of event time, the top talkers, exporter
 // health and feed freshness.
 import * as fmt from '../format';
+import { ReportSource } from '../api';
 import { base, palette } from '../charts';
 import { card, h, replace, table, tile } from '../dom';
 import { freshness, href } from '../logic';
@@ -17,7 +18,10 @@ export const overviewPage: PageFactory = (root, ctx) => {
   const feeds = h('div', { id: 'feed-freshness' });
   const problems = h('div');
   root.append(
-    h('h1', null, 'Overview'),
+    h('h1', null, ctx.api.offline ? ctx.api.title : 'Overview'),
+    ctx.api.offline && ctx.api instanceof ReportSource
+      ? h('p', { class: 'muted', id: 'report-about' }, `Analysis of ${ctx.api.data.inputs.join(', ') || 'a live capture'}, written ${fmt.time(ctx.api.data.generated)} UTC by orbwatch analyze --report. Every page works without a network.`)
+      : '',
     problems,
     tiles,
     h(
@@ -25,8 +29,8 @@ export const overviewPage: PageFactory = (root, ctx) => {
       { class: 'grid mt' },
       card('Flows and bytes per second', traffic),
       card('Alerts by severity', alerts),
-      h('div', { class: 'span-6' }, card('Top sources (bytes, last day)', topSrc)),
-      h('div', { class: 'span-6' }, card('Top destinations (bytes, last day)', topDst)),
+      h('div', { class: 'span-6' }, card(`Top sources (bytes${ctx.api.offline ? '' : ', last day'})`, topSrc)),
+      h('div', { class: 'span-6' }, card(`Top destinations (bytes${ctx.api.offline ? '' : ', last day'})`, topDst)),
       h('div', { class: 'span-8' }, card('Exporters', exporters)),
       h('div', { class: 'span-4' }, card('Threat feeds', feeds)),
     ),
@@ -61,6 +65,7 @@ export const overviewPage: PageFactory = (root, ctx) => {
         ctx.api.get<Inventory>('/api/v1/inventory'),
       ]);
       const open = summary.by_status.new ?? 0;
+      const tileTitle = ctx.api.offline ? 'alerts' : 'alerts (7 days)';
       const severe = (summary.by_severity.high ?? 0) + (summary.by_severity.critical ?? 0);
       const staleFeeds = feedList.feeds.filter((f) => freshness(f.age_s ?? null) !== 'fresh').length;
       // The newest bucket is still filling: the rate of the one before it.
@@ -70,11 +75,11 @@ export const overviewPage: PageFactory = (root, ctx) => {
         tiles,
         tile('flows archived', h('span', { 'data-value': health.flows_archived }, fmt.count(health.flows_archived)), `${fmt.count(health.records)} records decoded`),
         tile('flows/s', fmt.count(lastBucket ? lastBucket.flows / series.step_s : 0), `last ${fmt.duration(series.step_s)} of event time`),
-        tile('alerts (7 days)', h('a', { href: href('alerts'), 'data-value': summary.total }, fmt.count(summary.total)), `${fmt.count(open)} new · ${fmt.count(severe)} high or critical`, severe > 0 ? 'bad' : ''),
+ tile(tileTitle, h('a', { href: href('alerts'), 'data-value': summary.total }, fmt.count(summary.total)), `${fmt.count(open)} new · ${fmt.count(severe)} high or critical`, severe > 0 ? 'bad' : ''),
         tile('edge devices', h('a', { href: href('edge'), 'data-value': inv.devices.length }, String(inv.devices.length)), `${inv.devices.reduce((n, d) => n + d.services.length, 0)} exposed services`),
         tile('exporters', String(exp.exporters_total), `${fmt.count(exp.sequence_lost)} lost · ${fmt.count(exp.decode_errors)} decode errors`, exp.sequence_lost + exp.socket_drops > 0 ? 'warn' : ''),
         tile('feeds', String(feedList.feeds.length), staleFeeds ? `${staleFeeds} not fresh` : 'all fresh', staleFeeds ? 'warn' : ''),
-        tile('status', health.status, `${fmt.duration(health.uptime_s)} up`, health.status === 'ok' ? '' : 'bad'),
+        tile('status', health.status, ctx.api.offline ? `${health.problems.length} problems reading the input` : `${fmt.duration(health.uptime_s)} up`, health.status === 'ok' ? '' : 'bad'),
       );
       replace(problems, health.problems.length ? h('div', { class: 'card error' }, h('h2', null, 'Problems'), h('ul', null, health.problems.map((p) => h('li', null, p)))) : null);
 
@@ -99,7 +104,7 @@ export const overviewPage: PageFactory = (root, ctx) => {
         alerts,
         base({
           legend: { data: fmt.SEVERITIES.slice(), textStyle: { color: p.muted } },
-          xAxis: { type: 'time', min: Date.parse(since), max: Date.parse(until) },
+          xAxis: { type: 'time', min: Date.parse(series.from ?? since), max: Date.parse(series.until ?? until) },
           yAxis: { type: 'value', minInterval: 1 },
           series: fmt.SEVERITIES.map((s) => ({
             name: s,
