@@ -217,6 +217,7 @@ bool write_report(const std::string& path, const ReportInput& in, std::string& e
   std::unordered_map<IpAddr, uint64_t, IpAddrHash> busy;
   for (const auto& [k, rec] : in.inventory->services()) busy[k.addr] += rec.flows;
   std::vector<std::pair<uint64_t, IpAddr>> devices;
+  devices.reserve(busy.size());
   for (const auto& [addr, n] : busy) devices.emplace_back(n, addr);
   std::sort(devices.begin(), devices.end(), [](const auto& a, const auto& b) { return a > b; });
   devices.resize(std::min<size_t>(devices.size(), 12));

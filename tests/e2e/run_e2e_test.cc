@@ -424,6 +424,96 @@ TEST_F(RunE2e, ApiListsPagesAndAcknowledgesAlerts) {
   EXPECT_EQ(daemon_->stop(SIGTERM, 60s), 0) << daemon_->err();
 }
 
+// The dashboard's views agree with the archive and the alert list; a POST from another site is
+// refused; the dashboard's page is served.
+TEST_F(RunE2e, DashboardViewsAgreeWithTheArchiveAndAlerts) {
+  write_config("[[outputs]]\ntype = \"jsonl\"\npath = \"alerts.jsonl\"\n");
+  start();
+  const auto [flows, datagrams] = send();
+  ASSERT_TRUE(wait_records(flows)) << daemon_->err();
+  wait_quiet();
+  auto sum = [](const std::string& body, const std::string& key) {
+    const std::regex re("\"" + key + "\":(\\d+)");
+    uint64_t n = 0;
+    for (auto it = std::sregex_iterator(body.begin(), body.end(), re); it != std::sregex_iterator();
+         ++it)
+      n += std::stoull((*it)[1]);
+    return n;
+  };
+  const std::string all_time = "since=2000-01-01T00:00:00Z&until=2100-01-01T00:00:00Z";
+  // Flows per bucket add up to every flow sent (once the archive writer has flushed its last
+  // block: [store] flush_interval).
+  std::string series;
+  EXPECT_TRUE(wait_until(
+      [&] {
+        series = get("/api/v1/series?" + all_time);
+        return sum(series, "flows") == flows;
+      },
+      30s))
+      << sum(series, "flows") << " of " << flows << ": " << series.substr(0, 300);
+  int status = 0;
+  get("/api/v1/series?step=0", &status);
+  EXPECT_EQ(status, 400);
+  // The alert summary counts the alerts the list gives, by severity and per bucket alike.
+  const auto ids = api_alert_ids();
+  ASSERT_GT(ids.size(), 10u);
+  const std::string summary = get("/api/v1/alerts/summary?step=31622400&" + all_time);
+  EXPECT_NE(summary.find("\"total\":" + std::to_string(ids.size()) + ","), std::string::npos)
+      << summary.substr(0, 300);
+  const size_t buckets_at = summary.find("\"buckets\"");
+  ASSERT_NE(buckets_at, std::string::npos);
+  const std::string buckets = summary.substr(buckets_at);
+  EXPECT_EQ(sum(buckets, "low") + sum(buckets, "medium") + sum(buckets, "high") +
+                sum(buckets, "critical"),
+            ids.size());
+  // One alert by id; none by an unknown one.
+  const std::string one = get("/api/v1/alerts/" + *ids.begin());
+  EXPECT_NE(one.find("\"id\":\"" + *ids.begin() + "\""), std::string::npos) << one;
+  get("/api/v1/alerts/00000000000000ff", &status);
+  EXPECT_EQ(status, 404);
+  // Exporter health: every record from the one exporter.
+  const std::string exporters = get("/api/v1/exporters");
+  EXPECT_NE(exporters.find("\"exporters_total\":1,"), std::string::npos) << exporters;
+  EXPECT_EQ(sum(exporters, "records"), flows) << exporters;
+  // What the model says of addresses, by GET and by POST.
+  const std::string look = get("/api/v1/lookup?ip=10.20.1.1&ip=192.0.2.7");
+  EXPECT_NE(look.find("{\"ip\":\"10.20.1.1\",\"internal\":true"), std::string::npos) << look;
+  EXPECT_NE(look.find("{\"ip\":\"192.0.2.7\",\"internal\":false"), std::string::npos) << look;
+  get("/api/v1/lookup?ip=not-an-address", &status);
+  EXPECT_EQ(status, 400);
+  httplib::Client c("127.0.0.1", http_port_);
+  auto posted = c.Post("/api/v1/lookup", "ip=10.20.1.1", "application/x-www-form-urlencoded");
+  ASSERT_TRUE(posted);
+  EXPECT_NE(posted->body.find("\"internal\":true"), std::string::npos) << posted->body;
+  EXPECT_EQ(get("/api/v1/assets", &status).rfind("{\"assets\":[", 0), 0u);
+  EXPECT_EQ(status, 200);
+  // Another site's page cannot acknowledge through the analyst's browser; the dashboard can.
+  const std::string ack = "/api/v1/alerts/" + *ids.begin() + "/ack";
+  auto foreign = c.Post(ack, {{"Origin", "http://attacker.example"}}, "", "text/plain");
+  ASSERT_TRUE(foreign);
+  EXPECT_EQ(foreign->status, 403);
+  EXPECT_EQ(get(ack.substr(0, ack.size() - 4)).find("\"status\":\"ack\""), std::string::npos);
+  const std::string self = "http://127.0.0.1:" + std::to_string(http_port_);
+  auto own = c.Post(ack, {{"Origin", self}}, "note=mine", "application/x-www-form-urlencoded");
+  ASSERT_TRUE(own);
+  EXPECT_EQ(own->status, 200);
+  // The dashboard (or, built without npm, a page that says so).
+  auto page = c.Get("/");
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 200);
+  if (page->body.find("/app.js") != std::string::npos) {
+    EXPECT_NE(page->get_header_value("Content-Security-Policy").find("default-src 'self'"),
+              std::string::npos);
+    auto js = c.Get("/app.js", {{"Accept-Encoding", "gzip"}});
+    ASSERT_TRUE(js);
+    EXPECT_EQ(js->status, 200);
+    EXPECT_GT(js->body.size(), 1000u);  // decompressed by the client
+  } else {
+    EXPECT_NE(page->body.find("without the web dashboard"), std::string::npos) << page->body;
+  }
+  EXPECT_EQ(daemon_->stop(SIGTERM, 60s), 0) << daemon_->err();
+}
+
 // The receiver is down while alerts fire: they wait in the spool (visible in /metrics); once it
 // is up they all arrive, in order, none twice.
 TEST_F(RunE2e, WebhookOutageSpoolsThenDeliversEverything) {
