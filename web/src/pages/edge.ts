@@ -22,6 +22,8 @@ export const edgePage: PageFactory = (root, ctx) => {
     h('div', { class: 'grid' }, card('Edge devices and their external peers', legend, graph), card('Devices and exposed services', devices), h('div', { class: 'span-6' }, card('Exposure changes', changes)), h('div', { class: 'span-6' }, card('Allow-lists', allow))),
   );
 
+  let peers: { at: number; key: string; tops: (Top | null)[] } | null = null;
+
   return {
     interval: 15,
     async refresh() {
@@ -35,7 +37,13 @@ export const edgePage: PageFactory = (root, ctx) => {
       const busiest = [...inv.devices].sort((a, b) => sum(b) - sum(a));
       const shown = busiest.slice(0, GRAPH_DEVICES);
       // Inbound peers of each device: who opens sessions to its services.
-      const tops = await Promise.all(shown.map((d) => ctx.api.get<Top>('/api/v1/flows/top', { by: 'src_ip', order: 'flows', n: PEERS_PER_DEVICE, filter: `dst host ${d.ip}`, since: '7d' }).catch(() => null)));
+      // Each device's peers take an archive scan: at most once a minute.
+      const key = shown.map((d) => d.ip).join(',');
+      if (!peers || peers.key !== key || Date.now() - peers.at >= 60_000) {
+        const tops = await Promise.all(shown.map((d) => ctx.api.get<Top>('/api/v1/flows/top', { by: 'src_ip', order: 'flows', n: PEERS_PER_DEVICE, filter: `dst host ${d.ip}`, since: '7d' }).catch(() => null)));
+        peers = { at: Date.now(), key, tops };
+      }
+      const tops = peers.tops;
       const peerIps = new Set<string>();
       tops.forEach((t) => t?.rows.forEach((r) => peerIps.add(String(r.src_ip))));
       const addrs = [...new Set([...peerIps, ...inv.devices.map((d) => d.ip)])].slice(0, 1000);

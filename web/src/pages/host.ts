@@ -21,7 +21,7 @@ export const hostPage: PageFactory = (root, ctx) => {
     h('div', { class: 'grid' }, card('Traffic per hour', timeline), h('div', { class: 'span-6' }, card('Last day against the week before (bytes per hour of day)', baseline)), h('div', { class: 'span-6' }, card('Alerts naming it', alerts)), h('div', { class: 'span-6' }, card('Peers (bytes)', peers)), h('div', { class: 'span-6' }, card('Services of its conversations', ports))),
   );
   return {
-    interval: 15,
+    interval: 60, // an archive scan of the host's 8 days
     async refresh() {
       const [v, look] = await Promise.all([ctx.api.get<HostView>(`/api/v1/hosts/${encodeURIComponent(addr)}`), ctx.api.lookup([addr])]);
       const l = look[0];

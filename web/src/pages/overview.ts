@@ -48,6 +48,9 @@ export const overviewPage: PageFactory = (root, ctx) => {
       'no flows in the last day',
     );
 
+  const SCAN_EVERY_MS = 60_000;
+  let scans: { at: number; series: Series; src: Top; dst: Top } | null = null;
+
   return {
     interval: 10,
     async refresh() {
@@ -55,11 +58,19 @@ export const overviewPage: PageFactory = (root, ctx) => {
       const newest = health.newest_flow ? Date.parse(health.newest_flow) : Date.now();
       const since = new Date(newest - 7 * 86400e3).toISOString();
       const until = new Date(newest + 1000).toISOString();
-      const [series, summary, src, dst, exp, feedList, inv] = await Promise.all([
-        ctx.api.get<Series>('/api/v1/series', { since, until }),
+      // The archive scans (a week of buckets, a day's top talkers) at most once a minute: on a
+      // large archive they cost the daemon far more than the counters.
+      const heavy =
+        scans && Date.now() - scans.at < SCAN_EVERY_MS
+          ? Promise.resolve(scans)
+          : Promise.all([
+              ctx.api.get<Series>('/api/v1/series', { since, until }),
+              ctx.api.get<Top>('/api/v1/flows/top', { by: 'src_ip', order: 'bytes', n: 10, since: '1d' }),
+              ctx.api.get<Top>('/api/v1/flows/top', { by: 'dst_ip', order: 'bytes', n: 10, since: '1d' }),
+            ]).then(([series, src, dst]) => (scans = { at: Date.now(), series, src, dst }));
+      const [{ series, src, dst }, summary, exp, feedList, inv] = await Promise.all([
+        heavy,
         ctx.api.get<AlertSummary>('/api/v1/alerts/summary', { since, until }),
-        ctx.api.get<Top>('/api/v1/flows/top', { by: 'src_ip', order: 'bytes', n: 10, since: '1d' }),
-        ctx.api.get<Top>('/api/v1/flows/top', { by: 'dst_ip', order: 'bytes', n: 10, since: '1d' }),
         ctx.api.get<Exporters>('/api/v1/exporters'),
         ctx.api.get<{ feeds: Feed[] }>('/api/v1/feeds'),
         ctx.api.get<Inventory>('/api/v1/inventory'),
