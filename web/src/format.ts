@@ -31,17 +31,6 @@ export function bytes(n: number | null | undefined): string {
   return `${n < 0 ? '-' : ''}${text} ${IEC[i]}`;
 }
 
-/** A rate per second: count(n) + "/s". */
-export function rate(perSecond: number): string {
-  return `${count(perSecond)}/s`;
-}
-
-/** Bits per second from bytes per second: 1.25e6 B/s -> "10.0 Mbit/s". */
-export function bitRate(bytesPerSecond: number): string {
-  const c = count(bytesPerSecond * 8);
-  return /[a-zA-Z]$/.test(c) ? `${c}bit/s` : `${c} bit/s`;
-}
-
 /** Seconds as the largest two units: 3725 -> "1 h 2 m", 42 -> "42 s". */
 export function duration(seconds: number | null | undefined): string {
   if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return '–';

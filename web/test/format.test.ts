@@ -19,10 +19,6 @@ describe('format', () => {
     expect(fmt.bytes(200 * 1024 * 1024)).toBe('200 MiB');
     expect(fmt.bytes(undefined)).toBe('–');
   });
-  it('writes bit rates from byte rates', () => {
-    expect(fmt.bitRate(1.25e6)).toBe('10.0 Mbit/s');
-    expect(fmt.bitRate(100)).toBe('800 bit/s');
-  });
   it('writes durations as the two largest units', () => {
     expect(fmt.duration(42)).toBe('42 s');
     expect(fmt.duration(3725)).toBe('1 h 2 m');
