@@ -14,7 +14,7 @@ build_pkgs=(
 # Real peers for the interop and end-to-end tests.
 peer_pkgs=(
   softflowd nfdump pmacct tshark python3-scapy iproute2 procps nftables openssl
-  chromium
+  chromium clickhouse-server
 )
 # The dashboard (web/) builds with Node.js and npm; Debian's (Node 18) will do. A Node.js that
 # is already installed (from NodeSource, say) is kept.

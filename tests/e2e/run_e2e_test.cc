@@ -156,17 +156,7 @@ class WebhookReceiver {
   std::vector<std::string> bodies_;
 };
 
-uint16_t free_tcp_port() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
-}
+using orbwatch::test::free_tcp_port;
 
 class RunE2e : public testing::Test {
  protected:

@@ -30,4 +30,17 @@ inline uint16_t free_udp_port() {
   return ntohs(a.sin_port);
 }
 
+// A TCP port on 127.0.0.1 that was free a moment ago (for servers given a port to listen on).
+inline uint16_t free_tcp_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+  socklen_t len = sizeof(a);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
 }  // namespace orbwatch::test

@@ -1,0 +1,175 @@
+#include "sink/clickhouse.h"
+
+#include <httplib.h>
+
+#include <fmt/core.h>
+
+#include <algorithm>
+
+namespace orbwatch::sink {
+
+namespace {
+
+void put_u8(std::string& out, uint8_t v) {
+  out += static_cast<char>(v);
+}
+template <typename T>
+void put_le(std::string& out, T v) {
+  char b[sizeof(T)];
+  for (size_t i = 0; i < sizeof(T); ++i) b[i] = static_cast<char>((v >> (8 * i)) & 0xff);
+  out.append(b, sizeof(T));
+}
+void put_addr(std::string& out, const IpAddr& a) {
+  out.append(reinterpret_cast<const char*>(a.b.data()), 16);
+}
+void put_string(std::string& out, std::string_view s) {
+  uint64_t n = s.size();  // LEB128 length
+  do {
+    uint8_t byte = n & 0x7f;
+    n >>= 7;
+    put_u8(out, byte | (n ? 0x80 : 0));
+  } while (n);
+  out += s;
+}
+
+// A database or table name is pasted into SQL: letters, digits and underscores only.
+bool valid_identifier(std::string_view s) {
+  if (s.empty() || s.size() > 64 || (s[0] >= '0' && s[0] <= '9')) return false;
+  for (char c : s)
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'))
+      return false;
+  return true;
+}
+
+}  // namespace
+
+std::string_view flow_columns() {
+  return "ts_start, ts_end, src_ip, dst_ip, src_port, dst_port, proto, tcp_flags, bytes, "
+         "packets, exporter, in_if, out_if, src_as, dst_as, sampling_rate, obs_domain, "
+         "flow_source, direction, vlan, tos, src_mask, dst_mask, biflow, server_name";
+}
+
+void append_flow_row(std::string& out, const FlowBatch& b, size_t i) {
+  const FlowRecord& r = b.records[i];
+  put_le<uint64_t>(out, static_cast<uint64_t>(std::max<int64_t>(r.start_ms, 0)));
+  put_le<uint64_t>(out, static_cast<uint64_t>(std::max<int64_t>(r.end_ms, 0)));
+  put_addr(out, r.src);
+  put_addr(out, r.dst);
+  put_le<uint16_t>(out, r.src_port);
+  put_le<uint16_t>(out, r.dst_port);
+  put_u8(out, r.proto);
+  put_u8(out, r.tcp_flags);
+  put_le<uint64_t>(out, r.bytes);
+  put_le<uint64_t>(out, r.packets);
+  put_addr(out, r.exporter);
+  put_le<uint32_t>(out, r.in_if);
+  put_le<uint32_t>(out, r.out_if);
+  put_le<uint32_t>(out, r.src_as);
+  put_le<uint32_t>(out, r.dst_as);
+  put_le<uint32_t>(out, r.sampling_rate);
+  put_le<uint32_t>(out, r.obs_domain);
+  put_u8(out, static_cast<uint8_t>(r.source));     // Enum8, the same numbers
+  put_u8(out, static_cast<uint8_t>(r.direction));  // Enum8, the same numbers
+  put_le<uint16_t>(out, r.vlan);
+  put_u8(out, r.tos);
+  put_u8(out, r.src_mask);
+  put_u8(out, r.dst_mask);
+  put_u8(out, (r.flags & flow_flags::kBiflowForward)   ? 1
+              : (r.flags & flow_flags::kBiflowReverse) ? 2
+                                                       : 0);
+  put_string(out, r.name_ref != 0 ? b.name(r.name_ref) : std::string_view());
+}
+
+std::vector<std::string> schema_statements(std::string_view db) {
+  return {
+      fmt::format("CREATE DATABASE IF NOT EXISTS {}", db),
+      // Partitioned by day, ordered by minute then addresses: time ranges read few parts, an
+      // address within them few granules.
+      fmt::format(
+          "CREATE TABLE IF NOT EXISTS {}.flows (ts_start UInt64, ts_end UInt64, "
+          "src_ip FixedString(16), dst_ip FixedString(16), src_port UInt16, dst_port UInt16, "
+          "proto UInt8, tcp_flags UInt8, bytes UInt64, packets UInt64, "
+          "exporter FixedString(16), in_if UInt32, out_if UInt32, src_as UInt32, dst_as UInt32, "
+          "sampling_rate UInt32, obs_domain UInt32, "
+          "flow_source Enum8('unknown' = 0, 'netflow5' = 1, 'netflow9' = 2, 'ipfix' = 3, "
+          "'sflow' = 4, 'meter' = 5), "
+          "direction Enum8('unknown' = 0, 'ingress' = 1, 'egress' = 2), "
+          "vlan UInt16, tos UInt8, src_mask UInt8, dst_mask UInt8, "
+          "biflow Enum8('none' = 0, 'forward' = 1, 'reverse' = 2), server_name String) "
+          "ENGINE = MergeTree() PARTITION BY toYYYYMMDD(toDateTime(intDiv(ts_start, 1000))) "
+          "ORDER BY (intDiv(ts_start, 60000), src_ip, dst_ip)",
+          db),
+  };
+}
+
+ClickHouseClient::ClickHouseClient(ClickHouseOptions o)
+    : o_(std::move(o)), http_(std::make_unique<httplib::Client>(o_.url)) {
+  http_->set_connection_timeout(o_.timeout_s, 0);
+  http_->set_read_timeout(o_.timeout_s, 0);
+  http_->set_write_timeout(o_.timeout_s, 0);
+  http_->set_keep_alive(true);
+}
+
+ClickHouseClient::~ClickHouseClient() = default;
+
+bool ClickHouseClient::post(const std::string& sql, std::string_view body, bool gzip,
+                            std::string* answer, std::string& error) {
+  httplib::Headers headers = {{"X-ClickHouse-User", o_.user}};
+  if (!o_.password.empty()) headers.emplace("X-ClickHouse-Key", o_.password);
+  std::string path = "/?query=";
+  for (unsigned char c : sql) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+        c == '_' || c == '.' || c == '~') {
+      path += static_cast<char>(c);
+    } else {
+      path += fmt::format("%{:02X}", c);
+    }
+  }
+  http_->set_compress(gzip);
+  auto res = http_->Post(path, headers, body.data(), body.size(), "application/octet-stream");
+  if (!res) {
+    error = fmt::format("ClickHouse {}: {}", o_.url, httplib::to_string(res.error()));
+    return false;
+  }
+  if (res->status != 200) {
+    std::string msg = res->body.substr(0, 500);
+    while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+    error = fmt::format("ClickHouse {}: HTTP {}: {}", o_.url, res->status, msg);
+    return false;
+  }
+  if (answer != nullptr) *answer = std::move(res->body);
+  return true;
+}
+
+bool ClickHouseClient::exec(std::string_view sql, std::string& error) {
+  return post(std::string(sql), {}, false, nullptr, error);
+}
+
+std::optional<std::string> ClickHouseClient::query(std::string_view sql, std::string& error) {
+  std::string answer;
+  if (!post(std::string(sql), {}, false, &answer, error)) return std::nullopt;
+  return answer;
+}
+
+bool ClickHouseClient::insert(std::string_view table, std::string_view columns,
+                              std::string_view rows, std::string& error) {
+  if (!valid_identifier(table) || !valid_identifier(o_.database)) {
+    error = fmt::format("ClickHouse: {}.{}: letters, digits and _ only", o_.database, table);
+    return false;
+  }
+  const std::string sql =
+      fmt::format("INSERT INTO {}.{} ({}) FORMAT RowBinary", o_.database, table, columns);
+  return post(sql, rows, true, nullptr, error);
+}
+
+bool ClickHouseClient::create_schema(std::string& error) {
+  if (!valid_identifier(o_.database)) {
+    error = fmt::format("ClickHouse: database \"{}\": letters, digits and _ only", o_.database);
+    return false;
+  }
+  for (const auto& sql : schema_statements(o_.database))
+    if (!exec(sql, error)) return false;
+  return true;
+}
+
+}  // namespace orbwatch::sink

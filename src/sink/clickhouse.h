@@ -1,0 +1,68 @@
+// ClickHouse over its HTTP interface (cpp-httplib): statements, gzip-compressed RowBinary
+// inserts, and the tables orbwatch keeps there (docs/scale.md). The SQL is what both
+// ClickHouse 18.16 (Debian 12) and current releases accept: no DateTime64, no IPv6 type, no
+// query parameters, so times are epoch milliseconds (UInt64) and addresses FixedString(16)
+// (IPv4 mapped into IPv6, as orbwatch holds them).
+//
+// Threading: one client per thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/flow_batch.h"
+
+namespace httplib {
+class Client;
+}
+
+namespace orbwatch::sink {
+
+struct ClickHouseOptions {
+  std::string url = "http://127.0.0.1:8123";
+  std::string database = "orbwatch";
+  std::string user = "default";
+  std::string password;
+  int timeout_s = 30;
+};
+
+class ClickHouseClient {
+ public:
+  explicit ClickHouseClient(ClickHouseOptions o);
+  ~ClickHouseClient();
+  ClickHouseClient(const ClickHouseClient&) = delete;
+  ClickHouseClient& operator=(const ClickHouseClient&) = delete;
+
+  // False (with ClickHouse's own message, or why it could not be reached) when it failed.
+  bool exec(std::string_view sql, std::string& error);
+  // A query's answer in the format the query names (TabSeparated by default).
+  std::optional<std::string> query(std::string_view sql, std::string& error);
+  // `INSERT INTO database.table (columns) FORMAT RowBinary` with `rows` as the body,
+  // gzip-compressed. `columns` is orbwatch's own text (flow_columns()), never user input.
+  bool insert(std::string_view table, std::string_view columns, std::string_view rows,
+              std::string& error);
+  // Creates the database and the tables when missing (idempotent).
+  bool create_schema(std::string& error);
+
+  const ClickHouseOptions& options() const { return o_; }
+
+ private:
+  bool post(const std::string& sql, std::string_view body, bool gzip, std::string* answer,
+            std::string& error);
+  ClickHouseOptions o_;
+  std::unique_ptr<httplib::Client> http_;
+};
+
+// The flows table's columns, in insert order (the flow JSON line's names, docs/formats.md).
+std::string_view flow_columns();
+// Appends record `i` of `b` as one RowBinary row of the flows table.
+void append_flow_row(std::string& out, const FlowBatch& b, size_t i);
+
+// The CREATE statements, in order (database first).
+std::vector<std::string> schema_statements(std::string_view database);
+
+}  // namespace orbwatch::sink

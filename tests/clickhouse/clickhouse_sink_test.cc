@@ -1,0 +1,125 @@
+// The ClickHouse client against a real server (Debian's clickhouse-server 18.16, started by the
+// test on 127.0.0.1): schema, RowBinary inserts read back exactly, errors named.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "sink/clickhouse.h"
+#include "util/clickhouse_server.h"
+
+namespace orbwatch::sink {
+namespace {
+
+class ClickHouse : public testing::Test {
+ protected:
+  void SetUp() override {
+    if (!test::ClickHouseServer::available())
+      GTEST_SKIP() << "clickhouse-server is not installed (scripts/install-deps.sh installs it)";
+    server_ = std::make_unique<test::ClickHouseServer>(std::filesystem::path(testing::TempDir()) /
+                                                       ("orbwatch_ch_" + std::to_string(getpid())));
+    ASSERT_TRUE(server_->start()) << server_->log();
+    ClickHouseOptions o;
+    o.url = server_->url();
+    o.database = "orbwatch_test";
+    client_ = std::make_unique<ClickHouseClient>(o);
+  }
+
+  std::string ask(const std::string& sql) {
+    std::string error;
+    auto r = client_->query(sql, error);
+    EXPECT_TRUE(r) << error;
+    return r.value_or("");
+  }
+
+  std::unique_ptr<test::ClickHouseServer> server_;
+  std::unique_ptr<ClickHouseClient> client_;
+};
+
+FlowBatch make_flows(size_t n) {
+  FlowBatch b;
+  for (size_t i = 0; i < n; ++i) {
+    FlowRecord r;
+    r.start_ms = 1'775'000'000'000 + static_cast<int64_t>(i) * 1000 + 123;
+    r.end_ms = r.start_ms + 5000;
+    r.src = i % 3 == 0 ? *IpAddr::parse("2001:db8::" + std::to_string(i % 1000))
+                       : *IpAddr::parse("10.0." + std::to_string(i % 200) + ".1");
+    r.dst = *IpAddr::parse("192.0.2." + std::to_string(i % 250));
+    r.exporter = *IpAddr::parse("198.51.100.1");
+    r.src_port = static_cast<uint16_t>(40000 + i % 1000);
+    r.dst_port = i % 2 ? 443 : 53;
+    r.proto = i % 2 ? 6 : 17;
+    r.tcp_flags = 0x1b;
+    r.bytes = 1000 + i;
+    r.packets = 1 + i % 10;
+    r.in_if = 3;
+    r.out_if = 7;
+    r.src_as = 64500;
+    r.dst_as = 64501 + static_cast<uint32_t>(i % 3);
+    r.sampling_rate = i % 5 == 0 ? 100 : 0;
+    r.obs_domain = 9;
+    r.source = FlowSource::kIpfix;
+    r.direction = FlowDirection::kEgress;
+    r.vlan = 12;
+    r.tos = 0x20;
+    r.src_mask = 24;
+    r.dst_mask = 16;
+    r.flags = i % 4 == 0 ? flow_flags::kBiflowReverse : 0;
+    if (i % 7 == 0) r.name_ref = b.add_name("host" + std::to_string(i) + ".example");
+    b.records.push_back(r);
+  }
+  return b;
+}
+
+TEST_F(ClickHouse, CreatesTheSchemaAndReadsBackWhatItInserted) {
+  std::string error;
+  ASSERT_TRUE(client_->create_schema(error)) << error;
+  ASSERT_TRUE(client_->create_schema(error)) << error;  // idempotent
+  const FlowBatch b = make_flows(20'000);
+  uint64_t bytes = 0, packets = 0;
+  std::string rows;
+  for (size_t i = 0; i < b.size(); ++i) {
+    append_flow_row(rows, b, i);
+    bytes += b.records[i].bytes;
+    packets += b.records[i].packets;
+  }
+  ASSERT_TRUE(client_->insert("flows", flow_columns(), rows, error)) << error;
+  EXPECT_EQ(ask("SELECT count(), sum(bytes), sum(packets) FROM orbwatch_test.flows"),
+            std::to_string(b.size()) + "\t" + std::to_string(bytes) + "\t" +
+                std::to_string(packets) + "\n");
+  // Every column of one row, as the flow JSON line has it.
+  EXPECT_EQ(ask("SELECT ts_start, ts_end, hex(src_ip), hex(dst_ip), src_port, dst_port, proto, "
+                "tcp_flags, bytes, packets, hex(exporter), in_if, out_if, src_as, dst_as, "
+                "sampling_rate, obs_domain, flow_source, direction, vlan, tos, src_mask, "
+                "dst_mask, biflow, server_name FROM orbwatch_test.flows "
+                "WHERE ts_start = 1775000000123"),
+            "1775000000123\t1775000005123\t20010DB8000000000000000000000000\t"
+            "00000000000000000000FFFFC0000200\t40000\t53\t17\t27\t1000\t1\t"
+            "00000000000000000000FFFFC6336401\t3\t7\t64500\t64501\t100\t9\tipfix\tegress\t12\t32\t"
+            "24\t16\treverse\thost0.example\n");
+  // The day partition.
+  EXPECT_EQ(ask("SELECT count() FROM system.parts WHERE database = 'orbwatch_test' AND "
+                "table = 'flows' AND active AND partition = '20260331'"),
+            "1\n");
+}
+
+TEST_F(ClickHouse, NamesWhatWentWrong) {
+  std::string error;
+  EXPECT_FALSE(client_->exec("SELECT nonsense(", error));
+  EXPECT_NE(error.find("HTTP 400"), std::string::npos) << error;
+  EXPECT_NE(error.find(server_->url()), std::string::npos) << error;
+  EXPECT_FALSE(client_->insert("flows; DROP TABLE x", flow_columns(), "", error));
+  EXPECT_NE(error.find("letters, digits and _ only"), std::string::npos) << error;
+  ClickHouseOptions o;
+  o.database = "bad-name";
+  o.url = server_->url();
+  ClickHouseClient bad(o);
+  EXPECT_FALSE(bad.create_schema(error));
+  EXPECT_NE(error.find("bad-name"), std::string::npos);
+  server_->kill();
+  EXPECT_FALSE(client_->exec("SELECT 1", error));
+  EXPECT_NE(error.find("ClickHouse " + server_->url()), std::string::npos) << error;
+}
+
+}  // namespace
+}  // namespace orbwatch::sink
