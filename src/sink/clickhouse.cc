@@ -5,6 +5,9 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <cstdlib>
+
+#include "core/time.h"
 
 namespace orbwatch::sink {
 
@@ -80,25 +83,80 @@ void append_flow_row(std::string& out, const FlowBatch& b, size_t i) {
   put_string(out, r.name_ref != 0 ? b.name(r.name_ref) : std::string_view());
 }
 
-std::vector<std::string> schema_statements(std::string_view db) {
+std::string_view alert_columns() {
+  return "ts, id, detector, severity, summary, src_ip, dst_ip, dst_port, proto, asset, "
+         "first_seen, last_seen, count, retro, json";
+}
+
+void append_alert_row(std::string& out, const Alert& a) {
+  put_le<uint64_t>(out, static_cast<uint64_t>(std::max<int64_t>(a.ts_ms, 0)));
+  put_string(out, a.id);
+  put_string(out, a.detector);
+  put_u8(out, static_cast<uint8_t>(a.severity));  // Enum8, the same numbers
+  put_string(out, a.summary);
+  put_addr(out, a.src);
+  put_addr(out, a.dst);
+  put_le<uint16_t>(out, a.dst_port);
+  put_u8(out, a.proto);
+  put_string(out, a.asset);
+  put_le<uint64_t>(out, static_cast<uint64_t>(std::max<int64_t>(a.first_seen_ms, 0)));
+  put_le<uint64_t>(out, static_cast<uint64_t>(std::max<int64_t>(a.last_seen_ms, 0)));
+  put_le<uint64_t>(out, a.count);
+  put_u8(out, a.retro ? 1 : 0);
+  std::string json;
+  append_alert_json(json, a);
+  json.pop_back();  // '\n'
+  put_string(out, json);
+}
+
+std::vector<std::vector<std::string>> schema_migrations(std::string_view db) {
   return {
-      fmt::format("CREATE DATABASE IF NOT EXISTS {}", db),
-      // Partitioned by day, ordered by minute then addresses: time ranges read few parts, an
-      // address within them few granules.
-      fmt::format(
-          "CREATE TABLE IF NOT EXISTS {}.flows (ts_start UInt64, ts_end UInt64, "
-          "src_ip FixedString(16), dst_ip FixedString(16), src_port UInt16, dst_port UInt16, "
-          "proto UInt8, tcp_flags UInt8, bytes UInt64, packets UInt64, "
-          "exporter FixedString(16), in_if UInt32, out_if UInt32, src_as UInt32, dst_as UInt32, "
-          "sampling_rate UInt32, obs_domain UInt32, "
-          "flow_source Enum8('unknown' = 0, 'netflow5' = 1, 'netflow9' = 2, 'ipfix' = 3, "
-          "'sflow' = 4, 'meter' = 5), "
-          "direction Enum8('unknown' = 0, 'ingress' = 1, 'egress' = 2), "
-          "vlan UInt16, tos UInt8, src_mask UInt8, dst_mask UInt8, "
-          "biflow Enum8('none' = 0, 'forward' = 1, 'reverse' = 2), server_name String) "
-          "ENGINE = MergeTree() PARTITION BY toYYYYMMDD(toDateTime(intDiv(ts_start, 1000))) "
-          "ORDER BY (intDiv(ts_start, 60000), src_ip, dst_ip)",
-          db),
+      // 1: flows, alerts, per-minute rollups.
+      {
+          // Partitioned by day, ordered by minute then addresses: a time range reads few
+          // parts, an address within it few granules.
+          fmt::format(
+              "CREATE TABLE IF NOT EXISTS {}.flows (ts_start UInt64, ts_end UInt64, "
+              "src_ip FixedString(16), dst_ip FixedString(16), src_port UInt16, "
+              "dst_port UInt16, proto UInt8, tcp_flags UInt8, bytes UInt64, packets UInt64, "
+              "exporter FixedString(16), in_if UInt32, out_if UInt32, src_as UInt32, "
+              "dst_as UInt32, sampling_rate UInt32, obs_domain UInt32, "
+              "flow_source Enum8('unknown' = 0, 'netflow5' = 1, 'netflow9' = 2, 'ipfix' = 3, "
+              "'sflow' = 4, 'meter' = 5), "
+              "direction Enum8('unknown' = 0, 'ingress' = 1, 'egress' = 2), "
+              "vlan UInt16, tos UInt8, src_mask UInt8, dst_mask UInt8, "
+              "biflow Enum8('none' = 0, 'forward' = 1, 'reverse' = 2), server_name String) "
+              "ENGINE = MergeTree() PARTITION BY toYYYYMMDD(toDateTime(intDiv(ts_start, 1000))) "
+              "ORDER BY (intDiv(ts_start, 60000), src_ip, dst_ip)",
+              db),
+          // An alert is written again as it grows: the latest version (by ts) is kept when
+          // parts merge (SELECT ... FINAL for the latest now). first_seen is part of the id,
+          // so every version lands in the same partition.
+          fmt::format(
+              "CREATE TABLE IF NOT EXISTS {}.alerts (ts UInt64, id String, detector String, "
+              "severity Enum8('low' = 0, 'medium' = 1, 'high' = 2, 'critical' = 3), "
+              "summary String, src_ip FixedString(16), dst_ip FixedString(16), "
+              "dst_port UInt16, proto UInt8, asset String, first_seen UInt64, "
+              "last_seen UInt64, count UInt64, retro UInt8, json String) "
+              "ENGINE = ReplacingMergeTree(ts) "
+              "PARTITION BY toYYYYMM(toDateTime(intDiv(first_seen, 1000))) ORDER BY id",
+              db),
+          // Per minute, exporter, interface and AS, summed as parts merge (sum() when
+          // reading): dashboards over months without scanning the flows.
+          fmt::format("CREATE TABLE IF NOT EXISTS {}.flows_1m (minute UInt64, "
+                      "exporter FixedString(16), in_if UInt32, out_if UInt32, src_as UInt32, "
+                      "dst_as UInt32, flows UInt64, packets UInt64, bytes UInt64) "
+                      "ENGINE = SummingMergeTree() "
+                      "PARTITION BY toYYYYMMDD(toDateTime(intDiv(minute, 1000))) "
+                      "ORDER BY (minute, exporter, in_if, out_if, src_as, dst_as)",
+                      db),
+          fmt::format(
+              "CREATE MATERIALIZED VIEW IF NOT EXISTS {0}.flows_1m_mv TO {0}.flows_1m AS "
+              "SELECT intDiv(ts_start, 60000) * 60000 AS minute, exporter, in_if, out_if, "
+              "src_as, dst_as, count() AS flows, sum(packets) AS packets, sum(bytes) AS bytes "
+              "FROM {0}.flows GROUP BY minute, exporter, in_if, out_if, src_as, dst_as",
+              db),
+      },
   };
 }
 
@@ -167,8 +225,28 @@ bool ClickHouseClient::create_schema(std::string& error) {
     error = fmt::format("ClickHouse: database \"{}\": letters, digits and _ only", o_.database);
     return false;
   }
-  for (const auto& sql : schema_statements(o_.database))
-    if (!exec(sql, error)) return false;
+  const std::string& db = o_.database;
+  if (!exec(fmt::format("CREATE DATABASE IF NOT EXISTS {}", db), error) ||
+      !exec(fmt::format("CREATE TABLE IF NOT EXISTS {}.schema_migrations (version UInt32, "
+                        "applied UInt64) ENGINE = TinyLog",
+                        db),
+            error)) {
+    return false;
+  }
+  auto applied = query(fmt::format("SELECT max(version) FROM {}.schema_migrations", db), error);
+  if (!applied) return false;
+  const auto migrations = schema_migrations(db);
+  const size_t have = std::strtoul(applied->c_str(), nullptr, 10);
+  for (size_t v = have; v < migrations.size(); ++v) {
+    // Each statement is idempotent: a run that stopped half-way is finished by the next.
+    for (const auto& sql : migrations[v])
+      if (!exec(sql, error)) return false;
+    if (!exec(fmt::format("INSERT INTO {}.schema_migrations VALUES ({}, {})", db, v + 1,
+                          wall_clock_ms()),
+              error)) {
+      return false;
+    }
+  }
   return true;
 }
 

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/alert.h"
 #include "core/flow_batch.h"
 
 namespace httplib {
@@ -45,7 +46,7 @@ class ClickHouseClient {
   // gzip-compressed. `columns` is orbwatch's own text (flow_columns()), never user input.
   bool insert(std::string_view table, std::string_view columns, std::string_view rows,
               std::string& error);
-  // Creates the database and the tables when missing (idempotent).
+  // Creates the database and brings its tables to the current schema (idempotent).
   bool create_schema(std::string& error);
 
   const ClickHouseOptions& options() const { return o_; }
@@ -62,7 +63,12 @@ std::string_view flow_columns();
 // Appends record `i` of `b` as one RowBinary row of the flows table.
 void append_flow_row(std::string& out, const FlowBatch& b, size_t i);
 
-// The CREATE statements, in order (database first).
-std::vector<std::string> schema_statements(std::string_view database);
+// The alerts table's columns, in insert order, and one alert as a RowBinary row of it.
+std::string_view alert_columns();
+void append_alert_row(std::string& out, const Alert& a);
+
+// The schema's migrations: migrations[v] takes a database at version v to v + 1 (each
+// statement idempotent). create_schema() applies those not yet in `schema_migrations`.
+std::vector<std::vector<std::string>> schema_migrations(std::string_view database);
 
 }  // namespace orbwatch::sink

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <set>
 #include <string>
 
 #include "sink/clickhouse.h"
@@ -101,6 +102,45 @@ TEST_F(ClickHouse, CreatesTheSchemaAndReadsBackWhatItInserted) {
   EXPECT_EQ(ask("SELECT count() FROM system.parts WHERE database = 'orbwatch_test' AND "
                 "table = 'flows' AND active AND partition = '20260331'"),
             "1\n");
+  // The per-minute rollup, filled as the flows were inserted, sums to the same.
+  EXPECT_EQ(ask("SELECT sum(flows), sum(bytes), sum(packets) FROM orbwatch_test.flows_1m"),
+            std::to_string(b.size()) + "\t" + std::to_string(bytes) + "\t" +
+                std::to_string(packets) + "\n");
+  std::set<int64_t> minutes;
+  for (const FlowRecord& r : b.records) minutes.insert(r.start_ms / 60'000);
+  EXPECT_EQ(ask("SELECT count() FROM (SELECT minute FROM orbwatch_test.flows_1m GROUP BY "
+                "minute)"),
+            std::to_string(minutes.size()) + "\n");
+  // Both runs of create_schema applied the one migration once.
+  EXPECT_EQ(ask("SELECT version FROM orbwatch_test.schema_migrations"), "1\n");
+}
+
+TEST_F(ClickHouse, KeepsTheLatestVersionOfAnAlert) {
+  std::string error;
+  ASSERT_TRUE(client_->create_schema(error)) << error;
+  Alert a;
+  a.id = "75714be12eac08e3";
+  a.detector = "intel";
+  a.severity = Severity::kHigh;
+  a.summary = "10.21.0.44 exchanged traffic with 185.2.254.173";
+  a.src = *IpAddr::parse("10.21.0.44");
+  a.dst = *IpAddr::parse("185.2.254.173");
+  a.dst_port = 443;
+  a.proto = 6;
+  a.first_seen_ms = 1'775'000'000'000;
+  a.last_seen_ms = a.ts_ms = 1'775'000'060'000;
+  a.count = 3;
+  std::string rows;
+  append_alert_row(rows, a);
+  a.severity = Severity::kCritical;  // it grew
+  a.count = 9;
+  a.last_seen_ms = a.ts_ms = 1'775'000'600'000;
+  append_alert_row(rows, a);
+  ASSERT_TRUE(client_->insert("alerts", alert_columns(), rows, error)) << error;
+  EXPECT_EQ(ask("SELECT id, severity, count, hex(dst_ip) FROM orbwatch_test.alerts FINAL"),
+            "75714be12eac08e3\tcritical\t9\t00000000000000000000FFFFB902FEAD\n");
+  const std::string json = ask("SELECT json FROM orbwatch_test.alerts FINAL");
+  EXPECT_NE(json.find("\"count\":9"), std::string::npos) << json;
 }
 
 TEST_F(ClickHouse, NamesWhatWentWrong) {
