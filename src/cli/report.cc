@@ -221,6 +221,7 @@ bool write_report(const std::string& path, const ReportInput& in, std::string& e
   for (const auto& [addr, n] : busy) devices.emplace_back(n, addr);
   std::sort(devices.begin(), devices.end(), [](const auto& a, const auto& b) { return a > b; });
   devices.resize(std::min<size_t>(devices.size(), 12));
+  const auto by_source = store::parse_group_by("src_ip", error);
   for (const auto& d : devices) {
     const IpAddr& device = d.second;
     want(device);
@@ -229,16 +230,11 @@ bool write_report(const std::string& path, const ReportInput& in, std::string& e
     auto filter = store::Filter::parse(text, ferr);
     store::ScanSpec spec = range;
     spec.filter = &*filter;
-    auto group = store::parse_group_by("src_ip", error);
+    // The peers the graph shows, looked up for their AS types.
     add(r, first, fmt::format("/api/v1/flows/top?by=src_ip&filter={}", text),
-        server::views::top(in.store, spec, *group, "src_ip", store::GroupOrder::kFlows, 8));
-    // The peers themselves, for their AS types (delivered on this thread: `want` is not
-    // thread-safe).
-    spec.ordered = true;
-    store::scan(in.store, spec, [&](unsigned, FlowBatch& b) {
-      for (const FlowRecord& f : b.records) want(f.src);
-      return addrs.size() < kReportMaxAddresses;
-    });
+        server::views::top(
+            in.store, spec, *by_source, "src_ip", store::GroupOrder::kFlows, 8,
+            [&](const store::GroupKey& k) { want(store::group_value(*by_source, k, 0).addr); }));
   }
 
   add(r, first, "/api/v1/lookup", server::views::lookup(addrs, *in.model, in.geo));

@@ -30,9 +30,10 @@ bool size_param(const httplib::Request& req, const char* name, size_t max, size_
 // The filters of /api/v1/alerts and /api/v1/alerts/summary (since/until back from now).
 bool alert_query(const httplib::Request& req, store::AlertQuery& q, std::string& error);
 // since/until of the flow endpoints: a duration counts back from the archive's newest flow (a
-// replayed capture keeps its own clock), as `orbwatch query --since` does.
+// replayed capture keeps its own clock), as `orbwatch query --since` does. `newest`, when
+// given, receives that time (archive::newest_ms: the wall clock for an empty archive).
 bool flow_range(const httplib::Request& req, const std::string& store, store::ScanSpec& spec,
-                int64_t default_since_ms, std::string& error);
+                int64_t default_since_ms, std::string& error, int64_t* newest = nullptr);
 std::optional<store::Filter> filter_param(const httplib::Request& req, std::string& error);
 
 void append_scan(std::string& out, const store::ScanStats& s);  // "scan":{...}

@@ -8,7 +8,6 @@
 #include "server/http_server.h"
 #include "server/http_util.h"
 #include "server/views.h"
-#include "store/archive.h"
 
 namespace orbwatch::server {
 
@@ -77,15 +76,12 @@ void HttpServer::view_routes() {
   s.Get("/api/v1/series", [this](const httplib::Request& req, httplib::Response& res) {
     std::string error;
     store::ScanSpec spec;
+    int64_t newest = 0;
     auto filter = filter_param(req, error);
-    if (!filter || !flow_range(req, o_.store_path, spec, 7 * 86'400'000LL, error))
+    if (!filter || !flow_range(req, o_.store_path, spec, 7 * 86'400'000LL, error, &newest))
       return send_error(res, 400, error);
-    const int64_t newest = store::archive::newest_ms(o_.store_path);
-    if (newest == 0) {
-      return send_json(res, R"({"step_s":60,"from":null,"until":null,"buckets":[]})");
-    }
-    const int64_t until = std::min(spec.to_ms, newest);
-    const int64_t from = spec.from_ms == INT64_MIN ? until - 7 * 86'400'000LL : spec.from_ms;
+    // flow_range set from_ms (since, else 7 days back from the newest flow).
+    const int64_t until = std::min(spec.to_ms, newest), from = spec.from_ms;
     if (from > until) return send_error(res, 400, "since: after until");
     int64_t step = 0;
     if (!step_param(req, std::max<int64_t>(until - from, 1), step, error))

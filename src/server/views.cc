@@ -152,7 +152,8 @@ std::string flows(const std::string& store, store::ScanSpec spec, size_t limit,
 }
 
 std::string top(const std::string& store, store::ScanSpec spec, const store::GroupSpec& group,
-                std::string_view by, store::GroupOrder order, size_t n) {
+                std::string_view by, store::GroupOrder order, size_t n,
+                const std::function<void(const store::GroupKey&)>& each_row) {
   spec.columns = group.columns();
   std::vector<store::Aggregator> parts;
   const unsigned workers = store::scan_threads(spec);
@@ -175,6 +176,7 @@ std::string top(const std::string& store, store::ScanSpec spec, const store::Gro
     first = false;
     store::append_group_json(out, group, key, t);
     out.pop_back();
+    if (each_row) each_row(key);
   }
   out += "],";
   append_scan(out, stats);

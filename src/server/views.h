@@ -37,8 +37,10 @@ std::string series(const std::string& store, store::ScanSpec spec, int64_t from_
 // At most `limit` flows, oldest first; `each` (optional) sees every flow listed.
 std::string flows(const std::string& store, store::ScanSpec spec, size_t limit,
                   const std::function<void(const FlowRecord&)>& each = {});
+// The top `n` groups; `each_row` (optional) sees each row's key, best first.
 std::string top(const std::string& store, store::ScanSpec spec, const store::GroupSpec& group,
-                std::string_view by, store::GroupOrder order, size_t n);
+                std::string_view by, store::GroupOrder order, size_t n,
+                const std::function<void(const store::GroupKey&)>& each_row = {});
 
 std::string inventory(const netmodel::EdgeInventory& inv);
 std::string exporters(const std::vector<ExporterMetrics>& exporters, size_t exporters_total,
