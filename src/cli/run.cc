@@ -79,6 +79,13 @@ bool load_all(const RunOptions& o, Loaded& out) {
   return true;
 }
 
+std::vector<server::OutputConfig> clickhouse_outputs(const std::vector<server::OutputConfig>& all) {
+  std::vector<server::OutputConfig> out;
+  for (const auto& o : all)
+    if (o.type == server::OutputConfig::Type::kClickHouse) out.push_back(o);
+  return out;
+}
+
 // Keys only a restart applies: said when a reload finds them changed.
 std::vector<std::string> restart_only_changes(const server::DaemonConfig& a,
                                               const server::DaemonConfig& b,
@@ -96,6 +103,8 @@ std::vector<std::string> restart_only_changes(const server::DaemonConfig& a,
       a.tls_key != b.tls_key)
     out.emplace_back("[http]");
   if (da != db) out.emplace_back("[detectors]");
+  if (clickhouse_outputs(a.outputs) != clickhouse_outputs(b.outputs))
+    out.emplace_back("[[outputs]] of type clickhouse");
   return out;
 }
 
@@ -247,7 +256,12 @@ int run_daemon(const RunOptions& o) {
       cfg.model = next.model;
       cfg.geo = next.geo;
       cfg.intel = next.intel;
+      auto running = clickhouse_outputs(cfg.daemon.outputs);
       cfg.daemon.outputs = next.daemon.outputs;
+      std::erase_if(cfg.daemon.outputs, [](const server::OutputConfig& c) {
+        return c.type == server::OutputConfig::Type::kClickHouse;
+      });
+      cfg.daemon.outputs.insert(cfg.daemon.outputs.end(), running.begin(), running.end());
       log(fmt::format("reloaded {}: {} feeds, {} outputs", o.config, cfg.intel.feeds.size(),
                       cfg.daemon.outputs.size()));
     }

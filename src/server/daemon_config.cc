@@ -10,6 +10,8 @@
 #include "ingest/udp_listener.h"
 #include "intel/toml_support.h"
 #include "sink/alert_outputs.h"
+#include "sink/clickhouse.h"
+#include "sink/clickhouse_output.h"
 
 namespace orbwatch::server {
 
@@ -96,6 +98,9 @@ class TableReader {
                   fmt::format("{}.{}: unknown key (expected {})", name_, k.str(), expected));
   }
 
+  const std::string& name() const { return name_; }
+  intel::ConfigProblems& problems() { return problems_; }
+
  private:
   std::string name_;
   intel::ConfigProblems& problems_;
@@ -111,6 +116,21 @@ const toml::table* table_of(const toml::table& doc, const char* name,
 
 std::string resolve(const std::filesystem::path& base, const std::string& p) {
   return p.empty() || std::filesystem::path(p).is_absolute() ? p : (base / p).string();
+}
+
+// A secret kept in a file of its own (token_file, password_file): its text, line end removed.
+void read_secret(TableReader& r, const toml::node& v, const std::string& key,
+                 const std::filesystem::path& base, std::string& out) {
+  std::string f;
+  if (!r.string(v, key, f)) return;
+  std::vector<std::string> errors;
+  auto text = intel::read_config_file(resolve(base, f), errors);
+  if (!text) {
+    r.problems().add(v.source(), fmt::format("{}.{}: {}", r.name(), key, errors.front()));
+    return;
+  }
+  while (!text->empty() && (text->back() == '\n' || text->back() == '\r')) text->pop_back();
+  out = *text;
 }
 
 void read_collect(const toml::table& t, DaemonConfig& c, intel::ConfigProblems& problems) {
@@ -210,16 +230,7 @@ void read_http(const toml::table& t, DaemonConfig& c, const std::filesystem::pat
     } else if (k == "token") {
       r.string(v, k, c.token);
     } else if (k == "token_file") {
-      std::string f;
-      if (!r.string(v, k, f)) continue;
-      std::vector<std::string> errors;
-      auto text = intel::read_config_file(resolve(base, f), errors);
-      if (!text) {
-        problems.add(v.source(), "http.token_file: " + errors.front());
-        continue;
-      }
-      while (!text->empty() && (text->back() == '\n' || text->back() == '\r')) text->pop_back();
-      c.token = *text;
+      read_secret(r, v, k, base, c.token);
     } else if (k == "tls_cert") {
       if (r.string(v, k, c.tls_cert)) c.tls_cert = resolve(base, c.tls_cert);
     } else if (k == "tls_key") {
@@ -248,7 +259,7 @@ void read_output(const toml::table& t, size_t n, DaemonConfig& c, const std::fil
   OutputConfig o;
   std::string type;
   if (const toml::node* tn = t.get("type"); tn == nullptr) {
-    problems.add(t.source(), name + ".type: missing (jsonl, syslog or webhook)");
+    problems.add(t.source(), name + ".type: missing (jsonl, syslog, webhook or clickhouse)");
     return;
   } else if (!r.string(*tn, "type", type)) {
     return;
@@ -258,13 +269,16 @@ void read_output(const toml::table& t, size_t n, DaemonConfig& c, const std::fil
     o.type = OutputConfig::Type::kSyslog;
   } else if (type == "webhook") {
     o.type = OutputConfig::Type::kWebhook;
-  } else if (type == "clickhouse" || type == "kafka") {
+  } else if (type == "clickhouse") {
+    o.type = OutputConfig::Type::kClickHouse;
+    o.max_spool_bytes = 1ull << 30;
+  } else if (type == "kafka") {
     problems.add(tn->source(), fmt::format("{}.type: \"{}\" is not available in this version "
-                                           "(jsonl, syslog or webhook)",
+                                           "(jsonl, syslog, webhook or clickhouse)",
                                            name, type));
     return;
   } else {
-    r.bad(*tn, "type", "\"jsonl\", \"syslog\" or \"webhook\"");
+    r.bad(*tn, "type", "\"jsonl\", \"syslog\", \"webhook\" or \"clickhouse\"");
     return;
   }
   o.label = fmt::format("{} ({})", name, type);
@@ -272,12 +286,16 @@ void read_output(const toml::table& t, size_t n, DaemonConfig& c, const std::fil
                          ? "type, path, max_size, max_age, keep, min_severity, format"
                      : o.type == OutputConfig::Type::kSyslog
                          ? "type, url, facility, hostname, min_severity, format"
-                         : "type, url, token, spool_dir, max_spool, min_severity, format";
+                     : o.type == OutputConfig::Type::kWebhook
+                         ? "type, url, token, spool_dir, max_spool, min_severity, format"
+                         : "type, url, database, user, password, password_file, batch_size, "
+                           "flush_interval, flows, alerts, spool_dir, max_spool, min_severity";
   for (const auto& [key, v] : t) {
     const std::string k(key.str());
     const bool jsonl = o.type == OutputConfig::Type::kJsonl;
     const bool syslog = o.type == OutputConfig::Type::kSyslog;
     const bool webhook = o.type == OutputConfig::Type::kWebhook;
+    const bool clickhouse = o.type == OutputConfig::Type::kClickHouse;
     if (k == "type") continue;
     if (k == "min_severity") {
       std::string s;
@@ -288,7 +306,7 @@ void read_output(const toml::table& t, size_t n, DaemonConfig& c, const std::fil
         continue;
       }
       o.min_severity = *sev;
-    } else if (k == "format") {
+    } else if (k == "format" && !clickhouse) {
       std::string s;
       if (!r.string(v, k, s)) continue;
       if (s != "orbwatch" && s != "ecs") r.bad(v, k, "\"orbwatch\" or \"ecs\"");
@@ -301,7 +319,7 @@ void read_output(const toml::table& t, size_t n, DaemonConfig& c, const std::fil
       r.duration(v, k, o.max_age_ms);
     } else if (jsonl && k == "keep") {
       r.integer(v, k, o.keep, 1, 1000);
-    } else if ((syslog || webhook) && k == "url") {
+    } else if (!jsonl && k == "url") {
       r.string(v, k, o.url);
     } else if (syslog && k == "facility") {
       if (r.string(v, k, o.facility) && sink::syslog_facility(o.facility) < 0)
@@ -310,10 +328,28 @@ void read_output(const toml::table& t, size_t n, DaemonConfig& c, const std::fil
       r.string(v, k, o.hostname);
     } else if (webhook && k == "token") {
       r.string(v, k, o.token);
-    } else if (webhook && k == "spool_dir") {
+    } else if ((webhook || clickhouse) && k == "spool_dir") {
       if (r.string(v, k, o.spool_dir)) o.spool_dir = resolve(base, o.spool_dir);
-    } else if (webhook && k == "max_spool") {
+    } else if ((webhook || clickhouse) && k == "max_spool") {
       r.size(v, k, o.max_spool_bytes);
+    } else if (clickhouse && k == "database") {
+      if (r.string(v, k, o.database) && !sink::valid_identifier(o.database))
+        r.bad(v, k, "a name of letters, digits and _");
+    } else if (clickhouse && k == "user") {
+      r.string(v, k, o.user);
+    } else if (clickhouse && k == "password") {
+      r.string(v, k, o.password);
+    } else if (clickhouse && k == "password_file") {
+      read_secret(r, v, k, base, o.password);
+    } else if (clickhouse && k == "batch_size") {
+      r.integer(v, k, o.batch_rows, 1, sink::ClickHouseOutput::kMaxBatchRows);
+    } else if (clickhouse && k == "flush_interval") {
+      if (r.duration(v, k, o.flush_ms) && (o.flush_ms < 10 || o.flush_ms > 600'000))
+        r.bad(v, k, "a duration of 10ms .. 10m");
+    } else if (clickhouse && k == "flows") {
+      r.boolean(v, k, o.flows);
+    } else if (clickhouse && k == "alerts") {
+      r.boolean(v, k, o.alerts);
     } else {
       r.unknown(key, keys);
     }
@@ -330,7 +366,7 @@ void read_output(const toml::table& t, size_t n, DaemonConfig& c, const std::fil
     } else if (o.type == OutputConfig::Type::kSyslog &&
                !sink::SyslogOutput::parse_url(o.url, tcp, host, port, error)) {
       problems.add(t.source(), fmt::format("{}.url: {}", name, error));
-    } else if (o.type == OutputConfig::Type::kWebhook && o.url.rfind("http://", 0) != 0 &&
+    } else if (o.type != OutputConfig::Type::kSyslog && o.url.rfind("http://", 0) != 0 &&
                o.url.rfind("https://", 0) != 0) {
       problems.add(t.source(),
                    fmt::format("{}.url: expected http:// or https://, got \"{}\"", name, o.url));

@@ -18,7 +18,7 @@
 namespace orbwatch::server {
 
 struct OutputConfig {
-  enum class Type : uint8_t { kJsonl, kSyslog, kWebhook };
+  enum class Type : uint8_t { kJsonl, kSyslog, kWebhook, kClickHouse };
   Type type = Type::kJsonl;
   std::string label;  // "outputs[2] (syslog)", for messages and metrics
   Severity min_severity = Severity::kLow;
@@ -28,13 +28,22 @@ struct OutputConfig {
   uint64_t max_bytes = 100ull << 20;
   int64_t max_age_ms = 86'400'000;
   uint32_t keep = 10;
-  // syslog (udp://, tcp://) and webhook (http://, https://)
+  // syslog (udp://, tcp://), webhook and clickhouse (http://, https://)
   std::string url;
   std::string facility = "local0";
-  std::string hostname;   // syslog; empty: this machine's name
-  std::string token;      // webhook bearer token
-  std::string spool_dir;  // webhook; empty: STORE/spool/outputs-N
-  uint64_t max_spool_bytes = 64ull << 20;
+  std::string hostname;                    // syslog; empty: this machine's name
+  std::string token;                       // webhook bearer token
+  std::string spool_dir;                   // webhook, clickhouse; empty: STORE/spool/outputs-N
+  uint64_t max_spool_bytes = 64ull << 20;  // clickhouse: 1 GiB unless set
+  // clickhouse (flows and alerts; only a restart applies changes)
+  std::string database = "orbwatch";
+  std::string user = "default";
+  std::string password;
+  size_t batch_rows = 200'000;
+  int64_t flush_ms = 1000;
+  bool flows = true, alerts = true;
+
+  bool operator==(const OutputConfig&) const = default;
 };
 
 struct DaemonConfig {

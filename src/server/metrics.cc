@@ -220,9 +220,28 @@ std::string prometheus_text(const MetricsInput& in) {
   w.family("orbwatch_output_errors_total", "counter", "Failed writes or deliveries (retried).");
   for (const auto& o : p.outputs)
     w.sample(d(o.stats.errors), fmt::format("output=\"{}\"", label(o.label)));
-  w.family("orbwatch_output_spool_bytes", "gauge", "Undelivered alerts waiting on disk (webhook).");
+  w.family("orbwatch_output_spool_bytes", "gauge",
+           "Undelivered alerts (webhook) or batches (clickhouse) waiting on disk.");
   for (const auto& o : p.outputs)
     w.sample(d(o.spooled_bytes), fmt::format("output=\"{}\"", label(o.label)));
+  // Outputs of flows (clickhouse).
+  auto flows_family = [&](const char* name, const char* type, const char* help,
+                          uint64_t OutputMetrics::*field) {
+    w.family(name, type, help);
+    for (const auto& o : p.outputs)
+      if (o.flows_output) w.sample(d(o.*field), fmt::format("output=\"{}\"", label(o.label)));
+  };
+  flows_family("orbwatch_output_flows_total", "counter", "Flows delivered by each output.",
+               &OutputMetrics::flows);
+  flows_family("orbwatch_output_flows_dropped_total", "counter",
+               "Flows an output lost (spool full or unreadable).", &OutputMetrics::flows_dropped);
+  flows_family("orbwatch_output_flows_staged", "gauge",
+               "Flows waiting in memory for the next insert.", &OutputMetrics::flows_staged);
+  flows_family("orbwatch_output_spool_batches", "gauge", "Batches waiting on disk.",
+               &OutputMetrics::spooled_batches);
+  flows_family("orbwatch_output_duplicate_batches_total", "counter",
+               "Batches found already stored when retried (not sent twice).",
+               &OutputMetrics::duplicate_batches);
   return out;
 }
 

@@ -82,6 +82,11 @@ struct Output {
   }
 };
 
+std::string default_spool_dir(const std::string& store_path, size_t index) {
+  return (std::filesystem::path(store_path) / "spool" / fmt::format("outputs-{}", index + 1))
+      .string();
+}
+
 bool make_output(const OutputConfig& c, size_t index, const std::string& store_path, Output& out,
                  std::string& error) {
   out.config = c;
@@ -116,11 +121,7 @@ bool make_output(const OutputConfig& c, size_t index, const std::string& store_p
       sink::WebhookOutput::Options o;
       o.url = c.url;
       o.bearer_token = c.token;
-      o.spool_dir =
-          c.spool_dir.empty()
-              ? (std::filesystem::path(store_path) / "spool" / fmt::format("outputs-{}", index + 1))
-                    .string()
-              : c.spool_dir;
+      o.spool_dir = c.spool_dir.empty() ? default_spool_dir(store_path, index) : c.spool_dir;
       o.max_spool_bytes = c.max_spool_bytes;
       o.ecs = c.ecs;
       out.webhook = std::make_unique<sink::WebhookOutput>(std::move(o));
@@ -130,17 +131,63 @@ bool make_output(const OutputConfig& c, size_t index, const std::string& store_p
       }
       return true;
     }
+    case OutputConfig::Type::kClickHouse:
+      break;  // the pipeline's own (make_clickhouse)
   }
   return false;
 }
 
+// The alert-only outputs (ClickHouse ones are the pipeline's own).
 bool make_outputs(const std::vector<OutputConfig>& configs, const std::string& store_path,
                   std::vector<Output>& out, std::string& error) {
   out.clear();
-  out.resize(configs.size());
-  for (size_t i = 0; i < configs.size(); ++i)
-    if (!make_output(configs[i], i, store_path, out[i], error)) return false;
+  for (size_t i = 0; i < configs.size(); ++i) {
+    if (configs[i].type == OutputConfig::Type::kClickHouse) continue;
+    if (!make_output(configs[i], i, store_path, out.emplace_back(), error)) return false;
+  }
   return true;
+}
+
+std::unique_ptr<sink::ClickHouseOutput> make_clickhouse(const OutputConfig& c, size_t index,
+                                                        const std::string& store_path,
+                                                        std::string& error) {
+  sink::ClickHouseOutput::Options o;
+  o.server.url = c.url;
+  o.server.database = c.database;
+  o.server.user = c.user;
+  o.server.password = c.password;
+  o.spool_dir = c.spool_dir.empty() ? default_spool_dir(store_path, index) : c.spool_dir;
+  o.max_spool_bytes = c.max_spool_bytes;
+  o.batch_rows = c.batch_rows;
+  o.flush_ms = c.flush_ms;
+  o.flows = c.flows;
+  o.alerts = c.alerts;
+  auto out = std::make_unique<sink::ClickHouseOutput>(std::move(o));
+  if (!out->start(error)) {
+    error = fmt::format("{}: {}", c.label, error);
+    return nullptr;
+  }
+  return out;
+}
+
+OutputMetrics clickhouse_metrics(const OutputConfig& c, const sink::ClickHouseOutput& o) {
+  const auto s = o.stats();
+  OutputMetrics m;
+  m.label = c.label;
+  m.stats.written = s.alerts_sent;
+  m.stats.dropped = s.dropped_alerts;
+  m.stats.errors = s.errors;
+  // A past failure stays in last_error; it is a problem while something waits for ClickHouse.
+  if (s.spool_batches != 0 || s.dropped_flows != 0 || s.dropped_alerts != 0)
+    m.stats.last_error = s.last_error;
+  m.spooled_bytes = s.spool_bytes;
+  m.flows_output = true;
+  m.flows = s.flows_sent;
+  m.flows_dropped = s.dropped_flows;
+  m.flows_staged = s.staged_flows;
+  m.spooled_batches = s.spool_batches;
+  m.duplicate_batches = s.duplicate_batches;
+  return m;
 }
 
 }  // namespace
@@ -268,6 +315,7 @@ class Pipeline::Consumer final : public ingest::DatagramConsumer {
     Receiver& r = *p_.receivers_[index];
     if (!r.batch.empty()) {
       if (r.archive) r.archive->append(r.batch, wall_clock_ms());
+      for (auto& ch : p_.clickhouse_) ch->add_flows(r.batch);
       route(r);
       r.batch.clear();
     }
@@ -333,8 +381,12 @@ class Pipeline::Consumer final : public ingest::DatagramConsumer {
 
 class Pipeline::AlertThread final : public AlertSink {
  public:
-  AlertThread(std::string store_path, std::vector<Output> outputs)
-      : store_path_(std::move(store_path)), outputs_(std::move(outputs)) {}
+  // `fixed`: outputs that live as long as the pipeline (ClickHouse), each with its least severity.
+  AlertThread(std::string store_path, std::vector<Output> outputs,
+              std::vector<std::pair<AlertSink*, Severity>> fixed)
+      : store_path_(std::move(store_path)),
+        outputs_(std::move(outputs)),
+        fixed_(std::move(fixed)) {}
   ~AlertThread() override { stop(); }
 
   bool open(std::string& error) {
@@ -420,9 +472,12 @@ class Pipeline::AlertThread final : public AlertSink {
         if (!store_.put(a, error)) ++not_stored;
       if (!store_.commit(error)) not_stored = batch.size();
     }
-    for (const Alert& a : batch)
+    for (const Alert& a : batch) {
       for (auto& o : outputs_)
         if (a.severity >= o.config.min_severity) o.sink().emit(a);
+      for (auto& [sink, min] : fixed_)
+        if (a.severity >= min) sink->emit(a);
+    }
     std::lock_guard lock(mu_);
     for (const Alert& a : batch) ++counts_[a.detector][static_cast<size_t>(a.severity)];
     not_stored_ += not_stored;
@@ -432,6 +487,7 @@ class Pipeline::AlertThread final : public AlertSink {
   const std::string store_path_;
   store::AlertStore store_;  // the alert thread's
   std::vector<Output> outputs_;
+  const std::vector<std::pair<AlertSink*, Severity>> fixed_;
   std::thread thread_;
 
   mutable std::mutex mu_;
@@ -560,7 +616,16 @@ bool Pipeline::open(std::string& error) {
 
   std::vector<Output> outputs;
   if (!make_outputs(c.outputs, c.store_path, outputs, error)) return false;
-  alerts_ = std::make_unique<AlertThread>(c.store_path, std::move(outputs));
+  std::vector<std::pair<AlertSink*, Severity>> fixed;
+  for (size_t i = 0; i < c.outputs.size(); ++i) {
+    if (c.outputs[i].type != OutputConfig::Type::kClickHouse) continue;
+    auto ch = make_clickhouse(c.outputs[i], i, c.store_path, error);
+    if (!ch) return false;
+    fixed.emplace_back(ch.get(), c.outputs[i].min_severity);
+    clickhouse_.push_back(std::move(ch));
+    clickhouse_configs_.push_back(c.outputs[i]);
+  }
+  alerts_ = std::make_unique<AlertThread>(c.store_path, std::move(outputs), std::move(fixed));
   if (!alerts_->open(error)) return false;
 
   if (!load_state(error)) return false;
@@ -805,6 +870,7 @@ void Pipeline::stop() {
   for (auto& s : shards_)
     if (s->thread.joinable()) s->thread.join();
   alerts_->stop();
+  for (auto& ch : clickhouse_) ch->stop();  // after everything that feeds them
   stopped_ = true;
 }
 
@@ -874,6 +940,8 @@ PipelineStats Pipeline::stats() const {
   }
   s.detectors.assign(by_detector.begin(), by_detector.end());
   if (alerts_) alerts_->fill(s);
+  for (size_t i = 0; i < clickhouse_.size(); ++i)
+    s.outputs.push_back(clickhouse_metrics(clickhouse_configs_[i], *clickhouse_[i]));
   std::lock_guard lock(state_mu_);
   s.state_saved_ms = state_saved_ms_;
   s.state_error = state_error_;

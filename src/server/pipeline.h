@@ -9,6 +9,10 @@
 //        v
 //   alert thread: alert store (state.db), then every output (jsonl, syslog, webhook)
 //
+//   The receive threads also hand their flows to each ClickHouse output (sink/
+//   clickhouse_output.h), which the alert thread feeds with alerts; it sends from a thread of
+//   its own and spools to disk while ClickHouse is away.
+//
 // Overload: the archive keeps every flow the receive threads take (a full archive queue makes
 // them wait; the socket buffer absorbs the burst, then the kernel drops and counts); a full
 // shard queue sheds the flows for detection only, counted by shard. Every drop has a counter
@@ -45,6 +49,7 @@
 #include "netmodel/model_index.h"
 #include "server/daemon_config.h"
 #include "sink/alert_outputs.h"
+#include "sink/clickhouse_output.h"
 #include "store/archive_writer.h"
 
 namespace orbwatch::server {
@@ -63,8 +68,12 @@ struct ExporterMetrics {
 
 struct OutputMetrics {
   std::string label;
-  sink::OutputStats stats;
+  sink::OutputStats stats;  // alerts
   uint64_t spooled_bytes = 0;
+  // Outputs of flows too (clickhouse).
+  bool flows_output = false;
+  uint64_t flows = 0, flows_dropped = 0, flows_staged = 0;
+  uint64_t spooled_batches = 0, duplicate_batches = 0;
 };
 
 struct ShardMetrics {
@@ -139,7 +148,8 @@ class Pipeline {
   // of each shard; outputs are rebuilt by the alert thread.
   void set_model(std::shared_ptr<const netmodel::ModelIndex> model,
                  std::shared_ptr<const enrich::GeoDb> geo);
-  // False (the outputs unchanged) when one cannot be built.
+  // False (the outputs unchanged) when one cannot be built. ClickHouse outputs stay as opened
+  // (a restart applies their changes).
   bool set_outputs(const std::vector<OutputConfig>& outputs, std::string& error);
 
   PipelineStats stats() const;
@@ -170,6 +180,9 @@ class Pipeline {
   int64_t started_ms_ = 0;
   std::vector<std::string> warnings_;
   SnapshotHolder<Model> model_;
+  // Declared before what feeds them (receive threads, alert thread), so destroyed after.
+  std::vector<std::unique_ptr<sink::ClickHouseOutput>> clickhouse_;
+  std::vector<OutputConfig> clickhouse_configs_;
   std::unique_ptr<ingest::UdpListener> listener_;
   struct Capture;
   std::vector<std::unique_ptr<Capture>> captures_;  // live interfaces; receivers after sockets

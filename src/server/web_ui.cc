@@ -1,9 +1,9 @@
 #include "server/web_ui.h"
 
-#include <zlib.h>
-
 #include <array>
 #include <mutex>
+
+#include "core/gzip.h"
 
 #ifdef ORBWATCH_WEB_DIST
 #include "web_assets_hash.h"
@@ -72,17 +72,7 @@ std::string_view gzipped(const WebAsset& a) {
   if (i >= done.size()) return {};
   std::string& out = done[i];
   if (!out.empty() || a.body.empty()) return out;
-  z_stream z{};
-  // windowBits 15 + 16: a gzip wrapper, as Content-Encoding: gzip wants.
-  if (deflateInit2(&z, 9, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return {};
-  out.resize(deflateBound(&z, a.body.size()) + 32);
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(a.body.data()));
-  z.avail_in = static_cast<uInt>(a.body.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = static_cast<uInt>(out.size());
-  const int rc = deflate(&z, Z_FINISH);
-  out.resize(rc == Z_STREAM_END ? z.total_out : 0);
-  deflateEnd(&z);
+  out = gzip(a.body, 9);
   return out;
 }
 

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "core/gzip.h"
 #include "core/time.h"
 
 namespace orbwatch::sink {
@@ -35,7 +36,8 @@ void put_string(std::string& out, std::string_view s) {
   out += s;
 }
 
-// A database or table name is pasted into SQL: letters, digits and underscores only.
+}  // namespace
+
 bool valid_identifier(std::string_view s) {
   if (s.empty() || s.size() > 64 || (s[0] >= '0' && s[0] <= '9')) return false;
   for (char c : s)
@@ -44,15 +46,13 @@ bool valid_identifier(std::string_view s) {
   return true;
 }
 
-}  // namespace
-
 std::string_view flow_columns() {
   return "ts_start, ts_end, src_ip, dst_ip, src_port, dst_port, proto, tcp_flags, bytes, "
          "packets, exporter, in_if, out_if, src_as, dst_as, sampling_rate, obs_domain, "
-         "flow_source, direction, vlan, tos, src_mask, dst_mask, biflow, server_name";
+         "flow_source, direction, vlan, tos, src_mask, dst_mask, biflow, server_name, batch";
 }
 
-void append_flow_row(std::string& out, const FlowBatch& b, size_t i) {
+void append_flow_row(std::string& out, const FlowBatch& b, size_t i, uint64_t batch) {
   const FlowRecord& r = b.records[i];
   put_le<uint64_t>(out, static_cast<uint64_t>(std::max<int64_t>(r.start_ms, 0)));
   put_le<uint64_t>(out, static_cast<uint64_t>(std::max<int64_t>(r.end_ms, 0)));
@@ -81,6 +81,7 @@ void append_flow_row(std::string& out, const FlowBatch& b, size_t i) {
               : (r.flags & flow_flags::kBiflowReverse) ? 2
                                                        : 0);
   put_string(out, r.name_ref != 0 ? b.name(r.name_ref) : std::string_view());
+  put_le<uint64_t>(out, batch);
 }
 
 std::string_view alert_columns() {
@@ -113,8 +114,10 @@ std::vector<std::vector<std::string>> schema_migrations(std::string_view db) {
   return {
       // 1: flows, alerts, per-minute rollups.
       {
-          // Partitioned by day, ordered by minute then addresses: a time range reads few
-          // parts, an address within it few granules.
+          // Partitioned by UTC day, ordered by minute then addresses: a time range reads few
+          // parts, an address within it few granules. `batch` is the insert's id: a retry
+          // after an unknown outcome looks for it first (18.16 deduplicates inserts only
+          // into Replicated tables).
           fmt::format(
               "CREATE TABLE IF NOT EXISTS {}.flows (ts_start UInt64, ts_end UInt64, "
               "src_ip FixedString(16), dst_ip FixedString(16), src_port UInt16, "
@@ -125,8 +128,9 @@ std::vector<std::vector<std::string>> schema_migrations(std::string_view db) {
               "'sflow' = 4, 'meter' = 5), "
               "direction Enum8('unknown' = 0, 'ingress' = 1, 'egress' = 2), "
               "vlan UInt16, tos UInt8, src_mask UInt8, dst_mask UInt8, "
-              "biflow Enum8('none' = 0, 'forward' = 1, 'reverse' = 2), server_name String) "
-              "ENGINE = MergeTree() PARTITION BY toYYYYMMDD(toDateTime(intDiv(ts_start, 1000))) "
+              "biflow Enum8('none' = 0, 'forward' = 1, 'reverse' = 2), server_name String, "
+              "batch UInt64) ENGINE = MergeTree() "
+              "PARTITION BY toYYYYMMDD(toDateTime(intDiv(ts_start, 1000)), 'UTC') "
               "ORDER BY (intDiv(ts_start, 60000), src_ip, dst_ip)",
               db),
           // An alert is written again as it grows: the latest version (by ts) is kept when
@@ -139,7 +143,7 @@ std::vector<std::vector<std::string>> schema_migrations(std::string_view db) {
               "dst_port UInt16, proto UInt8, asset String, first_seen UInt64, "
               "last_seen UInt64, count UInt64, retro UInt8, json String) "
               "ENGINE = ReplacingMergeTree(ts) "
-              "PARTITION BY toYYYYMM(toDateTime(intDiv(first_seen, 1000))) ORDER BY id",
+              "PARTITION BY toYYYYMM(toDateTime(intDiv(first_seen, 1000)), 'UTC') ORDER BY id",
               db),
           // Per minute, exporter, interface and AS, summed as parts merge (sum() when
           // reading): dashboards over months without scanning the flows.
@@ -147,7 +151,7 @@ std::vector<std::vector<std::string>> schema_migrations(std::string_view db) {
                       "exporter FixedString(16), in_if UInt32, out_if UInt32, src_as UInt32, "
                       "dst_as UInt32, flows UInt64, packets UInt64, bytes UInt64) "
                       "ENGINE = SummingMergeTree() "
-                      "PARTITION BY toYYYYMMDD(toDateTime(intDiv(minute, 1000))) "
+                      "PARTITION BY toYYYYMMDD(toDateTime(intDiv(minute, 1000)), 'UTC') "
                       "ORDER BY (minute, exporter, in_if, out_if, src_as, dst_as)",
                       db),
           fmt::format(
@@ -170,10 +174,11 @@ ClickHouseClient::ClickHouseClient(ClickHouseOptions o)
 
 ClickHouseClient::~ClickHouseClient() = default;
 
-bool ClickHouseClient::post(const std::string& sql, std::string_view body, bool gzip,
+bool ClickHouseClient::post(const std::string& sql, std::string_view body, bool gzipped,
                             std::string* answer, std::string& error) {
   httplib::Headers headers = {{"X-ClickHouse-User", o_.user}};
   if (!o_.password.empty()) headers.emplace("X-ClickHouse-Key", o_.password);
+  if (gzipped) headers.emplace("Content-Encoding", "gzip");
   std::string path = "/?query=";
   for (unsigned char c : sql) {
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
@@ -183,7 +188,6 @@ bool ClickHouseClient::post(const std::string& sql, std::string_view body, bool 
       path += fmt::format("%{:02X}", c);
     }
   }
-  http_->set_compress(gzip);
   auto res = http_->Post(path, headers, body.data(), body.size(), "application/octet-stream");
   if (!res) {
     error = fmt::format("ClickHouse {}: {}", o_.url, httplib::to_string(res.error()));
@@ -211,13 +215,23 @@ std::optional<std::string> ClickHouseClient::query(std::string_view sql, std::st
 
 bool ClickHouseClient::insert(std::string_view table, std::string_view columns,
                               std::string_view rows, std::string& error) {
+  const std::string body = gzip(rows, 1);
+  if (body.empty() && !rows.empty()) {
+    error = "ClickHouse: zlib could not compress the rows";
+    return false;
+  }
+  return insert_gzipped(table, columns, body, error);
+}
+
+bool ClickHouseClient::insert_gzipped(std::string_view table, std::string_view columns,
+                                      std::string_view body, std::string& error) {
   if (!valid_identifier(table) || !valid_identifier(o_.database)) {
     error = fmt::format("ClickHouse: {}.{}: letters, digits and _ only", o_.database, table);
     return false;
   }
   const std::string sql =
       fmt::format("INSERT INTO {}.{} ({}) FORMAT RowBinary", o_.database, table, columns);
-  return post(sql, rows, true, nullptr, error);
+  return post(sql, body, true, nullptr, error);
 }
 
 bool ClickHouseClient::create_schema(std::string& error) {

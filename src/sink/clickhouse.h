@@ -46,22 +46,28 @@ class ClickHouseClient {
   // gzip-compressed. `columns` is orbwatch's own text (flow_columns()), never user input.
   bool insert(std::string_view table, std::string_view columns, std::string_view rows,
               std::string& error);
+  // The same with rows already gzip-compressed (as the spool keeps them).
+  bool insert_gzipped(std::string_view table, std::string_view columns, std::string_view body,
+                      std::string& error);
   // Creates the database and brings its tables to the current schema (idempotent).
   bool create_schema(std::string& error);
 
   const ClickHouseOptions& options() const { return o_; }
 
  private:
-  bool post(const std::string& sql, std::string_view body, bool gzip, std::string* answer,
+  bool post(const std::string& sql, std::string_view body, bool gzipped, std::string* answer,
             std::string& error);
   ClickHouseOptions o_;
   std::unique_ptr<httplib::Client> http_;
 };
 
+// A database or table name is pasted into SQL: letters, digits and underscores only.
+bool valid_identifier(std::string_view s);
+
 // The flows table's columns, in insert order (the flow JSON line's names, docs/formats.md).
 std::string_view flow_columns();
-// Appends record `i` of `b` as one RowBinary row of the flows table.
-void append_flow_row(std::string& out, const FlowBatch& b, size_t i);
+// Appends record `i` of `b` as one RowBinary row of the flows table, from insert `batch`.
+void append_flow_row(std::string& out, const FlowBatch& b, size_t i, uint64_t batch);
 
 // The alerts table's columns, in insert order, and one alert as a RowBinary row of it.
 std::string_view alert_columns();

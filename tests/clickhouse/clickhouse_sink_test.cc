@@ -80,7 +80,7 @@ TEST_F(ClickHouse, CreatesTheSchemaAndReadsBackWhatItInserted) {
   uint64_t bytes = 0, packets = 0;
   std::string rows;
   for (size_t i = 0; i < b.size(); ++i) {
-    append_flow_row(rows, b, i);
+    append_flow_row(rows, b, i, 77);
     bytes += b.records[i].bytes;
     packets += b.records[i].packets;
   }
@@ -92,12 +92,12 @@ TEST_F(ClickHouse, CreatesTheSchemaAndReadsBackWhatItInserted) {
   EXPECT_EQ(ask("SELECT ts_start, ts_end, hex(src_ip), hex(dst_ip), src_port, dst_port, proto, "
                 "tcp_flags, bytes, packets, hex(exporter), in_if, out_if, src_as, dst_as, "
                 "sampling_rate, obs_domain, flow_source, direction, vlan, tos, src_mask, "
-                "dst_mask, biflow, server_name FROM orbwatch_test.flows "
+                "dst_mask, biflow, server_name, batch FROM orbwatch_test.flows "
                 "WHERE ts_start = 1775000000123"),
             "1775000000123\t1775000005123\t20010DB8000000000000000000000000\t"
             "00000000000000000000FFFFC0000200\t40000\t53\t17\t27\t1000\t1\t"
             "00000000000000000000FFFFC6336401\t3\t7\t64500\t64501\t100\t9\tipfix\tegress\t12\t32\t"
-            "24\t16\treverse\thost0.example\n");
+            "24\t16\treverse\thost0.example\t77\n");
   // The day partition.
   EXPECT_EQ(ask("SELECT count() FROM system.parts WHERE database = 'orbwatch_test' AND "
                 "table = 'flows' AND active AND partition = '20260331'"),

@@ -24,6 +24,7 @@
 #include <thread>
 
 #include "util/child_process.h"
+#include "util/clickhouse_server.h"
 #include "util/pcap_writer.h"
 #include "util/peer_tools.h"
 #include "util/run_command.h"
@@ -204,9 +205,10 @@ class RunE2e : public testing::Test {
   }
 
   // Sends the simulated traffic; returns the flows and datagrams sent.
-  std::pair<uint64_t, uint64_t> send(const std::string& extra = {}) {
-    auto r = run_command(kBin + " simulate --seed 7 --hosts 40 --days 2 --rate 100000 --export " +
-                         "udp://127.0.0.1:" + std::to_string(udp_port_) + " " + extra);
+  std::pair<uint64_t, uint64_t> send(const std::string& extra = {}, int rate = 100'000) {
+    auto r =
+        run_command(kBin + " simulate --seed 7 --hosts 40 --days 2 --rate " + std::to_string(rate) +
+                    " --export udp://127.0.0.1:" + std::to_string(udp_port_) + " " + extra);
     EXPECT_EQ(r.rc, 0) << r.out;
     std::smatch m;
     static const std::regex sent(R"((\d+) flows over .* (\d+) v9 datagrams)");
@@ -535,6 +537,78 @@ TEST_F(RunE2e, WebhookOutageSpoolsThenDeliversEverything) {
   ASSERT_EQ(bodies.size(), jsonl.size());
   for (size_t i = 0; i < jsonl.size(); ++i) EXPECT_EQ(alert_id(bodies[i]), alert_id(jsonl[i])) << i;
   EXPECT_EQ(metric(get("/metrics"), "orbwatch_output_spool_bytes"), -1);  // the daemon is gone
+}
+
+// ClickHouse as an output of flows and alerts, killed mid-stream and started again on the same
+// data: every flow the embedded archive holds is in ClickHouse once, and every alert.
+TEST_F(RunE2e, ClickHouseKilledMidStreamLosesAndDuplicatesNothing) {
+  if (!orbwatch::test::ClickHouseServer::available())
+    GTEST_SKIP() << "clickhouse-server is not installed (scripts/install-deps.sh installs it)";
+  orbwatch::test::ClickHouseServer ch(dir_ / "clickhouse");
+  ASSERT_TRUE(ch.start()) << ch.log();
+  write_config(
+      "[[outputs]]\ntype = \"jsonl\"\npath = \"alerts.jsonl\"\n\n"
+      "[[outputs]]\ntype = \"clickhouse\"\nurl = \"" +
+      ch.url() + "\"\ndatabase = \"ow\"\nbatch_size = 5000\nflush_interval = \"100ms\"\n");
+  start();
+  const std::string out = "{output=\"outputs[2] (clickhouse)\"}";
+  std::pair<uint64_t, uint64_t> sent;
+  std::thread sender([&] { sent = send({}, 40'000); });  // ~6 s of traffic
+  const bool flowing = wait_until(
+      [&] { return metric(get("/metrics"), "orbwatch_output_flows_total" + out) > 0; }, 30s);
+  ch.kill();
+  // Inserts fail while it is away: batches wait on disk.
+  const bool spooled = wait_until(
+      [&] { return metric(get("/metrics"), "orbwatch_output_spool_batches" + out) >= 3; }, 30s);
+  const bool restarted = ch.start();
+  sender.join();
+  ASSERT_TRUE(flowing && spooled && restarted) << get("/metrics") << ch.log();
+  ASSERT_TRUE(wait_records(sent.first)) << daemon_->err();
+  wait_quiet();
+  // Back-off doubles from 1 s: the spool goes out within a minute of the server's return.
+  ASSERT_TRUE(wait_until(
+      [&] {
+        const std::string m = get("/metrics");
+        return metric(m, "orbwatch_output_spool_batches" + out) == 0 &&
+               metric(m, "orbwatch_output_flows_staged" + out) == 0;
+      },
+      90s))
+      << get("/metrics");
+  const std::string m = get("/metrics");
+  EXPECT_GT(metric(m, "orbwatch_output_errors_total" + out), 0);
+  EXPECT_EQ(metric(m, "orbwatch_output_flows_dropped_total" + out), 0);
+  EXPECT_EQ(daemon_->stop(SIGTERM, 60s), 0) << daemon_->err();
+
+  // The same flows as the archive: per protocol and port, flows, packets and bytes.
+  auto q = run_command(kBin + " query --store " + (dir_ / "data").string() +
+                       " --group-by proto,dst_port --format csv -q");
+  ASSERT_EQ(q.rc, 0) << q.out;
+  std::set<std::string> archive, clickhouse;
+  uint64_t archived = 0;
+  for (const auto& line : lines_of(q.out)) {
+    if (line.starts_with("proto,")) continue;
+    std::vector<std::string> f;
+    std::stringstream in(line);
+    for (std::string x; std::getline(in, x, ',');) f.push_back(x);
+    ASSERT_GE(f.size(), 5u) << line;
+    archive.insert(f[0] + "," + f[1] + "," + f[2] + "," + f[3] + "," + f[4]);
+    archived += std::stoull(f[2]);
+  }
+  EXPECT_EQ(archived, sent.first);
+  for (const auto& line :
+       lines_of(ch.ask("SELECT proto, dst_port, count(), sum(packets), sum(bytes) FROM ow.flows "
+                       "GROUP BY proto, dst_port FORMAT CSV")))
+    clickhouse.insert(line);
+  EXPECT_EQ(clickhouse, archive);
+  // Every alert the daemon raised, each once (the latest version).
+  std::set<std::string> ids;
+  for (const auto& line : lines_of(read_file(dir_ / "alerts.jsonl"))) ids.insert(alert_id(line));
+  ASSERT_GT(ids.size(), 10u);
+  std::set<std::string> stored;
+  for (const auto& line : lines_of(ch.ask("SELECT id FROM ow.alerts FINAL"))) {
+    EXPECT_TRUE(stored.insert(line).second) << line;
+  }
+  EXPECT_EQ(stored, ids);
 }
 
 // kill -9 under load, then a restart: the archive recovers its open segments, alerts,

@@ -104,6 +104,18 @@ type = "webhook"
 url = "https://soar.example/hook"
 token = "abc"
 max_spool = "8MiB"
+
+[[outputs]]
+type = "clickhouse"
+url = "http://127.0.0.1:8123"
+database = "flows_site_a"
+user = "orbwatch"
+password = "pw"
+batch_size = 50000
+flush_interval = "500ms"
+alerts = false
+min_severity = "medium"
+spool_dir = "/var/spool/orbwatch-ch"
 )";
   std::vector<std::string> errors;
   auto c = parse(text, errors);
@@ -125,13 +137,27 @@ max_spool = "8MiB"
   EXPECT_EQ(c->state_interval_ms, 30'000);
   EXPECT_EQ(c->token, "s3cret");
   EXPECT_EQ(c->tls_cert, "/etc/orbwatch/tls/cert.pem");
-  ASSERT_EQ(c->outputs.size(), 2u);
+  ASSERT_EQ(c->outputs.size(), 3u);
   EXPECT_EQ(c->outputs[0].type, OutputConfig::Type::kSyslog);
   EXPECT_EQ(c->outputs[0].facility, "local3");
   EXPECT_EQ(c->outputs[0].min_severity, Severity::kHigh);
   EXPECT_TRUE(c->outputs[0].ecs);
   EXPECT_EQ(c->outputs[1].type, OutputConfig::Type::kWebhook);
   EXPECT_EQ(c->outputs[1].max_spool_bytes, 8ull << 20);
+  const OutputConfig& ch = c->outputs[2];
+  EXPECT_EQ(ch.type, OutputConfig::Type::kClickHouse);
+  EXPECT_EQ(ch.label, "outputs[3] (clickhouse)");
+  EXPECT_EQ(ch.url, "http://127.0.0.1:8123");
+  EXPECT_EQ(ch.database, "flows_site_a");
+  EXPECT_EQ(ch.user, "orbwatch");
+  EXPECT_EQ(ch.password, "pw");
+  EXPECT_EQ(ch.batch_rows, 50'000u);
+  EXPECT_EQ(ch.flush_ms, 500);
+  EXPECT_TRUE(ch.flows);
+  EXPECT_FALSE(ch.alerts);
+  EXPECT_EQ(ch.min_severity, Severity::kMedium);
+  EXPECT_EQ(ch.spool_dir, "/var/spool/orbwatch-ch");
+  EXPECT_EQ(ch.max_spool_bytes, 1ull << 30);  // its own default
 }
 
 TEST(DaemonConfig, ProblemsNameLineKeyAndExpectation) {
@@ -145,9 +171,14 @@ type = "syslog"
 url = "127.0.0.1:514"
 [[outputs]]
 type = "clickhouse"
+database = "flows; DROP TABLE x"
+batch_size = 2000000
+format = "ecs"
 [[outputs]]
 type = "jsonl"
 min_severity = "urgent"
+[[outputs]]
+type = "kafka"
 )";
   std::vector<std::string> errors;
   EXPECT_FALSE(parse(text, errors));
@@ -157,7 +188,15 @@ min_severity = "urgent"
   EXPECT_NE(all.find("orbwatch.toml:5: store.retention: expected a duration"), std::string::npos)
       << all;
   EXPECT_NE(all.find("outputs[1].url"), std::string::npos) << all;
-  EXPECT_NE(all.find("outputs[2].type: \"clickhouse\" is not available"), std::string::npos) << all;
+  EXPECT_NE(all.find("outputs[2].url: missing"), std::string::npos) << all;
+  EXPECT_NE(all.find("outputs[2].database: expected a name of letters, digits and _"),
+            std::string::npos)
+      << all;
+  EXPECT_NE(all.find("outputs[2].batch_size: expected a whole number from 1 to 1000000"),
+            std::string::npos)
+      << all;
+  EXPECT_NE(all.find("outputs[2].format: unknown key"), std::string::npos) << all;
+  EXPECT_NE(all.find("outputs[4].type: \"kafka\" is not available"), std::string::npos) << all;
   EXPECT_NE(all.find("outputs[3].path: missing"), std::string::npos) << all;
   EXPECT_NE(all.find("outputs[3].min_severity: expected low, medium, high or critical"),
             std::string::npos)

@@ -50,6 +50,15 @@ class ClickHouseServer {
   // A crash: SIGKILL, nothing flushed.
   void kill() { child_.reset(); }
 
+  // A statement's answer (TabSeparated), or "ERROR: ..." when it fails.
+  std::string ask(const std::string& sql) const {
+    httplib::Client c("127.0.0.1", http_port_);
+    c.set_read_timeout(30, 0);
+    auto r = c.Post("/", sql, "text/plain");
+    if (!r) return "ERROR: " + httplib::to_string(r.error());
+    return r->status == 200 ? r->body : "ERROR: " + r->body;
+  }
+
   uint16_t http_port() const { return http_port_; }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(http_port_); }
   std::string log() const {
