@@ -673,6 +673,144 @@ void Filter::select(const FlowRecord* records, std::vector<uint32_t>& sel) const
   narrow(*nodes_, static_cast<int32_t>(nodes_->size() - 1), records, sel);
 }
 
+namespace {
+
+// An address as a FixedString(16) literal: the hex of its 16 bytes.
+std::string sql_addr(const IpAddr& a) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out = "toFixedString(unhex('";
+  for (uint8_t byte : a.b) {
+    out += kHex[byte >> 4];
+    out += kHex[byte & 15];
+  }
+  return out + "'), 16)";
+}
+
+// `column` within `p`: a range of bytes (FixedString compares as memcmp), which the table's
+// order key (src_ip, dst_ip after the minute) can use.
+std::string sql_prefix(const char* column, const Prefix& p) {
+  if (p.len == 0) return "1";
+  if (p.len >= 128) return std::string(column) + " = " + sql_addr(p.addr);
+  IpAddr last = p.addr;
+  for (unsigned bit = p.len; bit < 128; ++bit) last.b[bit / 8] |= uint8_t(0x80u >> (bit % 8));
+  return std::string("(") + column + " BETWEEN " + sql_addr(p.addr) + " AND " + sql_addr(last) +
+         ")";
+}
+
+const char* sql_cmp(Cmp c) {
+  switch (c) {
+    case Cmp::kEq:
+      return " = ";
+    case Cmp::kGt:
+      return " > ";
+    case Cmp::kLt:
+      return " < ";
+    case Cmp::kGe:
+      return " >= ";
+    case Cmp::kLe:
+      return " <= ";
+  }
+  return " = ";
+}
+
+template <typename F>
+std::string sql_either(Dir dir, F&& side) {
+  switch (dir) {
+    case Dir::kSrc:
+      return side(true);
+    case Dir::kDst:
+      return side(false);
+    case Dir::kBoth:
+      return "(" + side(true) + " AND " + side(false) + ")";
+    case Dir::kEither:
+      break;
+  }
+  return "(" + side(true) + " OR " + side(false) + ")";
+}
+
+std::string sql_list(const char* column, const std::vector<uint32_t>& values) {
+  if (values.empty()) return "0";
+  std::string out = std::string(column) + " IN (";
+  for (size_t i = 0; i < values.size(); ++i) out += (i ? ", " : "") + std::to_string(values[i]);
+  return out + ")";
+}
+
+std::string sql(const std::vector<Filter::Node>& nodes, int32_t i) {
+  using K = Filter::Node::Kind;
+  const Filter::Node& n = nodes[static_cast<size_t>(i)];
+  const std::string v = std::to_string(n.value);
+  switch (n.kind) {
+    case K::kTrue:
+      return "1";
+    case K::kAnd:
+      return "(" + sql(nodes, n.a) + " AND " + sql(nodes, n.b) + ")";
+    case K::kOr:
+      return "(" + sql(nodes, n.a) + " OR " + sql(nodes, n.b) + ")";
+    case K::kNot:
+      return "NOT " + sql(nodes, n.a);
+    case K::kAddr:
+      return sql_either(n.dir,
+                        [&](bool src) { return sql_prefix(src ? "src_ip" : "dst_ip", n.prefix); });
+    case K::kAddrSet:
+      return sql_either(n.dir, [&](bool src) {
+        if (n.prefixes.empty()) return std::string("0");
+        std::string out = "(";
+        for (size_t k = 0; k < n.prefixes.size(); ++k)
+          out += (k ? " OR " : "") + sql_prefix(src ? "src_ip" : "dst_ip", n.prefixes[k]);
+        return out + ")";
+      });
+    case K::kPort:
+      return sql_either(n.dir, [&](bool src) {
+        return std::string(src ? "src_port" : "dst_port") + sql_cmp(n.cmp) + v;
+      });
+    case K::kPortSet:
+      return sql_either(
+          n.dir, [&](bool src) { return sql_list(src ? "src_port" : "dst_port", n.values); });
+    case K::kAs:
+      return sql_either(n.dir, [&](bool src) {
+        return std::string(src ? "src_as" : "dst_as") + sql_cmp(n.cmp) + v;
+      });
+    case K::kAsSet:
+      return sql_either(n.dir,
+                        [&](bool src) { return sql_list(src ? "src_as" : "dst_as", n.values); });
+    case K::kIf:
+      return sql_either(n.dir, [&](bool in) {
+        return std::string(in ? "in_if" : "out_if") + sql_cmp(n.cmp) + v;
+      });
+    case K::kProto:
+      return "proto = " + v;
+    case K::kFlags:
+      return "bitAnd(tcp_flags, " + v + ") = " + v;
+    case K::kNoFlags:
+      return "bitAnd(tcp_flags, " + v + ") = 0";
+    case K::kBytes:
+      return std::string("bytes") + sql_cmp(n.cmp) + v;
+    case K::kPackets:
+      return std::string("packets") + sql_cmp(n.cmp) + v;
+    case K::kDuration:
+      // The columns are unsigned: no negative durations, as the record's clamp to 0.
+      return std::string("if(ts_end > ts_start, ts_end - ts_start, 0)") + sql_cmp(n.cmp) + v;
+    case K::kExporter:
+      return sql_prefix("exporter", n.prefix);
+    case K::kFamily4:
+    case K::kFamily6: {
+      const Prefix mapped = Prefix::make(IpAddr::v4(0), 96);
+      const std::string both =
+          "(" + sql_prefix("src_ip", mapped) + " AND " + sql_prefix("dst_ip", mapped) + ")";
+      if (n.kind == K::kFamily4) return both;
+      return "(NOT " + sql_prefix("src_ip", mapped) + " AND NOT " + sql_prefix("dst_ip", mapped) +
+             ")";
+    }
+  }
+  return "1";
+}
+
+}  // namespace
+
+std::string Filter::to_sql() const {
+  return sql(*nodes_, static_cast<int32_t>(nodes_->size() - 1));
+}
+
 bool Filter::matches_all() const {
   return nodes_->back().kind == Node::Kind::kTrue;
 }

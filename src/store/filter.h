@@ -55,6 +55,10 @@ class Filter {
   // record the filter matches, so that archive scans skip blocks holding none of them; nullopt
   // when the filter does not bound addresses that way ("not ip X", "ip X or port 53").
   std::optional<std::vector<Prefix>> address_hint() const;
+  // The filter as a ClickHouse boolean expression over the flows table (docs/scale.md) that
+  // matches the same rows: every literal is a number or an address orbwatch formats itself
+  // (addresses as ranges of FixedString(16)), never text of the filter.
+  std::string to_sql() const;
   // The record fields the filter reads, as segment::column bits (segment_columns.h).
   uint32_t columns() const;
   // The source text, as given.

@@ -3,10 +3,12 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <random>
 #include <set>
 #include <string>
 
 #include "sink/clickhouse.h"
+#include "store/filter.h"
 #include "util/clickhouse_server.h"
 
 namespace orbwatch::sink {
@@ -141,6 +143,107 @@ TEST_F(ClickHouse, KeepsTheLatestVersionOfAnAlert) {
             "75714be12eac08e3\tcritical\t9\t00000000000000000000FFFFB902FEAD\n");
   const std::string json = ask("SELECT json FROM orbwatch_test.alerts FINAL");
   EXPECT_NE(json.find("\"count\":9"), std::string::npos) << json;
+}
+
+// Every kind of filter term, as SQL over the flows table, selects exactly the rows that
+// Filter::match selects over the same flows.
+TEST_F(ClickHouse, FiltersAsSqlSelectWhatTheArchiveFilterSelects) {
+  std::string error;
+  ASSERT_TRUE(client_->create_schema(error)) << error;
+  std::mt19937 rng(11);
+  auto pick = [&](uint32_t n) { return static_cast<uint32_t>(rng() % n); };
+  const char* v4[] = {"10.1.2.3",      "10.1.200.9",  "10.200.0.1",
+                      "192.0.2.17",    "192.0.2.200", "198.51.100.4",
+                      "203.0.113.250", "0.0.0.0",     "255.255.255.255"};
+  const char* v6[] = {"2001:db8::1", "2001:db8:8000::5", "2001:db9::1", "fe80::1", "::1"};
+  FlowBatch b;
+  for (int i = 0; i < 20'000; ++i) {
+    FlowRecord r;
+    const bool six = pick(5) == 0;
+    r.src = *IpAddr::parse(six ? v6[pick(5)] : v4[pick(9)]);
+    r.dst = *IpAddr::parse(six ? v6[pick(5)] : v4[pick(9)]);
+    r.start_ms = 1'775'000'000'000 + pick(86'400'000);
+    r.end_ms = r.start_ms + (pick(4) == 0 ? 0 : pick(20'000));
+    const uint16_t ports[] = {22, 53, 443, 8443, 40000, 51234, 65535};
+    r.src_port = ports[pick(7)];
+    r.dst_port = ports[pick(7)];
+    const uint8_t protos[] = {1, 6, 17, 47, 58};
+    r.proto = protos[pick(5)];
+    r.tcp_flags = static_cast<uint8_t>(pick(64));
+    r.bytes = pick(50'000);
+    r.packets = 1 + pick(10);
+    r.src_as = 64500 + pick(20);
+    r.dst_as = 64500 + pick(20);
+    r.in_if = pick(8);
+    r.out_if = pick(8);
+    r.exporter = *IpAddr::parse(pick(2) ? "198.51.100.1" : "2001:db8:ffff::1");
+    b.records.push_back(r);
+  }
+  std::string rows;
+  for (size_t i = 0; i < b.size(); ++i) append_flow_row(rows, b, i, 1);
+  ASSERT_TRUE(client_->insert("flows", flow_columns(), rows, error)) << error;
+  const char* filters[] = {
+      "",
+      "any",
+      "ip 10.1.2.3",
+      "host 2001:db8::1",
+      "src net 10.1.0.0/16",
+      "dst net 10.1.128.0/17",
+      "net 192.0.2.0/25",
+      "net 10.0.0.0 255.0.0.0",
+      "src and dst net 10.0.0.0/8",
+      "net 2001:db8::/33",
+      "net 0.0.0.0/0",
+      "ip in [10.1.2.3 192.0.2.0/26 2001:db8::1]",
+      "src ip in [255.255.255.255, 0.0.0.0/1]",
+      "not dst ip in [10.1.2.3]",
+      "port 443",
+      "src port > 40000",
+      "dst port <= 53",
+      "port in [53 443 8443]",
+      "src and dst port 53",
+      "as 64500",
+      "src as in [64500 64501]",
+      "dst as >= 64510",
+      "in if 3",
+      "out if gt 5",
+      "if 2",
+      "proto tcp",
+      "proto 17",
+      "proto icmp6",
+      "flags S",
+      "flags SA",
+      "flags X",
+      "not flags AFRPU",
+      "flags S and not flags AFRPU",
+      "bytes > 10k",
+      "bytes < 1000",
+      "packets <= 3",
+      "duration > 5000",
+      "duration = 0",
+      "exporter 198.51.100.1",
+      "router ip 2001:db8:ffff::1",
+      "inet",
+      "ipv6",
+      "not (port 53 or proto icmp)",
+      "(src net 10.0.0.0/8 and dst port 443) or (src port 53 and not proto tcp)",
+      "!(net 192.0.2.0/24 || port 22) && bytes >= 25000",
+  };
+  for (const char* text : filters) {
+    store::FilterError fe;
+    const auto f = store::Filter::parse(text, fe);
+    ASSERT_TRUE(f) << text << ": " << fe.to_string();
+    uint64_t n = 0, bytes = 0;
+    for (const FlowRecord& r : b.records) {
+      if (!f->match(r)) continue;
+      ++n;
+      bytes += r.bytes;
+    }
+    EXPECT_EQ(ask("SELECT count(), sum(bytes) FROM orbwatch_test.flows WHERE " + f->to_sql()),
+              std::to_string(n) + "\t" + std::to_string(bytes) + "\n")
+        << text << "\n"
+        << f->to_sql();
+  }
 }
 
 TEST_F(ClickHouse, NamesWhatWentWrong) {
