@@ -5,7 +5,10 @@
 # `orbwatch collect` (decoding only: --flows-out /dev/null; and orbwatch-json: writing every flow
 # as a JSON line to a file, the closer match to nfcapd writing its files; orbwatch-store: archiving
 # every flow with --store; orbwatch-run: the whole daemon, `orbwatch run`, archiving every flow
-# and running every detector on it: a step counts only the flows both archived and detected).
+# and running every detector on it: a step counts only the flows both archived and detected;
+# orbwatch-run-ch: the same daemon with a ClickHouse output as well, into a clickhouse-server
+# this script starts on 127.0.0.1 with its own data directory: a step also needs every flow in
+# ClickHouse).
 # The sender (orbwatch-flowgen) runs pinned to one CPU,
 # the receiver to another; every receiver gets the same 8 MiB socket buffer. For each pair the
 # rate is searched: start at the sender's maximum, halve until a step loses nothing, then bisect.
@@ -44,6 +47,7 @@ OLD_RMEM=""
 cleanup() {
   if [[ -n $RECV_PID ]]; then kill -KILL -- "-$RECV_PID" 2>/dev/null || true; wait "$RECV_PID" 2>/dev/null || true; fi
   if [[ -n $OLD_RMEM ]]; then echo "$OLD_RMEM" > /proc/sys/net/core/rmem_max || true; fi
+  if [[ -n ${CH_PID:-} ]]; then kill -KILL -- "-$CH_PID" 2>/dev/null || true; wait "$CH_PID" 2>/dev/null || true; fi
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -68,8 +72,41 @@ have_receiver() {
     nfacctd) command -v nfacctd >/dev/null ;;
     orbwatch | orbwatch-json | orbwatch-store) [[ -x $ORBWATCH ]] && "$ORBWATCH" collect --help >/dev/null 2>&1 ;;
     orbwatch-run) [[ -x $ORBWATCH ]] && "$ORBWATCH" run --help >/dev/null 2>&1 ;;
+    orbwatch-run-ch) [[ -x $ORBWATCH ]] && command -v clickhouse-server >/dev/null && start_clickhouse ;;
     *) return 1 ;;
   esac
+}
+
+CH_PID=""
+CH_HTTP=$((PORT + 1))
+ch() { curl -sS "http://127.0.0.1:$CH_HTTP/" --data-binary "$1"; }
+start_clickhouse() {  # once: a server of the bench's own on 127.0.0.1 (CH_HTTP, PORT + 2)
+  [[ -n $CH_PID ]] && return 0
+  local d=$WORK/clickhouse
+  mkdir -p "$d/data"
+  cat >"$d/config.xml" <<EOF
+<?xml version="1.0"?>
+<yandex><logger><level>warning</level><log>$d/server.log</log><errorlog>$d/err.log</errorlog></logger>
+<http_port>$CH_HTTP</http_port><tcp_port>$((PORT + 2))</tcp_port><listen_host>127.0.0.1</listen_host>
+<path>$d/data/</path><tmp_path>$d/tmp/</tmp_path><user_files_path>$d/uf/</user_files_path>
+<format_schema_path>$d/fs/</format_schema_path><users_config>$d/users.xml</users_config>
+<default_profile>default</default_profile><default_database>default</default_database>
+<timezone>UTC</timezone><mlock_executable>false</mlock_executable>
+<mark_cache_size>268435456</mark_cache_size></yandex>
+EOF
+  cat >"$d/users.xml" <<EOF
+<?xml version="1.0"?>
+<yandex><profiles><default></default></profiles><users><default><password></password>
+<networks><ip>127.0.0.1</ip></networks><profile>default</profile><quota>default</quota></default></users>
+<quotas><default></default></quotas></yandex>
+EOF
+  setsid clickhouse-server --config-file="$d/config.xml" >/dev/null 2>&1 &
+  CH_PID=$!
+  for _ in $(seq 100); do
+    [[ $(curl -s "http://127.0.0.1:$CH_HTTP/ping") == Ok. ]] && { log "clickhouse-server on 127.0.0.1:$CH_HTTP"; return 0; }
+    sleep 0.1
+  done
+  log "clickhouse-server did not start"; return 1
 }
 
 wait_bound() {  # until something listens on UDP $PORT (5 s at most)
@@ -132,6 +169,23 @@ listen = ""
 EOF
       setsid "$ORBWATCH" run --config "$d/orbwatch.toml" >"$d/out" 2>"$d/err" &
       ;;
+    orbwatch-run-ch)  # the daemon as above, and a ClickHouse output (a fresh database a step)
+      ch "DROP DATABASE IF EXISTS bench" >/dev/null
+      cat >"$d/orbwatch.toml" <<EOF
+[collect]
+listen = ["udp://127.0.0.1:$PORT"]
+rcvbuf = "$RCVBUF"
+[store]
+path = "$d/store"
+[http]
+listen = ""
+[[outputs]]
+type = "clickhouse"
+url = "http://127.0.0.1:$CH_HTTP"
+database = "bench"
+EOF
+      setsid "$ORBWATCH" run --config "$d/orbwatch.toml" >"$d/out" 2>"$d/err" &
+      ;;
   esac
   RECV_PID=$!
   wait_bound
@@ -148,7 +202,7 @@ stop_receiver() {  # $1 receiver
     sleep 0.3
     kill -TERM -- "-$RECV_PID" 2>/dev/null || true
     # The daemon drains its queues and flushes every detector before it says what it counted.
-    for _ in $(seq $([[ $1 == orbwatch-run ]] && echo 600 || echo 50)); do
+    for _ in $(seq $([[ $1 == orbwatch-run* ]] && echo 600 || echo 50)); do
       alive "$RECV_PID" || break
       sleep 0.1
     done
@@ -171,6 +225,10 @@ counted() {  # $1 receiver; prints the flows it counted (after stop_receiver)
     orbwatch-run)  # flows that were both archived and seen by the detectors
       sed -n 's/.*stopped: .* flows_detected=\([0-9]*\) .* archived=\([0-9]*\).*/\1 \2/p' "$d/err" |
         awk '{ print ($1 < $2 ? $1 : $2) }' ;;
+    orbwatch-run-ch)  # ... and inserted into ClickHouse
+      { sed -n 's/.*stopped: .* flows_detected=\([0-9]*\) .* archived=\([0-9]*\).*/\1 \2/p' "$d/err"
+        ch "SELECT count() FROM bench.flows"; } | tr '\n' ' ' |
+        awk '{ m = $1; if ($2 < m) m = $2; if ($3 < m) m = $3; print m }' ;;
   esac
 }
 
