@@ -2,10 +2,14 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 
 #include "core/time.h"
 #include "core/units.h"
+#include "server/daemon_config.h"
+#include "sink/clickhouse_query.h"
 #include "store/archive.h"
 
 namespace orbwatch::cli {
@@ -67,14 +71,11 @@ void add_range_options(CLI::App& cmd, ArchiveRange& range) {
   cmd.add_option("--until", range.until, "flows until: a duration or an RFC 3339 time");
 }
 
-bool resolve_range(const ArchiveRange& range, const char* command, store::ScanSpec& spec) {
-  std::error_code ec;
-  if (!std::filesystem::is_directory(range.store, ec)) {
-    fmt::print(stderr, "orbwatch {}: --store {}: no such directory\n", command, range.store);
-    return false;
-  }
-  if (range.since.empty() && range.until.empty()) return true;
-  const int64_t newest = store::archive::newest_ms(range.store);
+namespace {
+
+// --since/--until, durations counting back from `newest`.
+bool apply_range(const ArchiveRange& range, int64_t newest, const char* command,
+                 store::ScanSpec& spec) {
   if (!range.since.empty() && !parse_time_arg(range.since, newest, spec.from_ms)) {
     fmt::print(stderr, "orbwatch {}: --since {}: expected a duration (90d) or RFC 3339 time\n",
                command, range.since);
@@ -86,6 +87,92 @@ bool resolve_range(const ArchiveRange& range, const char* command, store::ScanSp
     return false;
   }
   return true;
+}
+
+}  // namespace
+
+void add_backend_options(CLI::App& cmd, BackendArgs& args) {
+  cmd.add_option("--backend", args.backend,
+                 "where flows are read: archive (default, --store) or clickhouse (docs/scale.md)");
+  cmd.add_option("--clickhouse", args.url,
+                 "ClickHouse HTTP URL (default: the config's clickhouse output, else "
+                 "http://127.0.0.1:8123)");
+  cmd.add_option("--database", args.database,
+                 "ClickHouse database (default: the config's, else orbwatch)");
+  cmd.add_option("--clickhouse-config", args.config,
+                 "orbwatch.toml whose first [[outputs]] of type clickhouse says where (url, "
+                 "database, user, password)");
+}
+
+std::optional<sink::ClickHouseOptions> clickhouse_backend(const BackendArgs& args,
+                                                          const char* command, bool& failed) {
+  failed = false;
+  if (args.backend == "archive") return std::nullopt;
+  failed = true;
+  if (args.backend != "clickhouse") {
+    fmt::print(stderr, "orbwatch {}: --backend {}: expected archive or clickhouse\n", command,
+               args.backend);
+    return std::nullopt;
+  }
+  sink::ClickHouseOptions o;
+  if (!args.config.empty()) {
+    std::vector<std::string> errors;
+    const auto c = server::load_daemon_config(args.config, errors);
+    if (!c) {
+      for (const auto& e : errors) fmt::print(stderr, "orbwatch {}: {}\n", command, e);
+      return std::nullopt;
+    }
+    const auto it = std::find_if(c->outputs.begin(), c->outputs.end(), [](const auto& out) {
+      return out.type == server::OutputConfig::Type::kClickHouse;
+    });
+    if (it == c->outputs.end()) {
+      fmt::print(stderr, "orbwatch {}: {} has no [[outputs]] of type clickhouse\n", command,
+                 args.config);
+      return std::nullopt;
+    }
+    o.url = it->url;
+    o.database = it->database;
+    o.user = it->user;
+    o.password = it->password;
+  }
+  if (!args.url.empty()) o.url = args.url;
+  if (!args.database.empty()) o.database = args.database;
+  if (const char* pw = std::getenv("ORBWATCH_CLICKHOUSE_PASSWORD"); pw != nullptr && *pw != 0)
+    o.password = pw;
+  if (!sink::valid_identifier(o.database)) {
+    fmt::print(stderr, "orbwatch {}: --database {}: letters, digits and _ only\n", command,
+               o.database);
+    return std::nullopt;
+  }
+  if (o.url.rfind("http://", 0) != 0 && o.url.rfind("https://", 0) != 0) {
+    fmt::print(stderr, "orbwatch {}: --clickhouse {}: expected http:// or https://\n", command,
+               o.url);
+    return std::nullopt;
+  }
+  failed = false;
+  return o;
+}
+
+bool resolve_clickhouse_range(const ArchiveRange& range, sink::ClickHouseClient& client,
+                              const char* command, store::ScanSpec& spec) {
+  if (range.since.empty() && range.until.empty()) return true;
+  std::string error;
+  const auto newest = sink::newest_flow_ms(client, error);
+  if (!newest) {
+    fmt::print(stderr, "orbwatch {}: {}\n", command, error);
+    return false;
+  }
+  return apply_range(range, *newest, command, spec);
+}
+
+bool resolve_range(const ArchiveRange& range, const char* command, store::ScanSpec& spec) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(range.store, ec)) {
+    fmt::print(stderr, "orbwatch {}: --store {}: no such directory\n", command, range.store);
+    return false;
+  }
+  if (range.since.empty() && range.until.empty()) return true;
+  return apply_range(range, store::archive::newest_ms(range.store), command, spec);
 }
 
 void report_scan(const store::ScanStats& stats, const char* command, bool quiet,

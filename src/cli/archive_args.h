@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "sink/clickhouse.h"
 #include "store/archive.h"
 #include "store/archive_scan.h"
 #include "store/archive_writer.h"
@@ -40,6 +41,24 @@ void add_range_options(CLI::App& cmd, ArchiveRange& range);
 // Sets spec.from_ms/to_ms from --since/--until (durations count back from the archive's newest
 // flow). False, with the message printed, when one does not parse or the store is missing.
 bool resolve_range(const ArchiveRange& range, const char* command, store::ScanSpec& spec);
+// Where query and hunt read flows: the embedded archive (--store) or ClickHouse.
+struct BackendArgs {
+  std::string backend = "archive";  // or "clickhouse"
+  std::string config;               // the daemon's config: its first clickhouse output
+  std::string url;                  // --clickhouse
+  std::string database;             // --database
+};
+// --backend, --clickhouse, --database, --clickhouse-config.
+void add_backend_options(CLI::App& cmd, BackendArgs& args);
+// The ClickHouse to read when --backend clickhouse (nullopt otherwise, and with `failed` set
+// and the message printed when the options are wrong). Flags win over the config file's output;
+// the password comes from the config or ORBWATCH_CLICKHOUSE_PASSWORD.
+std::optional<sink::ClickHouseOptions> clickhouse_backend(const BackendArgs& args,
+                                                          const char* command, bool& failed);
+// --since/--until against ClickHouse: durations count back from its newest flow.
+bool resolve_clickhouse_range(const ArchiveRange& range, sink::ClickHouseClient& client,
+                              const char* command, store::ScanSpec& spec);
+
 // One summary line on stderr (unless quiet) and every problem of the scan.
 void report_scan(const store::ScanStats& stats, const char* command, bool quiet,
                  std::chrono::steady_clock::time_point started);

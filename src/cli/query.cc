@@ -15,6 +15,7 @@
 #include "core/flow_json.h"
 #include "core/proto.h"
 #include "core/time.h"
+#include "sink/clickhouse_query.h"
 #include "store/archive_scan.h"
 #include "store/flow_aggregate.h"
 
@@ -24,6 +25,7 @@ namespace {
 
 struct QueryOptions {
   ArchiveRange range;
+  BackendArgs backend;
   std::vector<std::string> filter_words;
   std::string format = "table";
   std::string group_by;
@@ -88,11 +90,9 @@ std::string percent(uint64_t part, uint64_t whole) {
                                   100.0 * static_cast<double>(part) / static_cast<double>(whole));
 }
 
-void print_groups(const store::Aggregator& agg, store::GroupOrder order, size_t n,
-                  const std::string& format) {
-  const auto& spec = agg.spec();
-  const auto rows = agg.top(order, n);
-  const auto& total = agg.total();
+void print_groups(const store::GroupSpec& spec,
+                  const std::vector<std::pair<store::GroupKey, store::GroupTotals>>& rows,
+                  const store::GroupTotals& total, const std::string& format) {
   std::string out;
   if (format == "csv") {
     for (auto f : spec.fields) out += fmt::format("{},", store::group_field_name(f));
@@ -128,6 +128,57 @@ void print_groups(const store::Aggregator& agg, store::GroupOrder order, size_t 
     }
   }
   std::fwrite(out.data(), 1, out.size(), stdout);
+}
+
+// The same query answered by ClickHouse: the filter and range as WHERE, a top-N as GROUP BY.
+int query_clickhouse(const QueryOptions& o, const sink::ClickHouseOptions& ch,
+                     const store::Filter& filter, const std::optional<store::GroupSpec>& spec,
+                     store::GroupOrder order, size_t top_n) {
+  sink::ClickHouseClient client(ch);
+  store::ScanSpec range;
+  if (!resolve_clickhouse_range(o.range, client, "query", range)) return 2;
+  sink::FlowSelect select;
+  select.from_ms = range.from_ms;
+  select.to_ms = range.to_ms;
+  select.filter = &filter;
+  const auto t0 = std::chrono::steady_clock::now();
+  std::string error;
+  uint64_t matched = 0;
+  if (spec) {
+    const auto top = sink::top_flows(client, select, *spec, order, top_n, error);
+    if (!top) {
+      fmt::print(stderr, "orbwatch query: {}\n", error);
+      return 1;
+    }
+    print_groups(*spec, top->rows, top->total, o.format);
+    matched = top->total.flows;
+  } else {
+    if (o.format == "csv") std::fputs(kCsvHeader, stdout);
+    std::string out;
+    // -n 0 lists nothing, as over the archive (LIMIT 0 would be every flow).
+    const bool ok =
+        (o.limit_set && o.limit == 0) || sink::select_flows(
+                                             client, select, o.limit_set ? o.limit : 0,
+                                             [&](FlowBatch& b) {
+                                               for (size_t i = 0; i < b.size(); ++i)
+                                                 append_record(out, o.format, b, i);
+                                               std::fwrite(out.data(), 1, out.size(), stdout);
+                                               out.clear();
+                                               return true;
+                                             },
+                                             matched, error);
+    std::fflush(stdout);
+    if (!ok) {
+      fmt::print(stderr, "orbwatch query: {}\n", error);
+      return 1;
+    }
+  }
+  if (!o.quiet) {
+    fmt::print(stderr, "orbwatch query: {} flows matched in ClickHouse {} ({}) in {:.2f} s\n",
+               matched, ch.url, ch.database,
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+  return 0;
 }
 
 int run_query(QueryOptions& o) {
@@ -167,6 +218,13 @@ int run_query(QueryOptions& o) {
     fmt::print(stderr, "orbwatch query: filter '{}': {}\n", filter_text, ferr.to_string());
     return 2;
   }
+  bool failed = false;
+  const auto clickhouse = clickhouse_backend(o.backend, "query", failed);
+  if (failed) return 2;
+  // --top defaults to nfdump's ten rows; --group-by to every group.
+  const size_t top_n = o.limit_set ? o.limit : (o.top.empty() ? 0 : 10);
+  if (clickhouse) return query_clickhouse(o, *clickhouse, *filter, spec, order, top_n);
+
   store::ScanSpec scan;
   if (!resolve_range(o.range, "query", scan)) return 2;
   scan.filter = &*filter;
@@ -185,9 +243,7 @@ int run_query(QueryOptions& o) {
       return true;
     });
     for (unsigned w = 1; w < workers; ++w) parts[0].merge(parts[w]);
-    // --top defaults to nfdump's ten rows; --group-by to every group.
-    const size_t n = o.limit_set ? o.limit : (o.top.empty() ? 0 : 10);
-    print_groups(parts[0], order, n, o.format);
+    print_groups(*spec, parts[0].top(order, top_n), parts[0].total(), o.format);
     if (parts[0].overflowed()) {
       fmt::print(stderr,
                  "orbwatch query: more than {} groups; the result counts only the first ones "
@@ -223,6 +279,7 @@ void add_query_command(CLI::App& app, int& exit_code) {
       "(--group-by, --top). Example: orbwatch query --since 1h --top src_ip --order bytes "
       "'proto tcp and dst port 443'");
   add_range_options(*cmd, o->range);
+  add_backend_options(*cmd, o->backend);
   cmd->add_option("filter", o->filter_words,
                   "nfdump filter, e.g. 'src net 10.0.0.0/8 and not port 53' (docs/query.md); "
                   "the words may also be given unquoted");
