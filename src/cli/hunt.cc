@@ -18,6 +18,7 @@
 #include "core/proto.h"
 #include "core/time.h"
 #include "detect/retro_hunt.h"
+#include "sink/clickhouse_query.h"
 #include "store/address_blocks.h"
 #include "store/alert_store.h"
 #include "store/archive_scan.h"
@@ -30,6 +31,7 @@ namespace {
 
 struct HuntOptions {
   ArchiveRange range;
+  BackendArgs backend;
   std::vector<std::string> feeds;
   std::string format = "table";
   std::string order = "first_seen";
@@ -211,8 +213,15 @@ int run_hunt(const HuntOptions& o) {
     return 2;
   }
   for (const auto& w : warnings) fmt::print(stderr, "orbwatch hunt: warning: {}\n", w);
+  bool failed = false;
+  const auto ch = clickhouse_backend(o.backend, "hunt", failed);
+  if (failed) return 2;
+  std::optional<sink::ClickHouseClient> client;
+  if (ch) client.emplace(*ch);
   store::ScanSpec spec;
-  if (!resolve_range(o.range, "hunt", spec)) return 2;
+  if (client ? !resolve_clickhouse_range(o.range, *client, "hunt", spec)
+             : !resolve_range(o.range, "hunt", spec))
+    return 2;
   spec.threads = o.threads;
   spec.columns = kHuntColumns;
 
@@ -241,12 +250,33 @@ int run_hunt(const HuntOptions& o) {
   ho.match_domains = match_domains;
   ho.max_rows = o.max_rows;
   std::vector<detect::RetroHunt> parts;
-  const unsigned workers = store::scan_threads(spec);
+  const unsigned workers = client ? 1 : store::scan_threads(spec);
   for (unsigned w = 0; w < workers; ++w) parts.emplace_back(intel, model, ho);
-  store::ScanStats stats = store::scan(o.range.store, spec, [&](unsigned w, FlowBatch& b) {
-    parts[w].add(b);
-    return true;
-  });
+  store::ScanStats stats;
+  if (client) {
+    // ClickHouse sends only flows that may touch an indicator; RetroHunt decides as ever.
+    sink::FlowSelect select;
+    select.from_ms = spec.from_ms;
+    select.to_ms = spec.to_ms;
+    select.extra_where = store::prefixes_sql("src_ip", addresses) + " OR " +
+                         store::prefixes_sql("dst_ip", addresses) +
+                         (match_domains ? " OR server_name != ''" : "");
+    if (!sink::select_flows(
+            *client, select, 0,
+            [&](FlowBatch& b) {
+              parts[0].add(b);
+              return true;
+            },
+            stats.records_read, error)) {
+      fmt::print(stderr, "orbwatch hunt: {}\n", error);
+      return 1;
+    }
+  } else {
+    stats = store::scan(o.range.store, spec, [&](unsigned w, FlowBatch& b) {
+      parts[w].add(b);
+      return true;
+    });
+  }
   for (unsigned w = 1; w < workers; ++w) parts[0].merge(parts[w]);
   const detect::RetroHunt& hunt = parts[0];
   const auto rows = hunt.rows(order);
@@ -287,7 +317,14 @@ int run_hunt(const HuntOptions& o) {
     }
   }
 
-  report_scan(stats, "hunt", o.quiet, t0);
+  if (client && !o.quiet) {
+    fmt::print(stderr,
+               "orbwatch hunt: {} flows matched of {} sent by ClickHouse {} ({}) in {:.2f} s\n",
+               stats.records_matched, stats.records_read, ch->url, ch->database,
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  } else {
+    report_scan(stats, "hunt", o.quiet, t0);
+  }
   if (!o.quiet) {
     std::set<IpAddr> hosts;
     std::set<uint32_t> indicators;
@@ -306,7 +343,9 @@ int run_hunt(const HuntOptions& o) {
                rows.size(), hosts.size(), indicators.size(), intel->size(), addresses.size(),
                domains, match_domains || domains == 0 ? "" : " not hunted: --no-domains",
                feeds.size(), expired);
-    if (match_domains) {
+    if (client) {
+      // No block test to report: ClickHouse narrowed by the indicators' addresses.
+    } else if (match_domains) {
       fmt::print(stderr,
                  "orbwatch hunt: block test off: server names are not summarised per block, so "
                  "domain indicators need every block read (--no-domains hunts addresses only)\n");
@@ -343,6 +382,7 @@ void add_hunt_command(CLI::App& app, int& exit_code) {
       "when, how much and in which direction. Example: orbwatch hunt --store /var/lib/orbwatch "
       "--since 90d --feed Raptor_Train_IOCs.txt");
   add_range_options(*cmd, o->range);
+  add_backend_options(*cmd, o->backend);
   cmd->add_option("--feed", o->feeds,
                   "threat feed FILE to hunt (repeatable; any format `orbwatch feeds lint` reads; "
                   "its addresses, prefixes and domains)")

@@ -752,13 +752,8 @@ std::string sql(const std::vector<Filter::Node>& nodes, int32_t i) {
       return sql_either(n.dir,
                         [&](bool src) { return sql_prefix(src ? "src_ip" : "dst_ip", n.prefix); });
     case K::kAddrSet:
-      return sql_either(n.dir, [&](bool src) {
-        if (n.prefixes.empty()) return std::string("0");
-        std::string out = "(";
-        for (size_t k = 0; k < n.prefixes.size(); ++k)
-          out += (k ? " OR " : "") + sql_prefix(src ? "src_ip" : "dst_ip", n.prefixes[k]);
-        return out + ")";
-      });
+      return sql_either(
+          n.dir, [&](bool src) { return prefixes_sql(src ? "src_ip" : "dst_ip", n.prefixes); });
     case K::kPort:
       return sql_either(n.dir, [&](bool src) {
         return std::string(src ? "src_port" : "dst_port") + sql_cmp(n.cmp) + v;
@@ -806,6 +801,21 @@ std::string sql(const std::vector<Filter::Node>& nodes, int32_t i) {
 }
 
 }  // namespace
+
+std::string prefixes_sql(const char* column, const std::vector<Prefix>& prefixes) {
+  std::string hosts, ranges;
+  for (const Prefix& p : prefixes) {
+    if (p.len >= 128) {
+      hosts += (hosts.empty() ? "" : ", ") + sql_addr(p.addr);
+    } else {
+      ranges += " OR " + sql_prefix(column, p);
+    }
+  }
+  if (hosts.empty() && ranges.empty()) return "0";
+  // Host addresses as one IN set (a hash lookup per row), other prefixes as ranges.
+  return "(" + (hosts.empty() ? std::string("0") : std::string(column) + " IN (" + hosts + ")") +
+         ranges + ")";
+}
 
 std::string Filter::to_sql() const {
   return sql(*nodes_, static_cast<int32_t>(nodes_->size() - 1));

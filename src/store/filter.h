@@ -71,4 +71,8 @@ class Filter {
   std::shared_ptr<const std::vector<Node>> nodes_;  // nodes_->back() is the root
 };
 
+// `column` (src_ip, dst_ip or exporter of the ClickHouse flows table) within one of
+// `prefixes`, as SQL: host addresses as one IN set, other prefixes as ranges; "0" when empty.
+std::string prefixes_sql(const char* column, const std::vector<Prefix>& prefixes);
+
 }  // namespace orbwatch::store

@@ -653,6 +653,23 @@ TEST_F(RunE2e, ClickHouseKilledMidStreamLosesNothingAndAnswersLikeTheArchive) {
     EXPECT_GT(lines_of(a.out).size(), 1u) << args;
     EXPECT_EQ(sorted(c.out), sorted(a.out)) << args;
   }
+  // Hunts: the same rows; the ClickHouse to read named by the daemon's own config.
+  const std::string feed = (dir_ / "sim" / "feed.txt").string();
+  const std::string cfg = (dir_ / "orbwatch.toml").string();
+  const char* hunts[] = {"--format csv", "--order bytes --format jsonl --since 1d",
+                         "--no-domains --config "};
+  for (const char* args : hunts) {
+    const std::string extra =
+        std::string(args) + (std::string(args).ends_with("--config ") ? cfg : "");
+    const auto a = run_command(kBin + " hunt -q --store " + (dir_ / "data").string() + " --feed " +
+                               feed + " " + extra);
+    const auto c = run_command(kBin + " hunt -q --backend clickhouse --clickhouse-config " + cfg +
+                               " --feed " + feed + " " + extra);
+    ASSERT_EQ(a.rc, 0) << extra << "\n" << a.out;
+    ASSERT_EQ(c.rc, 0) << extra << "\n" << c.out;
+    EXPECT_GT(lines_of(a.out).size(), 1u) << extra;
+    EXPECT_EQ(c.out, a.out) << extra;
+  }
   const auto bad = run_command(kBin + " query --backend clickhouse --clickhouse " + ch.url() +
                                " --database 'x; DROP' --top ip");
   EXPECT_EQ(bad.rc, 2) << bad.out;
