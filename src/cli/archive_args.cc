@@ -122,18 +122,13 @@ std::optional<sink::ClickHouseOptions> clickhouse_backend(const BackendArgs& arg
       for (const auto& e : errors) fmt::print(stderr, "orbwatch {}: {}\n", command, e);
       return std::nullopt;
     }
-    const auto it = std::find_if(c->outputs.begin(), c->outputs.end(), [](const auto& out) {
-      return out.type == server::OutputConfig::Type::kClickHouse;
-    });
-    if (it == c->outputs.end()) {
+    const server::OutputConfig* out = server::clickhouse_output(*c);
+    if (out == nullptr) {
       fmt::print(stderr, "orbwatch {}: {} has no [[outputs]] of type clickhouse\n", command,
                  args.config);
       return std::nullopt;
     }
-    o.url = it->url;
-    o.database = it->database;
-    o.user = it->user;
-    o.password = it->password;
+    o = server::clickhouse_options(*out);
   }
   if (!args.url.empty()) o.url = args.url;
   if (!args.database.empty()) o.database = args.database;

@@ -139,7 +139,8 @@ bool write_report(const std::string& path, const ReportInput& in, std::string& e
   range.to_ms = until;
   std::string r = "{";
   bool first = true;
-  const int64_t newest = store::archive::newest_ms(in.store);
+  const auto source = server::archive_source(in.store);
+  const int64_t newest = source->newest_ms();
   {
     std::string h = "{\"status\":\"ok\",\"version\":";
     json::append_string(h, ORBWATCH_VERSION);
@@ -158,13 +159,13 @@ bool write_report(const std::string& path, const ReportInput& in, std::string& e
     h += "]}";
     add(r, first, "/api/v1/health", h);
   }
-  add(r, first, "/api/v1/series", server::views::series(in.store, range, from, until, step));
+  add(r, first, "/api/v1/series", server::views::series(*source, range, from, until, step));
   add(r, first, "/api/v1/alerts/summary", server::views::alert_summary(summary, step));
   add(r, first, "/api/v1/alerts", server::views::alert_list(found, 0, found.size()));
   for (const char* by : {"src_ip", "dst_ip"}) {
     auto group = store::parse_group_by(by, error);
     add(r, first, fmt::format("/api/v1/flows/top?by={}", by),
-        server::views::top(in.store, range, *group, by, store::GroupOrder::kBytes, 10));
+        server::views::top(*source, range, *group, by, store::GroupOrder::kBytes, 10));
   }
   add(r, first, "/api/v1/exporters",
       server::views::exporters(in.exporters, in.exporters_total, 0, 0, in.decode));
@@ -203,7 +204,7 @@ bool write_report(const std::string& path, const ReportInput& in, std::string& e
     spec.filter = &*filter;
     size_t n = 0;
     const size_t limit = std::min(kReportFlowsPerAlert, kReportMaxFlows - total);
-    std::string answer = server::views::flows(in.store, spec, limit, [&](const FlowRecord& f) {
+    std::string answer = server::views::flows(*source, spec, limit, [&](const FlowRecord& f) {
       ++n;
       want(f.src);
       want(f.dst);
@@ -233,7 +234,7 @@ bool write_report(const std::string& path, const ReportInput& in, std::string& e
     // The peers the graph shows, looked up for their AS types.
     add(r, first, fmt::format("/api/v1/flows/top?by=src_ip&filter={}", text),
         server::views::top(
-            in.store, spec, *by_source, "src_ip", store::GroupOrder::kFlows, 8,
+            *source, spec, *by_source, "src_ip", store::GroupOrder::kFlows, 8,
             [&](const store::GroupKey& k) { want(store::group_value(*by_source, k, 0).addr); }));
   }
 

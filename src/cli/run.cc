@@ -97,7 +97,7 @@ std::vector<std::string> restart_only_changes(const server::DaemonConfig& a,
       a.detect_queue != b.detect_queue || a.exporter_allow != b.exporter_allow)
     out.emplace_back("[collect]");
   if (a.store_path != b.store_path || a.archive != b.archive ||
-      a.state_interval_ms != b.state_interval_ms)
+      a.state_interval_ms != b.state_interval_ms || a.query_backend != b.query_backend)
     out.emplace_back("[store]");
   if (a.http_listen != b.http_listen || a.token != b.token || a.tls_cert != b.tls_cert ||
       a.tls_key != b.tls_key)
@@ -211,6 +211,10 @@ int run_daemon(const RunOptions& o) {
     ho.tls_cert = cfg.daemon.tls_cert;
     ho.tls_key = cfg.daemon.tls_key;
     ho.store_path = cfg.daemon.store_path;
+    if (cfg.daemon.query_backend == "clickhouse") {
+      ho.flows = server::clickhouse_source(
+          server::clickhouse_options(*server::clickhouse_output(cfg.daemon)));
+    }
     ho.version = ORBWATCH_VERSION;
     http = std::make_unique<server::HttpServer>(ho, pipeline, intel,
                                                 [&feeds] { return feeds.status(); });

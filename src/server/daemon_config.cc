@@ -207,10 +207,14 @@ void read_store(const toml::table& t, DaemonConfig& c, const std::filesystem::pa
       r.size(v, k, c.retention.max_bytes);
     } else if (k == "state_interval") {
       r.duration(v, k, c.state_interval_ms);
+    } else if (k == "query_backend") {
+      if (r.string(v, k, c.query_backend) && c.query_backend != "archive" &&
+          c.query_backend != "clickhouse")
+        r.bad(v, k, "\"archive\" or \"clickhouse\"");
     } else {
       r.unknown(key,
                 "path, archive, flush_interval, rotate, codec, retention, max_size, "
-                "state_interval");
+                "state_interval, query_backend");
     }
   }
 }
@@ -439,8 +443,29 @@ std::optional<DaemonConfig> parse_daemon_config(std::string_view text, const std
       }
     }
   }
+  if (c.query_backend == "clickhouse" && !clickhouse_output(c)) {
+    const toml::node* n = doc->at_path("store.query_backend").node();
+    problems.add(n != nullptr ? n->source() : doc->source(),
+                 "store.query_backend: \"clickhouse\" reads from an [[outputs]] of type "
+                 "clickhouse, and there is none");
+  }
   if (!problems.report()) return std::nullopt;
   return c;
+}
+
+sink::ClickHouseOptions clickhouse_options(const OutputConfig& c) {
+  sink::ClickHouseOptions o;
+  o.url = c.url;
+  o.database = c.database;
+  o.user = c.user;
+  o.password = c.password;
+  return o;
+}
+
+const OutputConfig* clickhouse_output(const DaemonConfig& c) {
+  for (const auto& o : c.outputs)
+    if (o.type == OutputConfig::Type::kClickHouse) return &o;
+  return nullptr;
 }
 
 std::optional<DaemonConfig> load_daemon_config(const std::string& path,

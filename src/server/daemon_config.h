@@ -12,6 +12,7 @@
 #include "core/alert.h"
 #include "core/ip_addr.h"
 #include "intel/feed_config.h"
+#include "sink/clickhouse.h"
 #include "store/archive.h"
 #include "store/archive_writer.h"
 
@@ -65,7 +66,8 @@ struct DaemonConfig {
   bool archive = true;  // keep flows in STORE/flows
   store::ArchiveWriterOptions archive_options;
   store::archive::Retention retention;
-  int64_t state_interval_ms = 60'000;  // inventory and baselines to state.db this often
+  int64_t state_interval_ms = 60'000;     // inventory and baselines to state.db this often
+  std::string query_backend = "archive";  // or "clickhouse": where the API reads flows
 
   // [http]
   std::string http_listen = "127.0.0.1:8080";  // empty: no HTTP server
@@ -80,6 +82,11 @@ std::optional<DaemonConfig> parse_daemon_config(std::string_view text, const std
                                                 std::vector<std::string>& errors);
 std::optional<DaemonConfig> load_daemon_config(const std::string& path,
                                                std::vector<std::string>& errors);
+
+// The first [[outputs]] of type clickhouse, or null.
+const OutputConfig* clickhouse_output(const DaemonConfig& c);
+// Where a clickhouse output connects (url, database, user, password).
+sink::ClickHouseOptions clickhouse_options(const OutputConfig& c);
 
 // Where the daemon caches its feeds: [intel] cache_dir, else STORE/feeds (for the default store
 // too, which the intel reader does not know).

@@ -45,7 +45,11 @@ bool token_matches(std::string_view given, std::string_view want) {
 
 HttpServer::HttpServer(HttpOptions o, Pipeline& pipeline,
                        const SnapshotHolder<intel::IntelSet>& intel, FeedStatusFn feeds)
-    : o_(std::move(o)), pipeline_(pipeline), intel_(intel), feeds_(std::move(feeds)) {}
+    : o_(std::move(o)),
+      pipeline_(pipeline),
+      intel_(intel),
+      feeds_(std::move(feeds)),
+      flows_(o_.flows ? o_.flows : archive_source(o_.store_path)) {}
 
 HttpServer::~HttpServer() {
   stop();
@@ -143,7 +147,7 @@ void HttpServer::routes() {
     out += fmt::format(",\"datagrams\":{},\"records\":{},\"flows_detected\":{},\"exporters\":{}",
                        p.udp.datagrams, p.decode.records, flows, p.exporters_total);
     out += fmt::format(",\"flows_archived\":{}", p.archive.flows_stored);
-    append_ms(out, "newest_flow", store::archive::newest_ms(o_.store_path));
+    append_ms(out, "newest_flow", flows_->newest_ms());
     append_ms(out, "state_saved", p.state_saved_ms);
     out += ",\"problems\":[";
     for (size_t i = 0; i < problems.size(); ++i) {
@@ -215,14 +219,14 @@ void HttpServer::routes() {
     store::ScanSpec spec;
     size_t limit = 100;
     auto filter = filter_param(req, error);
-    if (!filter || !flow_range(req, o_.store_path, spec, 0, error) ||
+    if (!filter || !flow_range(req, *flows_, spec, 0, error) ||
         !size_param(req, "limit", 100'000, limit, error)) {
       send_error(res, 400, error);
       return;
     }
     spec.filter = &*filter;
     spec.threads = 2;  // the daemon's own work comes first
-    send_json(res, views::flows(o_.store_path, spec, limit));
+    send_json(res, views::flows(*flows_, spec, limit));
   });
 
   // Top-N / group-by over the archive (orbwatch query --top / --group-by).
@@ -236,14 +240,14 @@ void HttpServer::routes() {
     auto order =
         store::parse_group_order(req.has_param("order") ? req.get_param_value("order") : "flows");
     if (!order) error = "order: expected flows, packets or bytes";
-    if (!filter || !group || !order || !flow_range(req, o_.store_path, spec, 0, error) ||
+    if (!filter || !group || !order || !flow_range(req, *flows_, spec, 0, error) ||
         !size_param(req, "n", 10'000, n, error)) {
       send_error(res, 400, error);
       return;
     }
     spec.filter = &*filter;
     spec.threads = 2;
-    send_json(res, views::top(o_.store_path, spec, *group, by, *order, n));
+    send_json(res, views::top(*flows_, spec, *group, by, *order, n));
   });
 
   // One host: hourly timeline, its peers and ports, the last day against the week before it
@@ -257,7 +261,7 @@ void HttpServer::routes() {
       send_error(res, 400, "expected an IPv4 or IPv6 address");
       return;
     }
-    if (!flow_range(req, o_.store_path, spec, 8 * 86'400'000LL, error)) {
+    if (!flow_range(req, *flows_, spec, 8 * 86'400'000LL, error)) {
       send_error(res, 400, error);
       return;
     }
@@ -273,8 +277,8 @@ void HttpServer::routes() {
       std::unordered_map<IpAddr, store::GroupTotals, IpAddrHash> peers;
       std::map<std::pair<uint8_t, uint16_t>, uint64_t> ports;  // services used or offered
     };
-    std::vector<Part> parts(store::scan_threads(spec));
-    const auto stats = store::scan(o_.store_path, spec, [&](unsigned w, FlowBatch& b) {
+    std::vector<Part> parts(flows_->workers(spec));
+    const auto stats = flows_->scan(spec, 0, [&](unsigned w, FlowBatch& b) {
       Part& p = parts[w];
       for (const FlowRecord& r : b.records) {
         const bool out = r.src == *ip;

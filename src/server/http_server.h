@@ -16,6 +16,7 @@
 
 #include "intel/feed_cache.h"
 #include "server/confirmed.h"
+#include "server/flow_source.h"
 #include "server/pipeline.h"
 #include "store/alert_store.h"
 
@@ -30,6 +31,8 @@ struct HttpOptions {
   std::string token;  // empty: no authentication (loopback only, see daemon_config)
   std::string tls_cert, tls_key;
   std::string store_path;
+  // Where the flow endpoints read (null: the archive under store_path).
+  std::shared_ptr<const FlowSource> flows;
   std::string version;
   std::string name = "orbwatch";  // who shares: the STIX identity, the TAXII title
 };
@@ -67,6 +70,7 @@ class HttpServer {
   std::atomic<uint64_t> archive_bytes_{0};
   std::mutex store_mu_;  // one connection for every request thread
   store::AlertStore alerts_;
+  std::shared_ptr<const FlowSource> flows_;
 };
 
 }  // namespace orbwatch::server

@@ -80,9 +80,9 @@ bool size_param(const httplib::Request& req, const char* name, size_t max, size_
   return true;
 }
 
-bool flow_range(const httplib::Request& req, const std::string& store, store::ScanSpec& spec,
+bool flow_range(const httplib::Request& req, const FlowSource& flows, store::ScanSpec& spec,
                 int64_t default_since_ms, std::string& error, int64_t* newest_out) {
-  const int64_t newest = store::archive::newest_ms(store);
+  const int64_t newest = flows.newest_ms();
   if (newest_out != nullptr) *newest_out = newest;
   if (default_since_ms > 0 && newest != 0) spec.from_ms = newest - default_since_ms;
   return time_param(req, "since", newest, spec.from_ms, error) &&

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "server/flow_source.h"
 #include "store/alert_store.h"
 #include "store/archive_scan.h"
 #include "store/filter.h"
@@ -32,7 +33,7 @@ bool alert_query(const httplib::Request& req, store::AlertQuery& q, std::string&
 // since/until of the flow endpoints: a duration counts back from the archive's newest flow (a
 // replayed capture keeps its own clock), as `orbwatch query --since` does. `newest`, when
 // given, receives that time (archive::newest_ms: the wall clock for an empty archive).
-bool flow_range(const httplib::Request& req, const std::string& store, store::ScanSpec& spec,
+bool flow_range(const httplib::Request& req, const FlowSource& flows, store::ScanSpec& spec,
                 int64_t default_since_ms, std::string& error, int64_t* newest = nullptr);
 std::optional<store::Filter> filter_param(const httplib::Request& req, std::string& error);
 

@@ -78,7 +78,7 @@ void HttpServer::view_routes() {
     store::ScanSpec spec;
     int64_t newest = 0;
     auto filter = filter_param(req, error);
-    if (!filter || !flow_range(req, o_.store_path, spec, 7 * 86'400'000LL, error, &newest))
+    if (!filter || !flow_range(req, *flows_, spec, 7 * 86'400'000LL, error, &newest))
       return send_error(res, 400, error);
     // flow_range set from_ms (since, else 7 days back from the newest flow).
     const int64_t until = std::min(spec.to_ms, newest), from = spec.from_ms;
@@ -88,7 +88,7 @@ void HttpServer::view_routes() {
       return send_error(res, 400, error);
     spec.filter = &*filter;
     spec.threads = 2;
-    send_json(res, views::series(o_.store_path, spec, from, until, step));
+    send_json(res, views::series(*flows_, spec, from, until, step));
   });
 
   // Exporter health: what each sent, lost and broke; the daemon's drops by place.

@@ -152,10 +152,7 @@ std::unique_ptr<sink::ClickHouseOutput> make_clickhouse(const OutputConfig& c, s
                                                         const std::string& store_path,
                                                         std::string& error) {
   sink::ClickHouseOutput::Options o;
-  o.server.url = c.url;
-  o.server.database = c.database;
-  o.server.user = c.user;
-  o.server.password = c.password;
+  o.server = clickhouse_options(c);
   o.spool_dir = c.spool_dir.empty() ? default_spool_dir(store_path, index) : c.spool_dir;
   o.max_spool_bytes = c.max_spool_bytes;
   o.batch_rows = c.batch_rows;

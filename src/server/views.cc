@@ -85,38 +85,18 @@ std::string alert_summary(const store::AlertSummary& sum, int64_t step) {
   return out;
 }
 
-std::string series(const std::string& store, store::ScanSpec spec, int64_t from, int64_t until,
-                   int64_t step) {
-  namespace col = store::segment::column;
-  spec.columns = col::kStart | col::kBytes | col::kPackets;
+std::string series(const FlowSource& source, const store::ScanSpec& spec, int64_t from,
+                   int64_t until, int64_t step) {
   const int64_t first = floor_div(from, step), last = floor_div(until, step);
-  struct Totals {
-    uint64_t flows = 0, packets = 0, bytes = 0;
-  };
   const auto n = static_cast<size_t>(last - first + 1);
-  std::vector<std::vector<Totals>> parts(store::scan_threads(spec), std::vector<Totals>(n));
-  const auto stats = store::scan(store, spec, [&](unsigned w, FlowBatch& b) {
-    for (const FlowRecord& r : b.records) {
-      const int64_t k = floor_div(r.start_ms, step);
-      if (k < first || k > last) continue;  // began before the range, overlaps it
-      Totals& t = parts[w][static_cast<size_t>(k - first)];
-      ++t.flows;
-      t.packets += r.packets;
-      t.bytes += r.bytes;
-    }
-    return true;
-  });
+  store::ScanStats stats;
+  const auto totals = source.buckets(spec, step, first, last, stats);
   std::string out = fmt::format("{{\"step_s\":{}", step / 1000);
   append_ms(out, "from", first * step);
   append_ms(out, "until", (last + 1) * step);
   out += ",\"buckets\":[";
   for (size_t i = 0; i < n; ++i) {
-    Totals t;
-    for (const auto& p : parts) {
-      t.flows += p[i].flows;
-      t.packets += p[i].packets;
-      t.bytes += p[i].bytes;
-    }
+    const FlowSource::Bucket& t = totals[i];
     if (i) out += ',';
     out += "{\"t\":";
     json::append_string(out, rfc3339_ms((first + static_cast<int64_t>(i)) * step));
@@ -128,12 +108,12 @@ std::string series(const std::string& store, store::ScanSpec spec, int64_t from,
   return out;
 }
 
-std::string flows(const std::string& store, store::ScanSpec spec, size_t limit,
+std::string flows(const FlowSource& source, store::ScanSpec spec, size_t limit,
                   const std::function<void(const FlowRecord&)>& each) {
   spec.ordered = true;
   std::string list;
   size_t n = 0;
-  const auto stats = store::scan(store, spec, [&](unsigned, FlowBatch& b) {
+  const auto stats = source.scan(spec, limit, [&](unsigned, FlowBatch& b) {
     for (size_t i = 0; i < b.size() && n < limit; ++i, ++n) {
       if (n) list += ',';
       append_flow_json(list, b, i);
@@ -151,27 +131,20 @@ std::string flows(const std::string& store, store::ScanSpec spec, size_t limit,
   return out;
 }
 
-std::string top(const std::string& store, store::ScanSpec spec, const store::GroupSpec& group,
-                std::string_view by, store::GroupOrder order, size_t n,
-                const std::function<void(const store::GroupKey&)>& each_row) {
-  spec.columns = group.columns();
-  std::vector<store::Aggregator> parts;
-  const unsigned workers = store::scan_threads(spec);
-  for (unsigned w = 0; w < workers; ++w) parts.emplace_back(group, 1'000'000);
-  const auto stats = store::scan(store, spec, [&](unsigned w, FlowBatch& b) {
-    parts[w].add(b.records.data(), b.records.size());
-    return true;
-  });
-  for (unsigned w = 1; w < workers; ++w) parts[0].merge(parts[w]);
-  const auto& total = parts[0].total();
+std::string top(const FlowSource& source, const store::ScanSpec& spec,
+                const store::GroupSpec& group, std::string_view by, store::GroupOrder order,
+                size_t n, const std::function<void(const store::GroupKey&)>& each_row) {
+  const FlowSource::Top result = source.top(spec, group, order, n, 1'000'000);
+  const auto& total = result.total;
+  const auto& stats = result.stats;
   std::string out = "{\"by\":";
   json::append_string(out, by);
   out += fmt::format(
       ",\"n\":{},\"total\":{{\"flows\":{},\"packets\":{},\"bytes\":{}}},"
       "\"overflowed\":{},\"rows\":[",
-      n, total.flows, total.packets, total.bytes, parts[0].overflowed() ? "true" : "false");
+      n, total.flows, total.packets, total.bytes, result.overflowed ? "true" : "false");
   bool first = true;
-  for (const auto& [key, t] : parts[0].top(order, n)) {
+  for (const auto& [key, t] : result.rows) {
     if (!first) out += ',';
     first = false;
     store::append_group_json(out, group, key, t);

@@ -14,6 +14,7 @@
 #include "intel/feed_cache.h"
 #include "netmodel/inventory.h"
 #include "netmodel/model_index.h"
+#include "server/flow_source.h"
 #include "server/pipeline.h"
 #include "store/alert_store.h"
 #include "store/archive_scan.h"
@@ -32,15 +33,15 @@ std::string alert_summary(const store::AlertSummary& sum, int64_t step_ms);
 
 // Flows, packets and bytes per bucket of `step_ms` by flow start, every bucket of
 // [from_ms, until_ms] listed. `spec` holds the filter and the scan's threads.
-std::string series(const std::string& store, store::ScanSpec spec, int64_t from_ms,
+std::string series(const FlowSource& source, const store::ScanSpec& spec, int64_t from_ms,
                    int64_t until_ms, int64_t step_ms);
 // At most `limit` flows, oldest first; `each` (optional) sees every flow listed.
-std::string flows(const std::string& store, store::ScanSpec spec, size_t limit,
+std::string flows(const FlowSource& source, store::ScanSpec spec, size_t limit,
                   const std::function<void(const FlowRecord&)>& each = {});
 // The top `n` groups; `each_row` (optional) sees each row's key, best first.
-std::string top(const std::string& store, store::ScanSpec spec, const store::GroupSpec& group,
-                std::string_view by, store::GroupOrder order, size_t n,
-                const std::function<void(const store::GroupKey&)>& each_row = {});
+std::string top(const FlowSource& source, const store::ScanSpec& spec,
+                const store::GroupSpec& group, std::string_view by, store::GroupOrder order,
+                size_t n, const std::function<void(const store::GroupKey&)>& each_row = {});
 
 std::string inventory(const netmodel::EdgeInventory& inv);
 std::string exporters(const std::vector<ExporterMetrics>& exporters, size_t exporters_total,

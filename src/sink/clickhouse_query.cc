@@ -320,6 +320,39 @@ std::optional<TopFlows> top_flows(ClickHouseClient& client, const FlowSelect& s,
   return out;
 }
 
+std::optional<std::vector<BucketTotals>> flow_buckets(ClickHouseClient& client, const FlowSelect& s,
+                                                      int64_t step_ms, int64_t first, int64_t last,
+                                                      std::string& error) {
+  if (!valid_identifier(client.options().database) || step_ms <= 0 || last < first ||
+      last - first > 10'000'000) {
+    error = "ClickHouse: bad bucket query";
+    return std::nullopt;
+  }
+  std::vector<BucketTotals> out(static_cast<size_t>(last - first + 1));
+  // ts_start is unsigned: buckets before the epoch hold nothing.
+  const int64_t lo = std::max<int64_t>(first, 0), hi = last;
+  if (hi < 0) return out;
+  const auto answer = ask(
+      client,
+      fmt::format("SELECT intDiv(ts_start, {0}) AS k, count(), sum(packets), sum(bytes) FROM {1} "
+                  "WHERE {2} AND ts_start >= {3} AND ts_start < {4} GROUP BY k FORMAT RowBinary",
+                  step_ms, table(client), flow_where(s), lo * step_ms, (hi + 1) * step_ms),
+      error);
+  if (!answer) return std::nullopt;
+  Row row(*answer);
+  while (row.pos() < answer->size()) {
+    uint64_t k = 0;
+    BucketTotals t;
+    if (!row.num(k) || !row.num(t.flows) || !row.num(t.packets) || !row.num(t.bytes) ||
+        static_cast<int64_t>(k) < first || static_cast<int64_t>(k) > last) {
+      error = fmt::format("ClickHouse {}: a bucket does not decode", client.options().url);
+      return std::nullopt;
+    }
+    out[static_cast<size_t>(static_cast<int64_t>(k) - first)] = t;
+  }
+  return out;
+}
+
 std::optional<int64_t> newest_flow_ms(ClickHouseClient& client, std::string& error) {
   if (!valid_identifier(client.options().database)) {
     error = "ClickHouse: database: letters, digits and _ only";

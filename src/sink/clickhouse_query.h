@@ -47,6 +47,15 @@ std::optional<TopFlows> top_flows(ClickHouseClient& client, const FlowSelect& s,
                                   const store::GroupSpec& spec, store::GroupOrder order, size_t n,
                                   std::string& error);
 
+// Flows, packets and bytes of the flows that start in buckets [first, last] of `step_ms`
+// (bucket k: [k * step, (k + 1) * step)), by bucket; those starting elsewhere are not counted.
+struct BucketTotals {
+  uint64_t flows = 0, packets = 0, bytes = 0;
+};
+std::optional<std::vector<BucketTotals>> flow_buckets(ClickHouseClient& client, const FlowSelect& s,
+                                                      int64_t step_ms, int64_t first, int64_t last,
+                                                      std::string& error);
+
 // The end of the newest stored flow (the wall clock when there is none): "since 1h" counts
 // back from it, as over the archive.
 std::optional<int64_t> newest_flow_ms(ClickHouseClient& client, std::string& error);

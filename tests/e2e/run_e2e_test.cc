@@ -578,6 +578,23 @@ TEST_F(RunE2e, ClickHouseKilledMidStreamLosesNothingAndAnswersLikeTheArchive) {
   const std::string m = get("/metrics");
   EXPECT_GT(metric(m, "orbwatch_output_errors_total" + out), 0);
   EXPECT_EQ(metric(m, "orbwatch_output_flows_dropped_total" + out), 0);
+  // The API over the archive, to compare with the API over ClickHouse below.
+  std::smatch busiest;
+  const std::string top_host = get("/api/v1/flows/top?by=src_ip&n=1");
+  ASSERT_TRUE(std::regex_search(top_host, busiest, std::regex(R"re("src_ip":"([^"]+)")re")))
+      << top_host;
+  const std::vector<std::string> api = {
+      "/api/v1/hosts/" + busiest[1].str(),
+      "/api/v1/flows/top?by=src_ip&n=20",
+      "/api/v1/flows/top?by=dst_port&order=bytes&filter=proto%20udp",
+      "/api/v1/flows/top?by=ip&n=0&since=1d",
+      "/api/v1/series?since=2d&step=3600",
+      "/api/v1/series?since=12h&filter=dst%20port%20443",
+      "/api/v1/flows?limit=100000&filter=dst%20port%2053",
+      "/api/v1/flows?limit=100000&since=2h",
+  };
+  std::vector<std::string> over_archive;
+  for (const auto& path : api) over_archive.push_back(get(path));
   EXPECT_EQ(daemon_->stop(SIGTERM, 60s), 0) << daemon_->err();
 
   // The same flows as the archive: per protocol and port, flows, packets and bytes.
@@ -670,6 +687,47 @@ TEST_F(RunE2e, ClickHouseKilledMidStreamLosesNothingAndAnswersLikeTheArchive) {
     EXPECT_GT(lines_of(a.out).size(), 1u) << extra;
     EXPECT_EQ(c.out, a.out) << extra;
   }
+  // The daemon reading flows from ClickHouse ([store] query_backend) over an empty archive of
+  // its own: the same answers as the first over its archive (but for the scan statistics).
+  {
+    std::string config = read_file(dir_ / "orbwatch.toml");
+    const size_t at = config.find("path = \"data\"");
+    ASSERT_NE(at, std::string::npos);
+    config.replace(at, 13, "path = \"data2\"\nquery_backend = \"clickhouse\"");
+    std::ofstream(dir_ / "orbwatch.toml") << config;
+  }
+  start();
+  // Scan statistics differ by backend, and a host's alerts are each daemon's own.
+  auto without_scan = [](std::string body) {
+    size_t at = body.find("\"scan\":{");
+    if (at != std::string::npos) body.erase(at, body.find('}', at) + 1 - at);
+    at = body.find(",\"alerts\":[");
+    if (at != std::string::npos) body.erase(at);
+    return body;
+  };
+  auto flows_of = [](const std::string& body) {
+    std::vector<std::string> f;
+    for (size_t at = body.find("{\"ts_start\""); at != std::string::npos;
+         at = body.find("{\"ts_start\"", at + 1))
+      f.push_back(body.substr(at, body.find('}', at) - at));
+    std::sort(f.begin(), f.end());
+    return f;
+  };
+  for (size_t i = 0; i < api.size(); ++i) {
+    const std::string over_clickhouse = get(api[i]);
+    if (!api[i].starts_with("/api/v1/hosts/")) {
+      EXPECT_NE(over_clickhouse.find("\"problems\":[]"), std::string::npos) << over_clickhouse;
+    }
+    if (api[i].starts_with("/api/v1/flows?")) {
+      EXPECT_GT(flows_of(over_archive[i]).size(), 1u) << api[i];
+      EXPECT_EQ(flows_of(over_clickhouse), flows_of(over_archive[i])) << api[i];
+    } else {
+      EXPECT_EQ(without_scan(over_clickhouse), without_scan(over_archive[i])) << api[i];
+    }
+  }
+  EXPECT_EQ(without_scan(get("/api/v1/flows/top?by=src_ip&n=1")), without_scan(top_host));
+  EXPECT_EQ(daemon_->stop(SIGTERM, 60s), 0) << daemon_->err();
+
   const auto bad = run_command(kBin + " query --backend clickhouse --clickhouse " + ch.url() +
                                " --database 'x; DROP' --top ip");
   EXPECT_EQ(bad.rc, 2) << bad.out;
