@@ -128,7 +128,7 @@ std::optional<sink::ClickHouseOptions> clickhouse_backend(const BackendArgs& arg
                  args.config);
       return std::nullopt;
     }
-    o = server::clickhouse_options(*out);
+    o = server::clickhouse_options(*out, true);
   }
   if (!args.url.empty()) o.url = args.url;
   if (!args.database.empty()) o.database = args.database;

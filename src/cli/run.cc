@@ -213,7 +213,7 @@ int run_daemon(const RunOptions& o) {
     ho.store_path = cfg.daemon.store_path;
     if (cfg.daemon.query_backend == "clickhouse") {
       ho.flows = server::clickhouse_source(
-          server::clickhouse_options(*server::clickhouse_output(cfg.daemon)));
+          server::clickhouse_options(*server::clickhouse_output(cfg.daemon), true));
     }
     ho.version = ORBWATCH_VERSION;
     http = std::make_unique<server::HttpServer>(ho, pipeline, intel,

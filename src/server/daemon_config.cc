@@ -292,8 +292,9 @@ void read_output(const toml::table& t, size_t n, DaemonConfig& c, const std::fil
                          ? "type, url, facility, hostname, min_severity, format"
                      : o.type == OutputConfig::Type::kWebhook
                          ? "type, url, token, spool_dir, max_spool, min_severity, format"
-                         : "type, url, database, user, password, password_file, batch_size, "
-                           "flush_interval, flows, alerts, spool_dir, max_spool, min_severity";
+                         : "type, url, database, query_database, user, password, "
+                           "password_file, batch_size, flush_interval, flows, alerts, spool_dir, "
+                           "max_spool, min_severity";
   for (const auto& [key, v] : t) {
     const std::string k(key.str());
     const bool jsonl = o.type == OutputConfig::Type::kJsonl;
@@ -338,6 +339,9 @@ void read_output(const toml::table& t, size_t n, DaemonConfig& c, const std::fil
       r.size(v, k, o.max_spool_bytes);
     } else if (clickhouse && k == "database") {
       if (r.string(v, k, o.database) && !sink::valid_identifier(o.database))
+        r.bad(v, k, "a name of letters, digits and _");
+    } else if (clickhouse && k == "query_database") {
+      if (r.string(v, k, o.query_database) && !sink::valid_identifier(o.query_database))
         r.bad(v, k, "a name of letters, digits and _");
     } else if (clickhouse && k == "user") {
       r.string(v, k, o.user);
@@ -453,10 +457,10 @@ std::optional<DaemonConfig> parse_daemon_config(std::string_view text, const std
   return c;
 }
 
-sink::ClickHouseOptions clickhouse_options(const OutputConfig& c) {
+sink::ClickHouseOptions clickhouse_options(const OutputConfig& c, bool for_queries) {
   sink::ClickHouseOptions o;
   o.url = c.url;
-  o.database = c.database;
+  o.database = for_queries && !c.query_database.empty() ? c.query_database : c.database;
   o.user = c.user;
   o.password = c.password;
   return o;

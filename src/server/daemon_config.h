@@ -38,6 +38,7 @@ struct OutputConfig {
   uint64_t max_spool_bytes = 64ull << 20;  // clickhouse: 1 GiB unless set
   // clickhouse (flows and alerts; only a restart applies changes)
   std::string database = "orbwatch";
+  std::string query_database;  // where queries read (a Distributed table's); empty: database
   std::string user = "default";
   std::string password;
   size_t batch_rows = 200'000;
@@ -85,8 +86,9 @@ std::optional<DaemonConfig> load_daemon_config(const std::string& path,
 
 // The first [[outputs]] of type clickhouse, or null.
 const OutputConfig* clickhouse_output(const DaemonConfig& c);
-// Where a clickhouse output connects (url, database, user, password).
-sink::ClickHouseOptions clickhouse_options(const OutputConfig& c);
+// Where a clickhouse output connects (url, database, user, password); `for_queries`: the
+// database queries read (query_database when set).
+sink::ClickHouseOptions clickhouse_options(const OutputConfig& c, bool for_queries = false);
 
 // Where the daemon caches its feeds: [intel] cache_dir, else STORE/feeds (for the default store
 // too, which the intel reader does not know).

@@ -189,7 +189,7 @@ std::string flow_where(const FlowSelect& s) {
   // Overlap, as the archive's scans: started by the end, ended since the start.
   if (s.to_ms != std::numeric_limits<int64_t>::max())
     add(s.to_ms < 0 ? "0" : fmt::format("ts_start <= {}", s.to_ms));
-  if (s.from_ms != std::numeric_limits<int64_t>::min() && s.from_ms > 0)
+  if (s.from_ms > 0)  // ts_end is unsigned: a start at or before 0 bounds nothing
     add(fmt::format("ts_end >= {}", s.from_ms));
   if (s.filter != nullptr && !s.filter->matches_all()) add(s.filter->to_sql());
   if (!s.extra_where.empty()) add("(" + s.extra_where + ")");

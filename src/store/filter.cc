@@ -790,7 +790,7 @@ std::string sql(const std::vector<Filter::Node>& nodes, int32_t i) {
     case K::kFamily4:
     case K::kFamily6: {
       const Prefix mapped = Prefix::make(IpAddr::v4(0), 96);
-      const std::string both =
+      std::string both =
           "(" + sql_prefix("src_ip", mapped) + " AND " + sql_prefix("dst_ip", mapped) + ")";
       if (n.kind == K::kFamily4) return both;
       return "(NOT " + sql_prefix("src_ip", mapped) + " AND NOT " + sql_prefix("dst_ip", mapped) +

@@ -13,6 +13,7 @@
 #include "util/http_ready.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -732,6 +733,133 @@ TEST_F(RunE2e, ClickHouseKilledMidStreamLosesNothingAndAnswersLikeTheArchive) {
                                " --database 'x; DROP' --top ip");
   EXPECT_EQ(bad.rc, 2) << bad.out;
   EXPECT_NE(bad.out.find("letters, digits and _ only"), std::string::npos) << bad.out;
+}
+
+// Several collectors (one orbwatch run per site) writing to ClickHouse: two sites into one
+// server at once, a third into another; a Distributed table over both servers answers for all
+// three sites what their three archives hold together.
+TEST_F(RunE2e, SitesShareOneClickHouseAndADistributedTableSpansServers) {
+  if (!orbwatch::test::ClickHouseServer::available())
+    GTEST_SKIP() << "clickhouse-server is not installed (scripts/install-deps.sh installs it)";
+  orbwatch::test::ClickHouseServer a(dir_ / "ch-a"), b(dir_ / "ch-b");
+  a.add_cluster("sites", {a.tcp_port(), b.tcp_port()});
+  ASSERT_TRUE(a.start()) << a.log();
+  ASSERT_TRUE(b.start()) << b.log();
+  write_config("");
+  const std::string base = read_file(dir_ / "orbwatch.toml");
+  struct Site {
+    std::string name;
+    const orbwatch::test::ClickHouseServer* server;
+    std::unique_ptr<Child> daemon;
+    uint16_t udp = 0;
+    int http = 0;
+    uint64_t sent = 0;
+  };
+  std::vector<Site> sites;
+  sites.push_back({"site1", &a, nullptr, 0, 0, 0});
+  sites.push_back({"site2", &a, nullptr, 0, 0, 0});
+  sites.push_back({"site3", &b, nullptr, 0, 0, 0});
+  for (Site& site : sites) {
+    std::string config = base;
+    const size_t at = config.find("path = \"data\"");
+    ASSERT_NE(at, std::string::npos);
+    config.replace(at, 13, "path = \"" + site.name + "\"");
+    config += "\n[[outputs]]\ntype = \"clickhouse\"\nurl = \"" + site.server->url() +
+              "\"\nflush_interval = \"100ms\"\n";
+    const fs::path file = dir_ / (site.name + ".toml");
+    std::ofstream(file) << config;
+    site.daemon =
+        std::make_unique<Child>(std::vector<std::string>{kBin, "run", "--config", file.string()});
+    std::smatch m;
+    ASSERT_TRUE(
+        site.daemon->wait_for(std::regex(R"(listening on udp://127\.0\.0\.1:(\d+))"), m, 20s))
+        << site.daemon->err();
+    site.udp = static_cast<uint16_t>(std::stoi(m[1]));
+    ASSERT_TRUE(site.daemon->wait_for(std::regex(R"(http on 127\.0\.0\.1:(\d+))"), m, 20s))
+        << site.daemon->err();
+    site.http = std::stoi(m[1]);
+  }
+  // Each site's own traffic (another seed each), all at once.
+  std::vector<std::thread> senders;
+  for (size_t i = 0; i < sites.size(); ++i) {
+    senders.emplace_back([&, i] {
+      auto r = run_command(kBin + " simulate --hosts 30 --days 1 --rate 50000 --seed " +
+                           std::to_string(11 + i) +
+                           " --export udp://127.0.0.1:" + std::to_string(sites[i].udp));
+      std::smatch m;
+      if (r.rc == 0 && std::regex_search(r.out, m, std::regex(R"((\d+) flows over)")))
+        sites[i].sent = std::stoull(m[1]);
+    });
+  }
+  for (auto& t : senders) t.join();
+  for (Site& site : sites) {
+    ASSERT_GT(site.sent, 0u);
+    httplib::Client c("127.0.0.1", site.http);
+    ASSERT_TRUE(wait_until(
+        [&] {
+          auto r = c.Get("/metrics");
+          return r && metric(r->body, "orbwatch_records_total") >= static_cast<double>(site.sent);
+        },
+        60s))
+        << site.name;
+    EXPECT_EQ(site.daemon->stop(SIGTERM, 60s), 0) << site.daemon->err();  // sends what it holds
+  }
+
+  // What the archives hold, per protocol and destination port, summed over the given sites.
+  using Totals = std::map<std::string, std::array<uint64_t, 3>>;
+  auto add_csv = [](Totals& into, const std::string& csv) {
+    for (const auto& line : lines_of(csv)) {
+      if (line.starts_with("proto,")) continue;
+      std::vector<std::string> f;
+      std::stringstream in(line);
+      for (std::string x; std::getline(in, x, ',');) f.push_back(x);
+      if (f.size() < 5) continue;
+      auto& t = into[f[0] + "," + f[1]];
+      for (size_t k = 0; k < 3; ++k) t[k] += std::stoull(f[2 + k]);
+    }
+  };
+  auto archives = [&](std::initializer_list<size_t> which) {
+    Totals t;
+    for (size_t i : which) {
+      auto q = run_command(kBin + " query -q --store " + (dir_ / sites[i].name).string() +
+                           " --group-by proto,dst_port --format csv");
+      EXPECT_EQ(q.rc, 0) << q.out;
+      add_csv(t, q.out);
+    }
+    return t;
+  };
+  auto clickhouse = [&](const orbwatch::test::ClickHouseServer& server, const char* database) {
+    auto q = run_command(kBin + " query -q --backend clickhouse --clickhouse " + server.url() +
+                         " --database " + database + " --group-by proto,dst_port --format csv");
+    EXPECT_EQ(q.rc, 0) << q.out;
+    Totals t;
+    add_csv(t, q.out);
+    return t;
+  };
+  const Totals one_and_two = archives({0, 1});
+  ASSERT_GT(one_and_two.size(), 3u);
+  EXPECT_EQ(clickhouse(a, "orbwatch"), one_and_two);
+  EXPECT_EQ(clickhouse(b, "orbwatch"), archives({2}));
+  // Both servers through one Distributed table (docs/scale.md).
+  ASSERT_EQ(a.ask("CREATE DATABASE everywhere"), "");
+  ASSERT_EQ(a.ask("CREATE TABLE everywhere.flows AS orbwatch.flows "
+                  "ENGINE = Distributed(sites, orbwatch, flows)"),
+            "");
+  EXPECT_EQ(clickhouse(a, "everywhere"), archives({0, 1, 2}));
+  // A collector's config that reads the Distributed table: query_database.
+  std::ofstream(dir_ / "reader.toml") << "[[outputs]]\ntype = \"clickhouse\"\nurl = \"" << a.url()
+                                      << "\"\nquery_database = \"everywhere\"\n";
+  const auto reader =
+      run_command(kBin + " query -q --backend clickhouse --clickhouse-config " +
+                  (dir_ / "reader.toml").string() + " --group-by proto,dst_port --format csv");
+  ASSERT_EQ(reader.rc, 0) << reader.out;
+  Totals through_config;
+  add_csv(through_config, reader.out);
+  EXPECT_EQ(through_config, archives({0, 1, 2}));
+  const auto top = run_command(kBin + " query -q --backend clickhouse --clickhouse " + a.url() +
+                               " --database everywhere --top src_ip --since 6h");
+  EXPECT_EQ(top.rc, 0) << top.out;
+  EXPECT_EQ(lines_of(top.out).size(), 11u) << top.out;
 }
 
 // kill -9 under load, then a restart: the archive recovers its open segments, alerts,

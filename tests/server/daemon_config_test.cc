@@ -109,6 +109,7 @@ max_spool = "8MiB"
 type = "clickhouse"
 url = "http://127.0.0.1:8123"
 database = "flows_site_a"
+query_database = "everywhere"
 user = "orbwatch"
 password = "pw"
 batch_size = 50000
@@ -149,6 +150,8 @@ spool_dir = "/var/spool/orbwatch-ch"
   EXPECT_EQ(ch.label, "outputs[3] (clickhouse)");
   EXPECT_EQ(ch.url, "http://127.0.0.1:8123");
   EXPECT_EQ(ch.database, "flows_site_a");
+  EXPECT_EQ(clickhouse_options(ch).database, "flows_site_a");
+  EXPECT_EQ(clickhouse_options(ch, true).database, "everywhere");
   EXPECT_EQ(ch.user, "orbwatch");
   EXPECT_EQ(ch.password, "pw");
   EXPECT_EQ(ch.batch_rows, 50'000u);

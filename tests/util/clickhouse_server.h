@@ -10,6 +10,8 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "util/child_process.h"
 #include "util/peer_tools.h"
@@ -20,7 +22,8 @@ class ClickHouseServer {
  public:
   static bool available() { return have_tool("clickhouse-server"); }
 
-  explicit ClickHouseServer(std::filesystem::path dir) : dir_(std::move(dir)) {}
+  explicit ClickHouseServer(std::filesystem::path dir)
+      : dir_(std::move(dir)), http_port_(free_tcp_port()), tcp_port_(free_tcp_port()) {}
   ~ClickHouseServer() {
     child_.reset();
     std::error_code ec;
@@ -31,10 +34,9 @@ class ClickHouseServer {
 
   // Starts it (again, on the same data and port after kill()); true once it answers /ping.
   bool start(std::chrono::seconds timeout = std::chrono::seconds(60)) {
-    if (http_port_ == 0) {
-      http_port_ = free_tcp_port();
-      tcp_port_ = free_tcp_port();
+    if (!configured_) {
       write_config();
+      configured_ = true;
     }
     child_ = std::make_unique<Child>(std::vector<std::string>{
         "clickhouse-server", "--config-file=" + (dir_ / "config.xml").string()});
@@ -59,7 +61,13 @@ class ClickHouseServer {
     return r->status == 200 ? r->body : "ERROR: " + r->body;
   }
 
+  // A cluster for Distributed tables (before start()): one shard per native port given.
+  void add_cluster(std::string name, std::vector<uint16_t> shard_tcp_ports) {
+    clusters_.emplace_back(std::move(name), std::move(shard_tcp_ports));
+  }
+
   uint16_t http_port() const { return http_port_; }
+  uint16_t tcp_port() const { return tcp_port_; }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(http_port_); }
   std::string log() const {
     std::ifstream f(dir_ / "server.err.log");
@@ -86,7 +94,8 @@ class ClickHouseServer {
         << "<users_config>" << d << "/users.xml</users_config>\n"
         << "<default_profile>default</default_profile><default_database>default"
         << "</default_database>\n<timezone>UTC</timezone><mlock_executable>false"
-        << "</mlock_executable>\n</yandex>\n";
+        << "</mlock_executable>\n"
+        << remote_servers() << "</yandex>\n";
     // One user, default, without a password, from loopback only.
     std::ofstream(dir_ / "users.xml")
         << "<?xml version=\"1.0\"?>\n<yandex><profiles><default><max_memory_usage>2000000000"
@@ -98,8 +107,23 @@ class ClickHouseServer {
         << "</quotas></yandex>\n";
   }
 
+  std::string remote_servers() const {
+    if (clusters_.empty()) return {};
+    std::string out = "<remote_servers>";
+    for (const auto& [name, ports] : clusters_) {
+      out += "<" + name + ">";
+      for (uint16_t p : ports)
+        out += "<shard><replica><host>127.0.0.1</host><port>" + std::to_string(p) +
+               "</port></replica></shard>";
+      out += "</" + name + ">";
+    }
+    return out + "</remote_servers>\n";
+  }
+
   std::filesystem::path dir_;
   uint16_t http_port_ = 0, tcp_port_ = 0;
+  bool configured_ = false;
+  std::vector<std::pair<std::string, std::vector<uint16_t>>> clusters_;
   std::unique_ptr<Child> child_;
 };
 
