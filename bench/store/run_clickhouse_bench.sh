@@ -7,6 +7,8 @@
 # 2. Bytes on disk per flow of each.
 # 3. The best of 3 wall times of standard queries through `orbwatch query` and `orbwatch hunt`,
 #    --backend archive against --backend clickhouse (the same command, the same answer).
+# 4. The ClickHouse output's own rate (orbwatch-clickhouse-insert): FLOWS synthetic flows handed
+#    over as fast as it takes them, until ClickHouse holds them all, per batch_size.
 #
 # usage: bench/store/run_clickhouse_bench.sh [BUILD_DIR]   (Release build with -DORBWATCH_BENCH=ON)
 # environment: FLOWS=5000000 RATE=300000 PORT=39800 KEEP=0 (1: keep the data)
@@ -20,7 +22,8 @@ RATE=${RATE:-300000}
 PORT=${PORT:-39800}
 ORBWATCH=$BUILD/orbwatch
 FLOWGEN=$BUILD/orbwatch-flowgen
-for b in "$ORBWATCH" "$FLOWGEN"; do
+INSERT=$BUILD/orbwatch-clickhouse-insert
+for b in "$ORBWATCH" "$FLOWGEN" "$INSERT"; do
   [[ -x $b ]] || { echo "missing $b: build with -DORBWATCH_BENCH=ON" >&2; exit 2; }
 done
 command -v clickhouse-server >/dev/null || { echo "missing clickhouse-server" >&2; exit 2; }
@@ -151,4 +154,20 @@ row "needle: every flow of 'ip $needle' (jsonl)" query --format jsonl "ip $needl
   >"$WORK/feed.txt"
 for i in $(seq 0 899); do echo "198.18.$((i / 250)).$((i % 250 + 1))"; done >>"$WORK/feed.txt"
 row "hunt: 1,000-address feed, whole range" hunt --feed "$WORK/feed.txt" --format csv
+
+# --- 4. insert rate --------------------------------------------------------------------------
+echo
+echo "| ClickHouse output alone, $FLOWS flows | seconds | flows/s | inserts |"
+echo "|---|---:|---:|---:|"
+for run in "50000 gzip" "200000 gzip" "1000000 gzip" "200000 none"; do
+  read -r rows codec <<<"$run"
+  log "insert: batch_size $rows, compression $codec"
+  line=$("$INSERT" "http://127.0.0.1:$CH_HTTP" "insert_${rows}_$codec" "$FLOWS" "$rows" "$codec")
+  got=$(ch "SELECT count() FROM insert_${rows}_$codec.flows")
+  [[ $got == "$FLOWS" ]] || { log "insert: ClickHouse holds $got of $FLOWS"; exit 1; }
+  sec=$(sed -n 's/.* seconds=\([0-9.]*\).*/\1/p' <<<"$line")
+  fps=$(sed -n 's/.* flows_per_s=\([0-9]*\).*/\1/p' <<<"$line")
+  n=$(sed -n 's/.* inserts=\([0-9]*\).*/\1/p' <<<"$line")
+  echo "| batch_size $rows, compression $codec | $sec | $fps | $n |"
+done
 log "done"

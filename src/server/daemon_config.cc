@@ -293,8 +293,8 @@ void read_output(const toml::table& t, size_t n, DaemonConfig& c, const std::fil
                      : o.type == OutputConfig::Type::kWebhook
                          ? "type, url, token, spool_dir, max_spool, min_severity, format"
                          : "type, url, database, query_database, user, password, "
-                           "password_file, batch_size, flush_interval, flows, alerts, spool_dir, "
-                           "max_spool, min_severity";
+                           "password_file, batch_size, flush_interval, compression, flows, "
+                           "alerts, spool_dir, max_spool, min_severity";
   for (const auto& [key, v] : t) {
     const std::string k(key.str());
     const bool jsonl = o.type == OutputConfig::Type::kJsonl;
@@ -354,6 +354,11 @@ void read_output(const toml::table& t, size_t n, DaemonConfig& c, const std::fil
     } else if (clickhouse && k == "flush_interval") {
       if (r.duration(v, k, o.flush_ms) && (o.flush_ms < 10 || o.flush_ms > 600'000))
         r.bad(v, k, "a duration of 10ms .. 10m");
+    } else if (clickhouse && k == "compression") {
+      std::string codec;
+      if (r.string(v, k, codec) && codec != "gzip" && codec != "none")
+        r.bad(v, k, "\"gzip\" or \"none\"");
+      o.gzip = codec != "none";
     } else if (clickhouse && k == "flows") {
       r.boolean(v, k, o.flows);
     } else if (clickhouse && k == "alerts") {

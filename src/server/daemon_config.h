@@ -42,6 +42,7 @@ struct OutputConfig {
   std::string user = "default";
   std::string password;
   size_t batch_rows = 200'000;
+  bool gzip = true;  // compression = "gzip" (default) or "none"
   int64_t flush_ms = 1000;
   bool flows = true, alerts = true;
 

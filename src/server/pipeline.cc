@@ -157,6 +157,7 @@ std::unique_ptr<sink::ClickHouseOutput> make_clickhouse(const OutputConfig& c, s
   o.max_spool_bytes = c.max_spool_bytes;
   o.batch_rows = c.batch_rows;
   o.flush_ms = c.flush_ms;
+  o.gzip = c.gzip;
   o.flows = c.flows;
   o.alerts = c.alerts;
   auto out = std::make_unique<sink::ClickHouseOutput>(std::move(o));

@@ -220,18 +220,18 @@ bool ClickHouseClient::insert(std::string_view table, std::string_view columns,
     error = "ClickHouse: zlib could not compress the rows";
     return false;
   }
-  return insert_gzipped(table, columns, body, error);
+  return insert_body(table, columns, body, true, error);
 }
 
-bool ClickHouseClient::insert_gzipped(std::string_view table, std::string_view columns,
-                                      std::string_view body, std::string& error) {
+bool ClickHouseClient::insert_body(std::string_view table, std::string_view columns,
+                                   std::string_view body, bool gzipped, std::string& error) {
   if (!valid_identifier(table) || !valid_identifier(o_.database)) {
     error = fmt::format("ClickHouse: {}.{}: letters, digits and _ only", o_.database, table);
     return false;
   }
   const std::string sql =
       fmt::format("INSERT INTO {}.{} ({}) FORMAT RowBinary", o_.database, table, columns);
-  return post(sql, body, true, nullptr, error);
+  return post(sql, body, gzipped, nullptr, error);
 }
 
 bool ClickHouseClient::create_schema(std::string& error) {

@@ -46,9 +46,9 @@ class ClickHouseClient {
   // gzip-compressed. `columns` is orbwatch's own text (flow_columns()), never user input.
   bool insert(std::string_view table, std::string_view columns, std::string_view rows,
               std::string& error);
-  // The same with rows already gzip-compressed (as the spool keeps them).
-  bool insert_gzipped(std::string_view table, std::string_view columns, std::string_view body,
-                      std::string& error);
+  // The same with the body as the spool keeps it: gzip-compressed rows, or the rows as they are.
+  bool insert_body(std::string_view table, std::string_view columns, std::string_view body,
+                   bool gzipped, std::string& error);
   // Creates the database and brings its tables to the current schema (idempotent).
   bool create_schema(std::string& error);
 

@@ -184,14 +184,13 @@ void ClickHouseOutput::encode_flows(FlowBatch& flows, std::vector<Batch>& out) {
   if (!one_day)
     std::stable_sort(order.begin(), order.end(),
                      [&](uint32_t a, uint32_t b) { return day(a) < day(b); });
-  std::string rows;
   size_t i = 0;
   while (i < n) {
     Batch b;
     b.id = ids_();
     const uint64_t d = day(order[i]);
     const size_t begin = i;
-    rows.clear();
+    std::string rows;
     rows.reserve(std::min(n - i, o_.batch_rows) * 140);
     b.minute_lo = INT64_MAX;
     b.minute_hi = 0;
@@ -202,7 +201,8 @@ void ClickHouseOutput::encode_flows(FlowBatch& flows, std::vector<Batch>& out) {
       append_flow_row(rows, flows, order[i], b.id);
     }
     b.rows = i - begin;
-    b.body = gzip(rows, 1);
+    b.gzipped = o_.gzip;
+    b.body = o_.gzip ? gzip(rows, 1) : std::move(rows);
     out.push_back(std::move(b));
   }
 }
@@ -214,7 +214,8 @@ void ClickHouseOutput::encode_alerts(const std::vector<Alert>& alerts, std::vect
   Batch b;
   b.alerts = true;
   b.rows = alerts.size();
-  b.body = gzip(rows, 1);
+  b.gzipped = o_.gzip;
+  b.body = o_.gzip ? gzip(rows, 1) : std::move(rows);
   out.push_back(std::move(b));
 }
 
@@ -273,8 +274,8 @@ bool ClickHouseOutput::send(const Batch& b, bool check_first) {
       return true;
     }
   }
-  if (!client_.insert_gzipped(b.alerts ? "alerts" : "flows",
-                              b.alerts ? alert_columns() : flow_columns(), b.body, error)) {
+  if (!client_.insert_body(b.alerts ? "alerts" : "flows",
+                           b.alerts ? alert_columns() : flow_columns(), b.body, b.gzipped, error)) {
     failed(error);
     return false;
   }
@@ -300,8 +301,8 @@ std::string ClickHouseOutput::spool_path(const Batch& b) const {
 
 bool ClickHouseOutput::spool(Batch& b) {
   const std::string header =
-      fmt::format("{} {} {} {} {} {}\n", kMagic, b.alerts ? "alerts" : "flows", b.rows, b.id,
-                  b.minute_lo, b.minute_hi);
+      fmt::format("{} {} {} {} {} {} {}\n", kMagic, b.alerts ? "alerts" : "flows", b.rows, b.id,
+                  b.minute_lo, b.minute_hi, b.gzipped ? "gzip" : "none");
   b.bytes = header.size() + b.body.size();
   auto lost = [&](const std::string& why) {
     (b.alerts ? counts_.dropped_alerts : counts_.dropped_flows) += b.rows;
@@ -350,10 +351,13 @@ bool ClickHouseOutput::load_body(Batch& b) {
   std::string header;
   if (!f || !std::getline(f, header) || !header.starts_with(kMagic)) return false;
   std::istringstream in(header.substr(kMagic.size()));
-  std::string t;
+  std::string t, compression;
   uint64_t rows = 0, id = 0;
   int64_t lo = 0, hi = 0;
-  if (!(in >> t >> rows >> id >> lo >> hi) || (t != "flows" && t != "alerts")) return false;
+  if (!(in >> t >> rows >> id >> lo >> hi >> compression) || (t != "flows" && t != "alerts") ||
+      (compression != "gzip" && compression != "none"))
+    return false;
+  b.gzipped = compression == "gzip";
   b.alerts = t == "alerts";
   b.rows = rows;
   b.id = id;

@@ -42,6 +42,7 @@ class ClickHouseOutput final : public AlertSink {
     uint64_t max_spool_bytes = 1ull << 30;
     size_t batch_rows = 200'000;
     int64_t flush_ms = 1000;
+    bool gzip = true;           // compress inserts (false: ClickHouse near, CPU scarce)
     bool flows = true;          // send flows
     bool alerts = true;         // send alerts (emit())
     int64_t backoff_ms = 1000;  // first wait after a failure; doubles up to max_backoff_ms
@@ -83,11 +84,12 @@ class ClickHouseOutput final : public AlertSink {
   struct Batch {
     uint64_t seq = 0;  // spool order (file name)
     bool alerts = false;
+    bool gzipped = true;
     uint64_t rows = 0;
     uint64_t id = 0;  // the flows' batch column
     int64_t minute_lo = 0, minute_hi = 0;
     uint64_t bytes = 0;  // spool file size
-    std::string body;    // gzip RowBinary; empty while it waits on disk
+    std::string body;    // RowBinary, gzipped or not; empty while it waits on disk
   };
   void run();
   void encode_flows(FlowBatch& flows, std::vector<Batch>& out);

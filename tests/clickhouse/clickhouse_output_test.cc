@@ -311,6 +311,27 @@ TEST_F(ClickHouseOutputTest, KeepsItsSpoolAcrossRestartsWithinItsCap) {
             std::to_string(10'000 - dropped) + "\t" + std::to_string(dropped) + "\t9999\n");
 }
 
+// compression = "none": the rows as they are, directly and through the spool.
+TEST_F(ClickHouseOutputTest, SendsUncompressedRowsWhenAsked) {
+  auto o = options();
+  o.gzip = false;
+  ClickHouseOutput out(o);
+  std::string error;
+  ASSERT_TRUE(out.start(error)) << error;
+  out.add_flows(flows(1000, kT0, 0));
+  ASSERT_TRUE(wait_until([&] { return out.stats().flows_sent == 1000; }, 20s))
+      << out.stats().last_error;
+  server_->kill();
+  out.add_flows(flows(1000, kT0 + 2'000'000, 1000));
+  ASSERT_TRUE(wait_until([&] { return out.stats().spool_batches == 1; }, 20s));
+  EXPECT_GT(out.stats().spool_bytes, 1000u * 100);  // about 137 bytes a flow, uncompressed
+  ASSERT_TRUE(server_->start()) << server_->log();
+  ASSERT_TRUE(wait_until([&] { return out.stats().spool_batches == 0; }, 30s))
+      << out.stats().last_error;
+  out.stop();
+  EXPECT_EQ(ask("SELECT count(), uniqExact(bytes) FROM ow.flows"), "2000\t2000\n");
+}
+
 TEST_F(ClickHouseOutputTest, RefusesAnUnusableSpool) {
   auto o = options();
   o.spool_dir.clear();

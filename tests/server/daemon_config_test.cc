@@ -114,6 +114,7 @@ user = "orbwatch"
 password = "pw"
 batch_size = 50000
 flush_interval = "500ms"
+compression = "none"
 alerts = false
 min_severity = "medium"
 spool_dir = "/var/spool/orbwatch-ch"
@@ -156,6 +157,7 @@ spool_dir = "/var/spool/orbwatch-ch"
   EXPECT_EQ(ch.password, "pw");
   EXPECT_EQ(ch.batch_rows, 50'000u);
   EXPECT_EQ(ch.flush_ms, 500);
+  EXPECT_FALSE(ch.gzip);
   EXPECT_TRUE(ch.flows);
   EXPECT_FALSE(ch.alerts);
   EXPECT_EQ(ch.min_severity, Severity::kMedium);
