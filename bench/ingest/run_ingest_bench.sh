@@ -47,11 +47,13 @@ OLD_RMEM=""
 cleanup() {
   if [[ -n $RECV_PID ]]; then kill -KILL -- "-$RECV_PID" 2>/dev/null || true; wait "$RECV_PID" 2>/dev/null || true; fi
   if [[ -n $OLD_RMEM ]]; then echo "$OLD_RMEM" > /proc/sys/net/core/rmem_max || true; fi
-  if [[ -n ${CH_PID:-} ]]; then kill -KILL -- "-$CH_PID" 2>/dev/null || true; wait "$CH_PID" 2>/dev/null || true; fi
+  stop_clickhouse
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 log() { echo "bench: $*" >&2; }
+# shellcheck source=bench/clickhouse_server.sh
+source "$ROOT/bench/clickhouse_server.sh"
 
 # nfcapd and nfacctd ask with plain SO_RCVBUF, which net.core.rmem_max caps: raise it for the
 # run (restored on exit) so every receiver really gets 8 MiB.
@@ -72,41 +74,11 @@ have_receiver() {
     nfacctd) command -v nfacctd >/dev/null ;;
     orbwatch | orbwatch-json | orbwatch-store) [[ -x $ORBWATCH ]] && "$ORBWATCH" collect --help >/dev/null 2>&1 ;;
     orbwatch-run) [[ -x $ORBWATCH ]] && "$ORBWATCH" run --help >/dev/null 2>&1 ;;
-    orbwatch-run-ch) [[ -x $ORBWATCH ]] && command -v clickhouse-server >/dev/null && start_clickhouse ;;
+    orbwatch-run-ch)
+      [[ -x $ORBWATCH ]] && command -v clickhouse-server >/dev/null &&
+        { [[ -n $CH_PID ]] || start_clickhouse "$WORK/clickhouse" $((PORT + 1)) $((PORT + 2)); } ;;
     *) return 1 ;;
   esac
-}
-
-CH_PID=""
-CH_HTTP=$((PORT + 1))
-ch() { curl -sS "http://127.0.0.1:$CH_HTTP/" --data-binary "$1"; }
-start_clickhouse() {  # once: a server of the bench's own on 127.0.0.1 (CH_HTTP, PORT + 2)
-  [[ -n $CH_PID ]] && return 0
-  local d=$WORK/clickhouse
-  mkdir -p "$d/data"
-  cat >"$d/config.xml" <<EOF
-<?xml version="1.0"?>
-<yandex><logger><level>warning</level><log>$d/server.log</log><errorlog>$d/err.log</errorlog></logger>
-<http_port>$CH_HTTP</http_port><tcp_port>$((PORT + 2))</tcp_port><listen_host>127.0.0.1</listen_host>
-<path>$d/data/</path><tmp_path>$d/tmp/</tmp_path><user_files_path>$d/uf/</user_files_path>
-<format_schema_path>$d/fs/</format_schema_path><users_config>$d/users.xml</users_config>
-<default_profile>default</default_profile><default_database>default</default_database>
-<timezone>UTC</timezone><mlock_executable>false</mlock_executable>
-<mark_cache_size>268435456</mark_cache_size></yandex>
-EOF
-  cat >"$d/users.xml" <<EOF
-<?xml version="1.0"?>
-<yandex><profiles><default></default></profiles><users><default><password></password>
-<networks><ip>127.0.0.1</ip></networks><profile>default</profile><quota>default</quota></default></users>
-<quotas><default></default></quotas></yandex>
-EOF
-  setsid clickhouse-server --config-file="$d/config.xml" >/dev/null 2>&1 &
-  CH_PID=$!
-  for _ in $(seq 100); do
-    [[ $(curl -s "http://127.0.0.1:$CH_HTTP/ping") == Ok. ]] && { log "clickhouse-server on 127.0.0.1:$CH_HTTP"; return 0; }
-    sleep 0.1
-  done
-  log "clickhouse-server did not start"; return 1
 }
 
 wait_bound() {  # until something listens on UDP $PORT (5 s at most)
@@ -157,7 +129,8 @@ EOF
         --store "$d/store" --store-writers "$STORE_WRITERS" --rcvbuf $RCVBUF --stats-interval 0 \
         >"$d/out" 2>"$d/err" &
       ;;
-    orbwatch-run)  # the daemon: archive and every detector (on whichever CPUs are free)
+    orbwatch-run | orbwatch-run-ch)  # the daemon: archive and every detector (on whichever
+      # CPUs are free); -ch: and a ClickHouse output, into a fresh database each step
       cat >"$d/orbwatch.toml" <<EOF
 [collect]
 listen = ["udp://127.0.0.1:$PORT"]
@@ -167,23 +140,11 @@ path = "$d/store"
 [http]
 listen = ""
 EOF
-      setsid "$ORBWATCH" run --config "$d/orbwatch.toml" >"$d/out" 2>"$d/err" &
-      ;;
-    orbwatch-run-ch)  # the daemon as above, and a ClickHouse output (a fresh database a step)
-      ch "DROP DATABASE IF EXISTS bench" >/dev/null
-      cat >"$d/orbwatch.toml" <<EOF
-[collect]
-listen = ["udp://127.0.0.1:$PORT"]
-rcvbuf = "$RCVBUF"
-[store]
-path = "$d/store"
-[http]
-listen = ""
-[[outputs]]
-type = "clickhouse"
-url = "http://127.0.0.1:$CH_HTTP"
-database = "bench"
-EOF
+      if [[ $1 == orbwatch-run-ch ]]; then
+        ch "DROP DATABASE IF EXISTS bench" >/dev/null
+        printf '[[outputs]]\ntype = "clickhouse"\nurl = "http://127.0.0.1:%s"\ndatabase = "bench"\n' \
+          "$CH_HTTP" >>"$d/orbwatch.toml"
+      fi
       setsid "$ORBWATCH" run --config "$d/orbwatch.toml" >"$d/out" 2>"$d/err" &
       ;;
   esac
@@ -226,9 +187,8 @@ counted() {  # $1 receiver; prints the flows it counted (after stop_receiver)
       sed -n 's/.*stopped: .* flows_detected=\([0-9]*\) .* archived=\([0-9]*\).*/\1 \2/p' "$d/err" |
         awk '{ print ($1 < $2 ? $1 : $2) }' ;;
     orbwatch-run-ch)  # ... and inserted into ClickHouse
-      { sed -n 's/.*stopped: .* flows_detected=\([0-9]*\) .* archived=\([0-9]*\).*/\1 \2/p' "$d/err"
-        ch "SELECT count() FROM bench.flows"; } | tr '\n' ' ' |
-        awk '{ m = $1; if ($2 < m) m = $2; if ($3 < m) m = $3; print m }' ;;
+      echo "$(counted orbwatch-run) $(ch "SELECT count() FROM bench.flows")" |
+        awk '{ print ($1 < $2 ? $1 : $2) }' ;;
   esac
 }
 

@@ -29,43 +29,20 @@ done
 command -v clickhouse-server >/dev/null || { echo "missing clickhouse-server" >&2; exit 2; }
 
 WORK=$(mktemp -d /tmp/orbwatch-clickhouse-bench.XXXXXX)
-PID="" CH_PID=""
+PID=""
 cleanup() {
   [[ -n $PID ]] && { kill -KILL -- "-$PID" 2>/dev/null || true; }
-  [[ -n $CH_PID ]] && { kill -KILL -- "-$CH_PID" 2>/dev/null || true; wait "$CH_PID" 2>/dev/null || true; }
+  stop_clickhouse
   [[ ${KEEP:-0} == 1 ]] && { echo "kept $WORK" >&2; return; }
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 log() { echo "bench: $*" >&2; }
-CH_HTTP=$((PORT + 1))
-ch() { curl -sS "http://127.0.0.1:$CH_HTTP/" --data-binary "$1"; }
+# shellcheck source=bench/clickhouse_server.sh
+source "$ROOT/bench/clickhouse_server.sh"
 
 # --- 1. load ---------------------------------------------------------------------------------
-d=$WORK/clickhouse
-mkdir -p "$d/data"
-cat >"$d/config.xml" <<EOF
-<?xml version="1.0"?>
-<yandex><logger><level>warning</level><log>$d/server.log</log><errorlog>$d/err.log</errorlog></logger>
-<http_port>$CH_HTTP</http_port><tcp_port>$((PORT + 2))</tcp_port><listen_host>127.0.0.1</listen_host>
-<path>$d/data/</path><tmp_path>$d/tmp/</tmp_path><user_files_path>$d/uf/</user_files_path>
-<format_schema_path>$d/fs/</format_schema_path><users_config>$d/users.xml</users_config>
-<default_profile>default</default_profile><default_database>default</default_database>
-<timezone>UTC</timezone><mlock_executable>false</mlock_executable>
-<mark_cache_size>268435456</mark_cache_size></yandex>
-EOF
-cat >"$d/users.xml" <<EOF
-<?xml version="1.0"?>
-<yandex><profiles><default></default></profiles><users><default><password></password>
-<networks><ip>127.0.0.1</ip></networks><profile>default</profile><quota>default</quota></default></users>
-<quotas><default></default></quotas></yandex>
-EOF
-setsid clickhouse-server --config-file="$d/config.xml" >/dev/null 2>&1 &
-CH_PID=$!
-for _ in $(seq 100); do
-  [[ $(curl -s "http://127.0.0.1:$CH_HTTP/ping") == Ok. ]] && break
-  sleep 0.1
-done
+start_clickhouse "$WORK/clickhouse" $((PORT + 1)) $((PORT + 2))
 cat >"$WORK/orbwatch.toml" <<EOF
 [collect]
 listen = ["udp://127.0.0.1:$PORT"]
