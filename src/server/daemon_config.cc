@@ -184,7 +184,8 @@ void read_store(const toml::table& t, DaemonConfig& c, const std::filesystem::pa
   for (const auto& [key, v] : t) {
     const std::string k(key.str());
     if (k == "path") {
-      if (r.string(v, k, c.store_path)) c.store_path = resolve(base, c.store_path);
+      if (r.string(v, k, c.store_path) && c.store_path.empty()) r.bad(v, k, "a directory");
+      c.store_path = resolve(base, c.store_path);
     } else if (k == "archive") {
       r.boolean(v, k, c.archive);
     } else if (k == "flush_interval") {

@@ -171,6 +171,7 @@ listen = ["tcp://0.0.0.0:2055"]
 treads = 2
 [store]
 retention = "forever"
+path = ""
 [[outputs]]
 type = "syslog"
 url = "127.0.0.1:514"
@@ -192,6 +193,7 @@ type = "kafka"
   EXPECT_NE(all.find("orbwatch.toml:3: collect.treads: unknown key"), std::string::npos) << all;
   EXPECT_NE(all.find("orbwatch.toml:5: store.retention: expected a duration"), std::string::npos)
       << all;
+  EXPECT_NE(all.find("store.path: expected a directory"), std::string::npos) << all;
   EXPECT_NE(all.find("outputs[1].url"), std::string::npos) << all;
   EXPECT_NE(all.find("outputs[2].url: missing"), std::string::npos) << all;
   EXPECT_NE(all.find("outputs[2].database: expected a name of letters, digits and _"),
