@@ -22,6 +22,11 @@ int64_t days_from_civil(int64_t y, unsigned m, unsigned d);
 
 int64_t wall_clock_ms();
 
+// a / b rounded down (b > 0): the bucket of a time, before the epoch too.
+inline int64_t floor_div(int64_t a, int64_t b) {
+  return a / b - (a % b != 0 && a < 0 ? 1 : 0);
+}
+
 // Parses a duration such as "90s", "15m", "1h30m", "30d", "2w", "500ms" (units ms, s, m, h, d, w;
 // several terms add up; a bare number is seconds) into milliseconds. nullopt when malformed,
 // negative or over ~290 million years.

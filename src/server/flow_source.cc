@@ -10,10 +10,6 @@ namespace orbwatch::server {
 
 namespace {
 
-int64_t floor_div(int64_t a, int64_t b) {
-  return a / b - (a % b != 0 && (a < 0) != (b < 0) ? 1 : 0);
-}
-
 class ArchiveSource final : public FlowSource {
  public:
   explicit ArchiveSource(std::string dir) : dir_(std::move(dir)) {}

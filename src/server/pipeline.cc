@@ -168,10 +168,10 @@ std::unique_ptr<sink::ClickHouseOutput> make_clickhouse(const OutputConfig& c, s
   return out;
 }
 
-OutputMetrics clickhouse_metrics(const OutputConfig& c, const sink::ClickHouseOutput& o) {
+OutputMetrics clickhouse_metrics(const std::string& label, const sink::ClickHouseOutput& o) {
   const auto s = o.stats();
   OutputMetrics m;
-  m.label = c.label;
+  m.label = label;
   m.stats.written = s.alerts_sent;
   m.stats.dropped = s.dropped_alerts;
   m.stats.errors = s.errors;
@@ -313,7 +313,7 @@ class Pipeline::Consumer final : public ingest::DatagramConsumer {
     Receiver& r = *p_.receivers_[index];
     if (!r.batch.empty()) {
       if (r.archive) r.archive->append(r.batch, wall_clock_ms());
-      for (auto& ch : p_.clickhouse_) ch->add_flows(r.batch);
+      for (auto& ch : p_.clickhouse_) ch.output->add_flows(r.batch);
       route(r);
       r.batch.clear();
     }
@@ -620,8 +620,7 @@ bool Pipeline::open(std::string& error) {
     auto ch = make_clickhouse(c.outputs[i], i, c.store_path, error);
     if (!ch) return false;
     fixed.emplace_back(ch.get(), c.outputs[i].min_severity);
-    clickhouse_.push_back(std::move(ch));
-    clickhouse_configs_.push_back(c.outputs[i]);
+    clickhouse_.push_back({c.outputs[i].label, std::move(ch)});
   }
   alerts_ = std::make_unique<AlertThread>(c.store_path, std::move(outputs), std::move(fixed));
   if (!alerts_->open(error)) return false;
@@ -868,7 +867,7 @@ void Pipeline::stop() {
   for (auto& s : shards_)
     if (s->thread.joinable()) s->thread.join();
   alerts_->stop();
-  for (auto& ch : clickhouse_) ch->stop();  // after everything that feeds them
+  for (auto& ch : clickhouse_) ch.output->stop();  // after everything that feeds them
   stopped_ = true;
 }
 
@@ -938,8 +937,7 @@ PipelineStats Pipeline::stats() const {
   }
   s.detectors.assign(by_detector.begin(), by_detector.end());
   if (alerts_) alerts_->fill(s);
-  for (size_t i = 0; i < clickhouse_.size(); ++i)
-    s.outputs.push_back(clickhouse_metrics(clickhouse_configs_[i], *clickhouse_[i]));
+  for (const auto& ch : clickhouse_) s.outputs.push_back(clickhouse_metrics(ch.label, *ch.output));
   std::lock_guard lock(state_mu_);
   s.state_saved_ms = state_saved_ms_;
   s.state_error = state_error_;

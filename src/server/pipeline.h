@@ -181,8 +181,11 @@ class Pipeline {
   std::vector<std::string> warnings_;
   SnapshotHolder<Model> model_;
   // Declared before what feeds them (receive threads, alert thread), so destroyed after.
-  std::vector<std::unique_ptr<sink::ClickHouseOutput>> clickhouse_;
-  std::vector<OutputConfig> clickhouse_configs_;
+  struct ClickHouse {
+    std::string label;  // for metrics
+    std::unique_ptr<sink::ClickHouseOutput> output;
+  };
+  std::vector<ClickHouse> clickhouse_;
   std::unique_ptr<ingest::UdpListener> listener_;
   struct Capture;
   std::vector<std::unique_ptr<Capture>> captures_;  // live interfaces; receivers after sockets

@@ -18,10 +18,6 @@ namespace {
 
 constexpr std::array<const char*, 4> kSeverities = {"low", "medium", "high", "critical"};
 
-int64_t floor_div(int64_t a, int64_t b) {
-  return a / b - ((a % b) < 0 ? 1 : 0);
-}
-
 }  // namespace
 
 int64_t auto_step_ms(int64_t span_ms, int64_t buckets) {

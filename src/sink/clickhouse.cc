@@ -36,6 +36,13 @@ void put_string(std::string& out, std::string_view s) {
   out += s;
 }
 
+// ClickHouse's message of a failed request, trimmed.
+std::string http_error(const std::string& url, int status, std::string_view body) {
+  std::string msg(body.substr(0, 500));
+  while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+  return fmt::format("ClickHouse {}: HTTP {}: {}", url, status, msg);
+}
+
 }  // namespace
 
 bool valid_identifier(std::string_view s) {
@@ -46,10 +53,15 @@ bool valid_identifier(std::string_view s) {
   return true;
 }
 
-std::string_view flow_columns() {
+std::string_view flow_read_columns() {
   return "ts_start, ts_end, src_ip, dst_ip, src_port, dst_port, proto, tcp_flags, bytes, "
          "packets, exporter, in_if, out_if, src_as, dst_as, sampling_rate, obs_domain, "
-         "flow_source, direction, vlan, tos, src_mask, dst_mask, biflow, server_name, batch";
+         "flow_source, direction, vlan, tos, src_mask, dst_mask, biflow, server_name";
+}
+
+std::string_view flow_columns() {
+  static const std::string columns = std::string(flow_read_columns()) + ", batch";
+  return columns;
 }
 
 void append_flow_row(std::string& out, const FlowBatch& b, size_t i, uint64_t batch) {
@@ -194,13 +206,54 @@ bool ClickHouseClient::post(const std::string& sql, std::string_view body, bool 
     return false;
   }
   if (res->status != 200) {
-    std::string msg = res->body.substr(0, 500);
-    while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
-    error = fmt::format("ClickHouse {}: HTTP {}: {}", o_.url, res->status, msg);
+    error = http_error(o_.url, res->status, res->body);
     return false;
   }
   if (answer != nullptr) *answer = std::move(res->body);
   return true;
+}
+
+bool ClickHouseClient::select(std::string_view sql,
+                              const std::function<bool(std::string_view)>& receive,
+                              std::string& error) {
+  httplib::Request req;
+  req.method = "POST";
+  req.path = fmt::format("/?wait_end_of_query=1&max_query_size={}", sql.size() + 1024);
+  req.headers = {{"X-ClickHouse-User", o_.user}, {"Content-Type", "text/plain"}};
+  if (!o_.password.empty()) req.headers.emplace("X-ClickHouse-Key", o_.password);
+  req.body = std::string(sql);
+  std::string head;  // the start of the answer: an error's text
+  bool stopped = false;
+  req.content_receiver = [&](const char* data, size_t n, uint64_t, uint64_t) {
+    if (head.size() < 1024) head.append(data, std::min(n, 1024 - head.size()));
+    if (!receive(std::string_view(data, n))) stopped = true;
+    return !stopped;
+  };
+  httplib::Response res;
+  httplib::Error err = httplib::Error::Success;
+  // A long scan may take minutes before its first byte (wait_end_of_query).
+  http_->set_read_timeout(std::max(o_.timeout_s, 300), 0);
+  const bool sent = http_->send(req, res, err);
+  http_->set_read_timeout(o_.timeout_s, 0);
+  if (stopped && (!sent || res.status == 200)) return true;  // the consumer had enough
+  if (!sent) {
+    error = fmt::format("ClickHouse {}: {}", o_.url, httplib::to_string(err));
+    return false;
+  }
+  if (res.status != 200) {
+    error = http_error(o_.url, res.status, head);
+    return false;
+  }
+  return true;
+}
+
+std::optional<std::string> ClickHouseClient::table(std::string_view name,
+                                                   std::string& error) const {
+  if (!valid_identifier(name) || !valid_identifier(o_.database)) {
+    error = fmt::format("ClickHouse: {}.{}: letters, digits and _ only", o_.database, name);
+    return std::nullopt;
+  }
+  return fmt::format("{}.{}", o_.database, name);
 }
 
 bool ClickHouseClient::exec(std::string_view sql, std::string& error) {
@@ -209,7 +262,14 @@ bool ClickHouseClient::exec(std::string_view sql, std::string& error) {
 
 std::optional<std::string> ClickHouseClient::query(std::string_view sql, std::string& error) {
   std::string answer;
-  if (!post(std::string(sql), {}, false, &answer, error)) return std::nullopt;
+  if (!select(
+          sql,
+          [&](std::string_view chunk) {
+            answer.append(chunk);
+            return true;
+          },
+          error))
+    return std::nullopt;
   return answer;
 }
 
@@ -223,15 +283,11 @@ bool ClickHouseClient::insert(std::string_view table, std::string_view columns,
   return insert_body(table, columns, body, true, error);
 }
 
-bool ClickHouseClient::insert_body(std::string_view table, std::string_view columns,
+bool ClickHouseClient::insert_body(std::string_view name, std::string_view columns,
                                    std::string_view body, bool gzipped, std::string& error) {
-  if (!valid_identifier(table) || !valid_identifier(o_.database)) {
-    error = fmt::format("ClickHouse: {}.{}: letters, digits and _ only", o_.database, table);
-    return false;
-  }
-  const std::string sql =
-      fmt::format("INSERT INTO {}.{} ({}) FORMAT RowBinary", o_.database, table, columns);
-  return post(sql, body, gzipped, nullptr, error);
+  const auto t = table(name, error);
+  return t && post(fmt::format("INSERT INTO {} ({}) FORMAT RowBinary", *t, columns), body, gzipped,
+                   nullptr, error);
 }
 
 bool ClickHouseClient::create_schema(std::string& error) {

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -42,6 +43,13 @@ class ClickHouseClient {
   bool exec(std::string_view sql, std::string& error);
   // A query's answer in the format the query names (TabSeparated by default).
   std::optional<std::string> query(std::string_view sql, std::string& error);
+  // The same, handed to `receive` as it arrives (`receive` returns false to stop). The SQL goes
+  // in the body (IN lists can be long); wait_end_of_query=1, so that an error found while the
+  // answer is produced comes as an HTTP error, not appended to rows already sent.
+  bool select(std::string_view sql, const std::function<bool(std::string_view)>& receive,
+              std::string& error);
+  // "database.table", or nullopt with `error` when a name is not letters, digits and _.
+  std::optional<std::string> table(std::string_view name, std::string& error) const;
   // `INSERT INTO database.table (columns) FORMAT RowBinary` with `rows` as the body,
   // gzip-compressed. `columns` is orbwatch's own text (flow_columns()), never user input.
   bool insert(std::string_view table, std::string_view columns, std::string_view rows,
@@ -64,8 +72,10 @@ class ClickHouseClient {
 // A database or table name is pasted into SQL: letters, digits and underscores only.
 bool valid_identifier(std::string_view s);
 
-// The flows table's columns, in insert order (the flow JSON line's names, docs/formats.md).
+// The flows table's columns, in insert order (the flow JSON line's names, docs/formats.md, then
+// the insert's batch id); flow_read_columns() without the batch id, as queries read them.
 std::string_view flow_columns();
+std::string_view flow_read_columns();
 // Appends record `i` of `b` as one RowBinary row of the flows table, from insert `batch`.
 void append_flow_row(std::string& out, const FlowBatch& b, size_t i, uint64_t batch);
 

@@ -1,7 +1,5 @@
 #include "sink/clickhouse_query.h"
 
-#include <httplib.h>
-
 #include <fmt/core.h>
 
 #include <algorithm>
@@ -92,70 +90,7 @@ const char* group_sql(store::GroupField f) {
   return "0";
 }
 
-// Sends `sql` (in the body: IN lists can be long) and hands the answer to `receive` as it
-// arrives; false with ClickHouse's message when it fails. wait_end_of_query: an error found
-// while the answer is produced comes as an HTTP error, not appended to rows already sent.
-bool stream(ClickHouseClient& client, const std::string& sql,
-            const std::function<bool(std::string_view)>& receive, std::string& error) {
-  const ClickHouseOptions& o = client.options();
-  httplib::Client http(o.url);
-  http.set_connection_timeout(o.timeout_s, 0);
-  http.set_read_timeout(std::max(o.timeout_s, 300), 0);
-  httplib::Request req;
-  req.method = "POST";
-  req.path = fmt::format("/?wait_end_of_query=1&max_query_size={}", sql.size() + 1024);
-  req.headers = {{"X-ClickHouse-User", o.user}, {"Content-Type", "text/plain"}};
-  if (!o.password.empty()) req.headers.emplace("X-ClickHouse-Key", o.password);
-  req.body = sql;
-  std::string head;  // the start of the answer: an error's text
-  bool stopped = false;
-  req.content_receiver = [&](const char* data, size_t n, uint64_t, uint64_t) {
-    if (head.size() < 1024) head.append(data, std::min(n, 1024 - head.size()));
-    if (!receive(std::string_view(data, n))) stopped = true;
-    return !stopped;
-  };
-  httplib::Response res;
-  httplib::Error err = httplib::Error::Success;
-  const bool sent = http.send(req, res, err);
-  if (stopped && (!sent || res.status == 200)) return true;  // the consumer had enough
-  if (!sent) {
-    error = fmt::format("ClickHouse {}: {}", o.url, httplib::to_string(err));
-    return false;
-  }
-  if (res.status != 200) {
-    while (!head.empty() && (head.back() == '\n' || head.back() == ' ')) head.pop_back();
-    error = fmt::format("ClickHouse {}: HTTP {}: {}", o.url, res.status, head.substr(0, 500));
-    return false;
-  }
-  return true;
-}
-
-// The whole answer of `sql` (small ones: totals, groups).
-std::optional<std::string> ask(ClickHouseClient& client, const std::string& sql,
-                               std::string& error) {
-  std::string answer;
-  if (!stream(
-          client, sql,
-          [&](std::string_view chunk) {
-            answer.append(chunk);
-            return true;
-          },
-          error))
-    return std::nullopt;
-  return answer;
-}
-
-std::string table(const ClickHouseClient& c) {
-  return c.options().database + ".flows";
-}
-
 }  // namespace
-
-std::string_view flow_read_columns() {
-  return "ts_start, ts_end, src_ip, dst_ip, src_port, dst_port, proto, tcp_flags, bytes, "
-         "packets, exporter, in_if, out_if, src_as, dst_as, sampling_rate, obs_domain, "
-         "flow_source, direction, vlan, tos, src_mask, dst_mask, biflow, server_name";
-}
 
 size_t read_flow_row(std::string_view data, FlowBatch& out) {
   Row row(data);
@@ -199,14 +134,12 @@ std::string flow_where(const FlowSelect& s) {
 bool select_flows(ClickHouseClient& client, const FlowSelect& s, size_t limit,
                   const std::function<bool(FlowBatch&)>& consume, uint64_t& rows,
                   std::string& error) {
-  if (!valid_identifier(client.options().database)) {
-    error = "ClickHouse: database: letters, digits and _ only";
-    return false;
-  }
+  const auto table = client.table("flows", error);
+  if (!table) return false;
   const std::string sql = fmt::format(
       "SELECT {} FROM {} WHERE {} ORDER BY ts_start, src_ip, dst_ip, src_port, dst_port{} "
       "FORMAT RowBinary",
-      flow_read_columns(), table(client), flow_where(s),
+      flow_read_columns(), *table, flow_where(s),
       limit != 0 ? fmt::format(" LIMIT {}", limit) : "");
   std::string pending;  // a row cut between two chunks
   FlowBatch batch;
@@ -217,8 +150,8 @@ bool select_flows(ClickHouseClient& client, const FlowSelect& s, size_t limit,
     batch.clear();
     return more;
   };
-  const bool ok = stream(
-      client, sql,
+  const bool ok = client.select(
+      sql,
       [&](std::string_view chunk) {
         pending.append(chunk);
         size_t at = 0;
@@ -253,19 +186,16 @@ bool select_flows(ClickHouseClient& client, const FlowSelect& s, size_t limit,
 std::optional<TopFlows> top_flows(ClickHouseClient& client, const FlowSelect& s,
                                   const store::GroupSpec& spec, store::GroupOrder order, size_t n,
                                   std::string& error) {
-  if (!valid_identifier(client.options().database)) {
-    error = "ClickHouse: database: letters, digits and _ only";
-    return std::nullopt;
-  }
+  const auto table = client.table("flows", error);
+  if (!table) return std::nullopt;
   const std::string where = flow_where(s);
   TopFlows out;
   // The total: every matching flow once (a flow of an ip/port/as group counts once here too).
-  auto total = ask(client,
-                   fmt::format("SELECT count(), sum(packets), sum(bytes), "
-                               "min(ts_start), max(ts_end) FROM {} WHERE {} "
-                               "FORMAT RowBinary",
-                               table(client), where),
-                   error);
+  auto total = client.query(fmt::format("SELECT count(), sum(packets), sum(bytes), "
+                                        "min(ts_start), max(ts_end) FROM {} WHERE {} "
+                                        "FORMAT RowBinary",
+                                        *table, where),
+                            error);
   if (!total) return std::nullopt;
   {
     Row row(*total);
@@ -295,9 +225,9 @@ std::optional<TopFlows> top_flows(ClickHouseClient& client, const FlowSelect& s,
       "SELECT {}, count() AS g_flows, sum(packets) AS g_packets, sum(bytes) AS g_bytes, "
       "min(ts_start), max(ts_end) FROM {} WHERE {} GROUP BY {} ORDER BY {} DESC{}{}{} "
       "FORMAT RowBinary",
-      keys, table(client), where, group_by, metric, addr_keys, num_keys,
+      keys, *table, where, group_by, metric, addr_keys, num_keys,
       n != 0 ? fmt::format(" LIMIT {}", n) : "");
-  const auto answer = ask(client, sql, error);
+  const auto answer = client.query(sql, error);
   if (!answer) return std::nullopt;
   Row row(*answer);
   while (row.pos() < answer->size()) {
@@ -323,8 +253,9 @@ std::optional<TopFlows> top_flows(ClickHouseClient& client, const FlowSelect& s,
 std::optional<std::vector<BucketTotals>> flow_buckets(ClickHouseClient& client, const FlowSelect& s,
                                                       int64_t step_ms, int64_t first, int64_t last,
                                                       std::string& error) {
-  if (!valid_identifier(client.options().database) || step_ms <= 0 || last < first ||
-      last - first > 10'000'000) {
+  const auto table = client.table("flows", error);
+  if (!table) return std::nullopt;
+  if (step_ms <= 0 || last < first || last - first > 10'000'000) {
     error = "ClickHouse: bad bucket query";
     return std::nullopt;
   }
@@ -332,11 +263,10 @@ std::optional<std::vector<BucketTotals>> flow_buckets(ClickHouseClient& client, 
   // ts_start is unsigned: buckets before the epoch hold nothing.
   const int64_t lo = std::max<int64_t>(first, 0), hi = last;
   if (hi < 0) return out;
-  const auto answer = ask(
-      client,
+  const auto answer = client.query(
       fmt::format("SELECT intDiv(ts_start, {0}) AS k, count(), sum(packets), sum(bytes) FROM {1} "
                   "WHERE {2} AND ts_start >= {3} AND ts_start < {4} GROUP BY k FORMAT RowBinary",
-                  step_ms, table(client), flow_where(s), lo * step_ms, (hi + 1) * step_ms),
+                  step_ms, *table, flow_where(s), lo * step_ms, (hi + 1) * step_ms),
       error);
   if (!answer) return std::nullopt;
   Row row(*answer);
@@ -354,13 +284,10 @@ std::optional<std::vector<BucketTotals>> flow_buckets(ClickHouseClient& client, 
 }
 
 std::optional<int64_t> newest_flow_ms(ClickHouseClient& client, std::string& error) {
-  if (!valid_identifier(client.options().database)) {
-    error = "ClickHouse: database: letters, digits and _ only";
-    return std::nullopt;
-  }
-  auto answer = ask(
-      client, fmt::format("SELECT count(), max(ts_end) FROM {} FORMAT RowBinary", table(client)),
-      error);
+  const auto table = client.table("flows", error);
+  if (!table) return std::nullopt;
+  auto answer = client.query(
+      fmt::format("SELECT count(), max(ts_end) FROM {} FORMAT RowBinary", *table), error);
   if (!answer) return std::nullopt;
   Row row(*answer);
   uint64_t count = 0, newest = 0;

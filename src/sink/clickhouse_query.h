@@ -60,10 +60,8 @@ std::optional<std::vector<BucketTotals>> flow_buckets(ClickHouseClient& client, 
 // back from it, as over the archive.
 std::optional<int64_t> newest_flow_ms(ClickHouseClient& client, std::string& error);
 
-// The columns select_flows reads (flow_columns() without batch), and one RowBinary row of them
-// decoded from the front of `data` into `out`: the bytes it took, 0 when `data` holds no whole
-// row. The inverse of append_flow_row.
-std::string_view flow_read_columns();
+// One RowBinary row of flow_read_columns() decoded from the front of `data` into `out`: the
+// bytes it took, 0 when `data` holds no whole row. The inverse of append_flow_row.
 size_t read_flow_row(std::string_view data, FlowBatch& out);
 
 }  // namespace orbwatch::sink
