@@ -579,7 +579,15 @@ TEST_F(RunE2e, ClickHouseKilledMidStreamLosesNothingAndAnswersLikeTheArchive) {
   const std::string m = get("/metrics");
   EXPECT_GT(metric(m, "orbwatch_output_errors_total" + out), 0);
   EXPECT_EQ(metric(m, "orbwatch_output_flows_dropped_total" + out), 0);
-  // The API over the archive, to compare with the API over ClickHouse below.
+  // The API over the archive, to compare with the API over ClickHouse below, once its scans
+  // see every flow (under load the archive's blocks may be written a flush interval later).
+  const std::string every_flow = "\"total\":{\"flows\":" + std::to_string(sent.first) + ",";
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return get("/api/v1/flows/top?by=proto").find(every_flow) != std::string::npos;
+      },
+      60s))
+      << get("/api/v1/flows/top?by=proto");
   std::smatch busiest;
   const std::string top_host = get("/api/v1/flows/top?by=src_ip&n=1");
   ASSERT_TRUE(std::regex_search(top_host, busiest, std::regex(R"re("src_ip":"([^"]+)")re")))
