@@ -583,10 +583,7 @@ TEST_F(RunE2e, ClickHouseKilledMidStreamLosesNothingAndAnswersLikeTheArchive) {
   // see every flow (under load the archive's blocks may be written a flush interval later).
   const std::string every_flow = "\"total\":{\"flows\":" + std::to_string(sent.first) + ",";
   ASSERT_TRUE(wait_until(
-      [&] {
-        return get("/api/v1/flows/top?by=proto").find(every_flow) != std::string::npos;
-      },
-      60s))
+      [&] { return get("/api/v1/flows/top?by=proto").find(every_flow) != std::string::npos; }, 60s))
       << get("/api/v1/flows/top?by=proto");
   std::smatch busiest;
   const std::string top_host = get("/api/v1/flows/top?by=src_ip&n=1");
