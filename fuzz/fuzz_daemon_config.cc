@@ -25,7 +25,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     __builtin_trap();
   for (const OutputConfig& o : c->outputs) {
     if (o.type == OutputConfig::Type::kJsonl && o.path.empty()) __builtin_trap();
-    if (o.type != OutputConfig::Type::kJsonl && o.url.empty()) __builtin_trap();
+    if (o.type == OutputConfig::Type::kKafka) {
+      if (!orbwatch::kafka::valid_brokers(o.brokers)) __builtin_trap();
+    } else if (o.type != OutputConfig::Type::kJsonl && o.url.empty()) {
+      __builtin_trap();
+    }
   }
+  if (c->kafka && (!orbwatch::kafka::valid_brokers(c->kafka->brokers) || c->kafka->topics.empty()))
+    __builtin_trap();
   return 0;
 }

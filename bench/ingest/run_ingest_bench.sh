@@ -8,7 +8,9 @@
 # and running every detector on it: a step counts only the flows both archived and detected;
 # orbwatch-run-ch: the same daemon with a ClickHouse output as well, into a clickhouse-server
 # this script starts on 127.0.0.1 with its own data directory: a step also needs every flow in
-# ClickHouse).
+# ClickHouse; orbwatch-run-kafka: with a Kafka output instead, into librdkafka's mock cluster
+# (orbwatch_test_kafka_mock, a process of its own, not a real Kafka: it measures orbwatch's
+# producer, not a broker): a step also needs every flow acknowledged by the brokers).
 # The sender (orbwatch-flowgen) runs pinned to one CPU,
 # the receiver to another; every receiver gets the same 8 MiB socket buffer. For each pair the
 # rate is searched: start at the sender's maximum, halve until a step loses nothing, then bisect.
@@ -37,6 +39,8 @@ RCVBUF=8388608
 FLOWGEN=$BUILD/orbwatch-flowgen
 NULLRECV=$BUILD/orbwatch-null-receiver
 ORBWATCH=$BUILD/orbwatch
+KAFKA_MOCK=$BUILD/tests/orbwatch_test_kafka_mock
+KAFKA_PID=""
 for b in "$FLOWGEN" "$NULLRECV"; do
   [[ -x $b ]] || { echo "missing $b: build with -DORBWATCH_BENCH=ON" >&2; exit 2; }
 done
@@ -46,6 +50,7 @@ RECV_PID=""
 OLD_RMEM=""
 cleanup() {
   if [[ -n $RECV_PID ]]; then kill -KILL -- "-$RECV_PID" 2>/dev/null || true; wait "$RECV_PID" 2>/dev/null || true; fi
+  if [[ -n $KAFKA_PID ]]; then kill -KILL "$KAFKA_PID" 2>/dev/null || true; fi
   if [[ -n $OLD_RMEM ]]; then echo "$OLD_RMEM" > /proc/sys/net/core/rmem_max || true; fi
   stop_clickhouse
   rm -rf "$WORK"
@@ -74,6 +79,7 @@ have_receiver() {
     nfacctd) command -v nfacctd >/dev/null ;;
     orbwatch | orbwatch-json | orbwatch-store) [[ -x $ORBWATCH ]] && "$ORBWATCH" collect --help >/dev/null 2>&1 ;;
     orbwatch-run) [[ -x $ORBWATCH ]] && "$ORBWATCH" run --help >/dev/null 2>&1 ;;
+    orbwatch-run-kafka) [[ -x $ORBWATCH && -x $KAFKA_MOCK ]] ;;
     orbwatch-run-ch)
       [[ -x $ORBWATCH ]] && command -v clickhouse-server >/dev/null &&
         { [[ -n $CH_PID ]] || start_clickhouse "$WORK/clickhouse" $((PORT + 1)) $((PORT + 2)); } ;;
@@ -129,8 +135,9 @@ EOF
         --store "$d/store" --store-writers "$STORE_WRITERS" --rcvbuf $RCVBUF --stats-interval 0 \
         >"$d/out" 2>"$d/err" &
       ;;
-    orbwatch-run | orbwatch-run-ch)  # the daemon: archive and every detector (on whichever
-      # CPUs are free); -ch: and a ClickHouse output, into a fresh database each step
+    orbwatch-run | orbwatch-run-ch | orbwatch-run-kafka)  # the daemon: archive and every
+      # detector (on whichever CPUs are free); -ch: and a ClickHouse output, into a fresh
+      # database each step; -kafka: and a Kafka output, into a fresh mock cluster each step
       cat >"$d/orbwatch.toml" <<EOF
 [collect]
 listen = ["udp://127.0.0.1:$PORT"]
@@ -144,6 +151,13 @@ EOF
         ch "DROP DATABASE IF EXISTS bench" >/dev/null
         printf '[[outputs]]\ntype = "clickhouse"\nurl = "http://127.0.0.1:%s"\ndatabase = "bench"\n' \
           "$CH_HTTP" >>"$d/orbwatch.toml"
+      fi
+      if [[ $1 == orbwatch-run-kafka ]]; then
+        setsid "$KAFKA_MOCK" 3 orbwatch-flows:6 orbwatch-alerts:1 2>"$d/kafka" &
+        KAFKA_PID=$!
+        for _ in $(seq 100); do grep -q '^brokers ' "$d/kafka" && break; sleep 0.05; done
+        printf '[[outputs]]\ntype = "kafka"\nbrokers = "%s"\n' \
+          "$(sed -n 's/^brokers //p' "$d/kafka")" >>"$d/orbwatch.toml"
       fi
       setsid "$ORBWATCH" run --config "$d/orbwatch.toml" >"$d/out" 2>"$d/err" &
       ;;
@@ -172,6 +186,11 @@ stop_receiver() {  # $1 receiver
   kill -KILL -- "-$RECV_PID" 2>/dev/null || true
   wait "$RECV_PID" 2>/dev/null || true
   RECV_PID=""
+  if [[ -n ${KAFKA_PID:-} ]]; then
+    kill -KILL "$KAFKA_PID" 2>/dev/null || true
+    wait "$KAFKA_PID" 2>/dev/null || true
+    KAFKA_PID=""
+  fi
 }
 
 counted() {  # $1 receiver; prints the flows it counted (after stop_receiver)
@@ -186,6 +205,9 @@ counted() {  # $1 receiver; prints the flows it counted (after stop_receiver)
     orbwatch-run)  # flows that were both archived and seen by the detectors
       sed -n 's/.*stopped: .* flows_detected=\([0-9]*\) .* archived=\([0-9]*\).*/\1 \2/p' "$d/err" |
         awk '{ print ($1 < $2 ? $1 : $2) }' ;;
+    orbwatch-run-kafka)  # ... and acknowledged by the Kafka brokers
+      echo "$(counted orbwatch-run) $(sed -n 's/.*(kafka): flows=\([0-9]*\).*/\1/p' "$d/err")" |
+        awk '{ print ($1 < $2 + 0 ? $1 : $2 + 0) }' ;;
     orbwatch-run-ch)  # ... and inserted into ClickHouse
       echo "$(counted orbwatch-run) $(ch "SELECT count() FROM bench.flows")" |
         awk '{ print ($1 < $2 ? $1 : $2) }' ;;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include <fmt/core.h>
+#include <fmt/format.h>
 
 #include "cli/commands.h"
 #include "cli/detect_setup.h"
@@ -79,10 +80,16 @@ bool load_all(const RunOptions& o, Loaded& out) {
   return true;
 }
 
-std::vector<server::OutputConfig> clickhouse_outputs(const std::vector<server::OutputConfig>& all) {
+// Outputs of flows (clickhouse, kafka): the pipeline's own, changed only by a restart.
+bool is_flow_output(const server::OutputConfig& o) {
+  return o.type == server::OutputConfig::Type::kClickHouse ||
+         o.type == server::OutputConfig::Type::kKafka;
+}
+
+std::vector<server::OutputConfig> flow_outputs(const std::vector<server::OutputConfig>& all) {
   std::vector<server::OutputConfig> out;
   for (const auto& o : all)
-    if (o.type == server::OutputConfig::Type::kClickHouse) out.push_back(o);
+    if (is_flow_output(o)) out.push_back(o);
   return out;
 }
 
@@ -94,7 +101,8 @@ std::vector<std::string> restart_only_changes(const server::DaemonConfig& a,
   std::vector<std::string> out;
   if (a.listen != b.listen || a.sockets_per_listen != b.sockets_per_listen ||
       a.rcvbuf_bytes != b.rcvbuf_bytes || a.detect_threads != b.detect_threads ||
-      a.detect_queue != b.detect_queue || a.exporter_allow != b.exporter_allow)
+      a.detect_queue != b.detect_queue || a.exporter_allow != b.exporter_allow ||
+      a.kafka != b.kafka)
     out.emplace_back("[collect]");
   if (a.store_path != b.store_path || a.archive != b.archive ||
       a.state_interval_ms != b.state_interval_ms || a.query_backend != b.query_backend)
@@ -103,8 +111,8 @@ std::vector<std::string> restart_only_changes(const server::DaemonConfig& a,
       a.tls_key != b.tls_key)
     out.emplace_back("[http]");
   if (da != db) out.emplace_back("[detectors]");
-  if (clickhouse_outputs(a.outputs) != clickhouse_outputs(b.outputs))
-    out.emplace_back("[[outputs]] of type clickhouse");
+  if (flow_outputs(a.outputs) != flow_outputs(b.outputs))
+    out.emplace_back("[[outputs]] of type clickhouse or kafka");
   return out;
 }
 
@@ -201,6 +209,10 @@ int run_daemon(const RunOptions& o) {
     url = url.substr(0, url.rfind(':') + 1) + std::to_string(pipeline.port(i));
     log(fmt::format("listening on {}", url));
   }
+  if (cfg.daemon.kafka) {
+    log(fmt::format("consuming kafka {} topics {} as group {}", cfg.daemon.kafka->brokers,
+                    fmt::join(cfg.daemon.kafka->topics, ","), cfg.daemon.kafka->group));
+  }
   pipeline.start();
 
   std::unique_ptr<server::HttpServer> http;
@@ -260,11 +272,9 @@ int run_daemon(const RunOptions& o) {
       cfg.model = next.model;
       cfg.geo = next.geo;
       cfg.intel = next.intel;
-      auto running = clickhouse_outputs(cfg.daemon.outputs);
+      auto running = flow_outputs(cfg.daemon.outputs);
       cfg.daemon.outputs = next.daemon.outputs;
-      std::erase_if(cfg.daemon.outputs, [](const server::OutputConfig& c) {
-        return c.type == server::OutputConfig::Type::kClickHouse;
-      });
+      std::erase_if(cfg.daemon.outputs, is_flow_output);
       cfg.daemon.outputs.insert(cfg.daemon.outputs.end(), running.begin(), running.end());
       log(fmt::format("reloaded {}: {} feeds, {} outputs", o.config, cfg.intel.feeds.size(),
                       cfg.daemon.outputs.size()));
@@ -301,14 +311,21 @@ int run_daemon(const RunOptions& o) {
   }
   for (const auto& [name, counts] : s.alerts)
     for (uint64_t c : counts) alerts += c;
-  log(fmt::format(
-      "stopped: datagrams={} records={} kernel_drops={} flows_detected={} "
-      "detect_shed={} alerts={} archived={}{}",
-      s.udp.datagrams, s.decode.records, s.udp.kernel_drops, flows, shed, alerts,
-      s.archive.flows_stored,
-      s.archive.flows_not_stored != 0
-          ? fmt::format(" NOT archived={} ({})", s.archive.flows_not_stored, s.archive.last_error)
-          : ""));
+  std::string more;
+  if (s.kafka.enabled)
+    more +=
+        fmt::format(" kafka_flows={} kafka_not_flows={}", s.kafka.stats.flows, s.kafka.stats.bad);
+  if (s.archive.flows_not_stored != 0)
+    more += fmt::format(" NOT archived={} ({})", s.archive.flows_not_stored, s.archive.last_error);
+  for (const auto& out : s.outputs)
+    if (out.flows_output)
+      more +=
+          fmt::format("; {}: flows={} flows_dropped={}", out.label, out.flows, out.flows_dropped);
+  log(
+      fmt::format("stopped: datagrams={} records={} kernel_drops={} flows_detected={} "
+                  "detect_shed={} alerts={} archived={}{}",
+                  s.udp.datagrams, s.decode.records, s.udp.kernel_drops, flows, shed, alerts,
+                  s.archive.flows_stored, more));
   return rc;
 }
 

@@ -70,4 +70,19 @@ Initiator guess_initiator(const FlowRecord& r) {
   return Initiator::kUnknown;
 }
 
+const IpAddr& state_host(const FlowRecord& r, const netmodel::ModelIndex& model) {
+  const bool si = model.place(r.src).internal;
+  const bool di = model.place(r.dst).internal;
+  if (si != di) return si ? r.src : r.dst;
+  switch (guess_initiator(r)) {
+    case Initiator::kSrc:
+      return r.src;
+    case Initiator::kDst:
+      return r.dst;
+    case Initiator::kUnknown:
+      break;
+  }
+  return r.src < r.dst ? r.src : r.dst;
+}
+
 }  // namespace orbwatch::detect

@@ -5,6 +5,7 @@
 
 #include "core/flow_record.h"
 #include "detect/detector.h"
+#include "netmodel/model_index.h"
 
 namespace orbwatch::detect {
 
@@ -26,5 +27,10 @@ bool responder_answered(const FlowRecord& r, Initiator initiator);
 // A port that a server listens on: < 1024 or one of the registered services orbwatch knows
 // (remote access, VPN, admin, IoT, databases).
 bool is_service_port(uint8_t proto, uint16_t port);
+
+// The host whose state a flow feeds: its internal side, or its initiator when both or neither
+// side is internal (so both directions of a conversation meet), the lower address when the
+// record does not tell. Detect shards and Kafka partitions are chosen by it.
+const IpAddr& state_host(const FlowRecord& r, const netmodel::ModelIndex& model);
 
 }  // namespace orbwatch::detect

@@ -1,6 +1,7 @@
 // The only server file that includes toml++ (slow to compile).
 #include "server/daemon_config.h"
 
+#include <cctype>
 #include <filesystem>
 
 #include <fmt/core.h>
@@ -9,6 +10,7 @@
 #include "core/units.h"
 #include "ingest/udp_listener.h"
 #include "intel/toml_support.h"
+#include "kafka/client.h"
 #include "sink/alert_outputs.h"
 #include "sink/clickhouse.h"
 #include "sink/clickhouse_output.h"
@@ -133,6 +135,92 @@ void read_secret(TableReader& r, const toml::node& v, const std::string& key,
   out = *text;
 }
 
+// A Kafka topic name: 1..249 of letters, digits, '.', '_', '-'.
+bool valid_topic(const std::string& t) {
+  if (t.empty() || t.size() > 249 || t == "." || t == "..") return false;
+  for (char ch : t)
+    if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '.' && ch != '_' && ch != '-')
+      return false;
+  return true;
+}
+
+bool kafka_topic(TableReader& r, const toml::node& v, const std::string& key, std::string& out) {
+  if (!r.string(v, key, out)) return false;
+  if (valid_topic(out)) return true;
+  r.bad(v, key, "a topic name of letters, digits, '.', '_' and '-'");
+  return false;
+}
+
+void kafka_brokers(TableReader& r, const toml::node& v, const std::string& key, std::string& out) {
+  if (r.string(v, key, out) && !kafka::valid_brokers(out))
+    r.bad(v, key, "a list of brokers such as \"10.0.0.1:9092,10.0.0.2:9092\"");
+}
+
+// properties = { "security.protocol" = "ssl", ... }: librdkafka's own keys, checked by it.
+void kafka_properties(TableReader& r, const toml::node& v, const std::string& key,
+                      kafka::Properties& out) {
+  const toml::table* t = v.as_table();
+  if (t == nullptr) {
+    r.bad(v, key, "a table of librdkafka properties");
+    return;
+  }
+  for (const auto& [name, value] : *t) {
+    std::string text;
+    if (auto sv = value.value_exact<std::string>()) {
+      text = *sv;
+    } else if (auto b = value.value_exact<bool>()) {
+      text = *b ? "true" : "false";
+    } else if (auto n = value.value_exact<int64_t>()) {
+      text = std::to_string(*n);
+    } else {
+      r.bad(value, fmt::format("{}.{}", key, name.str()), "a string, number or boolean");
+      continue;
+    }
+    std::string error;
+    if (name.str() == "bootstrap.servers") {
+      r.problems().add(name.source(),
+                       fmt::format("{}.{}.bootstrap.servers: set brokers instead", r.name(), key));
+    } else if (!kafka::check_property(std::string(name.str()), text, error)) {
+      r.problems().add(value.source(), fmt::format("{}.{}.{}", r.name(), key, error.substr(7)));
+    } else {
+      out.emplace_back(std::string(name.str()), std::move(text));
+    }
+  }
+}
+
+void read_collect_kafka(const toml::node& n, DaemonConfig& c, intel::ConfigProblems& problems) {
+  TableReader r("collect.kafka", problems);
+  const toml::table* t = n.as_table();
+  if (t == nullptr) {
+    problems.add(n.source(), "collect.kafka: expected a table");
+    return;
+  }
+  DaemonConfig::Kafka k;
+  for (const auto& [key, v] : *t) {
+    const std::string name(key.str());
+    if (name == "brokers") {
+      kafka_brokers(r, v, name, k.brokers);
+    } else if (name == "topics") {
+      if (r.strings(v, name, k.topics)) {
+        for (const auto& topic : k.topics)
+          if (!valid_topic(topic)) r.bad(v, name, "topic names of letters, digits, '.', '_', '-'");
+        if (k.topics.empty()) r.bad(v, name, "at least one topic");
+      }
+    } else if (name == "group") {
+      if (r.string(v, name, k.group) && k.group.empty()) r.bad(v, name, "a consumer group name");
+    } else if (name == "start") {
+      if (r.string(v, name, k.start) && k.start != "earliest" && k.start != "latest")
+        r.bad(v, name, "\"earliest\" or \"latest\"");
+    } else if (name == "properties") {
+      kafka_properties(r, v, name, k.properties);
+    } else {
+      r.unknown(key, "brokers, topics, group, start, properties");
+    }
+  }
+  if (k.brokers.empty()) problems.add(t->source(), "collect.kafka.brokers: missing");
+  c.kafka = std::move(k);
+}
+
 void read_collect(const toml::table& t, DaemonConfig& c, intel::ConfigProblems& problems) {
   TableReader r("collect", problems);
   for (const auto& [key, v] : t) {
@@ -170,10 +258,12 @@ void read_collect(const toml::table& t, DaemonConfig& c, intel::ConfigProblems& 
       r.integer(v, k, c.detect_threads, 0, 256);
     } else if (k == "detect_queue") {
       r.integer(v, k, c.detect_queue, 1, 1 << 16);
+    } else if (k == "kafka") {
+      read_collect_kafka(v, c, problems);
     } else {
       r.unknown(key,
                 "listen, threads, rcvbuf, exporter_allow, capture, capture_filter, detect_threads, "
-                "detect_queue");
+                "detect_queue, kafka");
     }
   }
 }
@@ -264,7 +354,7 @@ void read_output(const toml::table& t, size_t n, DaemonConfig& c, const std::fil
   OutputConfig o;
   std::string type;
   if (const toml::node* tn = t.get("type"); tn == nullptr) {
-    problems.add(t.source(), name + ".type: missing (jsonl, syslog, webhook or clickhouse)");
+    problems.add(t.source(), name + ".type: missing (jsonl, syslog, webhook, clickhouse or kafka)");
     return;
   } else if (!r.string(*tn, "type", type)) {
     return;
@@ -278,12 +368,9 @@ void read_output(const toml::table& t, size_t n, DaemonConfig& c, const std::fil
     o.type = OutputConfig::Type::kClickHouse;
     o.max_spool_bytes = 1ull << 30;
   } else if (type == "kafka") {
-    problems.add(tn->source(), fmt::format("{}.type: \"{}\" is not available in this version "
-                                           "(jsonl, syslog, webhook or clickhouse)",
-                                           name, type));
-    return;
+    o.type = OutputConfig::Type::kKafka;
   } else {
-    r.bad(*tn, "type", "\"jsonl\", \"syslog\", \"webhook\" or \"clickhouse\"");
+    r.bad(*tn, "type", "\"jsonl\", \"syslog\", \"webhook\", \"clickhouse\" or \"kafka\"");
     return;
   }
   o.label = fmt::format("{} ({})", name, type);
@@ -293,6 +380,9 @@ void read_output(const toml::table& t, size_t n, DaemonConfig& c, const std::fil
                          ? "type, url, facility, hostname, min_severity, format"
                      : o.type == OutputConfig::Type::kWebhook
                          ? "type, url, token, spool_dir, max_spool, min_severity, format"
+                     : o.type == OutputConfig::Type::kKafka
+                         ? "type, brokers, flows_topic, alerts_topic, flows, alerts, compression, "
+                           "properties, min_severity, format"
                          : "type, url, database, query_database, user, password, "
                            "password_file, batch_size, flush_interval, compression, flows, "
                            "alerts, spool_dir, max_spool, min_severity";
@@ -302,6 +392,7 @@ void read_output(const toml::table& t, size_t n, DaemonConfig& c, const std::fil
     const bool syslog = o.type == OutputConfig::Type::kSyslog;
     const bool webhook = o.type == OutputConfig::Type::kWebhook;
     const bool clickhouse = o.type == OutputConfig::Type::kClickHouse;
+    const bool kafka = o.type == OutputConfig::Type::kKafka;
     if (k == "type") continue;
     if (k == "min_severity") {
       std::string s;
@@ -325,7 +416,7 @@ void read_output(const toml::table& t, size_t n, DaemonConfig& c, const std::fil
       r.duration(v, k, o.max_age_ms);
     } else if (jsonl && k == "keep") {
       r.integer(v, k, o.keep, 1, 1000);
-    } else if (!jsonl && k == "url") {
+    } else if (!jsonl && !kafka && k == "url") {
       r.string(v, k, o.url);
     } else if (syslog && k == "facility") {
       if (r.string(v, k, o.facility) && sink::syslog_facility(o.facility) < 0)
@@ -360,17 +451,34 @@ void read_output(const toml::table& t, size_t n, DaemonConfig& c, const std::fil
       if (r.string(v, k, codec) && codec != "gzip" && codec != "none")
         r.bad(v, k, "\"gzip\" or \"none\"");
       o.gzip = codec != "none";
-    } else if (clickhouse && k == "flows") {
+    } else if ((clickhouse || kafka) && k == "flows") {
       r.boolean(v, k, o.flows);
-    } else if (clickhouse && k == "alerts") {
+    } else if ((clickhouse || kafka) && k == "alerts") {
       r.boolean(v, k, o.alerts);
+    } else if (kafka && k == "brokers") {
+      kafka_brokers(r, v, k, o.brokers);
+    } else if (kafka && k == "flows_topic") {
+      kafka_topic(r, v, k, o.flows_topic);
+    } else if (kafka && k == "alerts_topic") {
+      kafka_topic(r, v, k, o.alerts_topic);
+    } else if (kafka && k == "compression") {
+      if (r.string(v, k, o.kafka_compression) && o.kafka_compression != "none" &&
+          o.kafka_compression != "gzip" && o.kafka_compression != "snappy" &&
+          o.kafka_compression != "lz4" && o.kafka_compression != "zstd")
+        r.bad(v, k, "none, gzip, snappy, lz4 or zstd");
+    } else if (kafka && k == "properties") {
+      kafka_properties(r, v, k, o.properties);
     } else {
       r.unknown(key, keys);
     }
   }
   if (o.type == OutputConfig::Type::kJsonl && o.path.empty())
     problems.add(t.source(), name + ".path: missing (the alert file)");
-  if (o.type != OutputConfig::Type::kJsonl) {
+  if (o.type == OutputConfig::Type::kKafka) {
+    if (o.brokers.empty()) problems.add(t.source(), name + ".brokers: missing");
+    if (o.flows && o.alerts && o.flows_topic == o.alerts_topic)
+      problems.add(t.source(), name + ": flows_topic and alerts_topic must differ");
+  } else if (o.type != OutputConfig::Type::kJsonl) {
     std::string error;
     bool tcp = false;
     std::string host;
@@ -452,6 +560,18 @@ std::optional<DaemonConfig> parse_daemon_config(std::string_view text, const std
         }
       }
     }
+  }
+  // An instance that consumed its own flows would read each again and again.
+  for (const auto& o : c.outputs) {
+    if (o.type != OutputConfig::Type::kKafka || !o.flows || !c.kafka ||
+        c.kafka->brokers != o.brokers)
+      continue;
+    for (const auto& topic : c.kafka->topics)
+      if (topic == o.flows_topic)
+        problems.add(doc->source(), fmt::format("{}: flows_topic \"{}\" is also consumed by "
+                                                "[collect.kafka]: this instance would read its own "
+                                                "flows back",
+                                                o.label, topic));
   }
   if (c.query_backend == "clickhouse" && !clickhouse_output(c)) {
     const toml::node* n = doc->at_path("store.query_backend").node();

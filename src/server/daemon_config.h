@@ -12,6 +12,7 @@
 #include "core/alert.h"
 #include "core/ip_addr.h"
 #include "intel/feed_config.h"
+#include "kafka/client.h"
 #include "sink/clickhouse.h"
 #include "store/archive.h"
 #include "store/archive_writer.h"
@@ -19,7 +20,7 @@
 namespace orbwatch::server {
 
 struct OutputConfig {
-  enum class Type : uint8_t { kJsonl, kSyslog, kWebhook, kClickHouse };
+  enum class Type : uint8_t { kJsonl, kSyslog, kWebhook, kClickHouse, kKafka };
   Type type = Type::kJsonl;
   std::string label;  // "outputs[2] (syslog)", for messages and metrics
   Severity min_severity = Severity::kLow;
@@ -44,7 +45,13 @@ struct OutputConfig {
   size_t batch_rows = 200'000;
   bool gzip = true;  // compression = "gzip" (default) or "none"
   int64_t flush_ms = 1000;
-  bool flows = true, alerts = true;
+  bool flows = true, alerts = true;  // clickhouse, kafka
+  // kafka
+  std::string brokers;  // bootstrap servers, "host:port,host:port"
+  std::string flows_topic = "orbwatch-flows";
+  std::string alerts_topic = "orbwatch-alerts";
+  std::string kafka_compression = "lz4";
+  kafka::Properties properties;  // librdkafka's own, applied last
 
   bool operator==(const OutputConfig&) const = default;
 };
@@ -62,6 +69,16 @@ struct DaemonConfig {
   std::string capture_filter;          // BPF for them
   unsigned detect_threads = 0;         // detector shards; 0: from the cores
   size_t detect_queue = 64;            // batches waiting per shard before flows are shed
+  // [collect.kafka]: flows consumed from Kafka (another instance's kafka output)
+  struct Kafka {
+    std::string brokers;
+    std::vector<std::string> topics = {"orbwatch-flows"};
+    std::string group = "orbwatch";
+    std::string start = "earliest";
+    kafka::Properties properties;
+    bool operator==(const Kafka&) const = default;
+  };
+  std::optional<Kafka> kafka;
 
   // [store]
   std::string store_path = "/var/lib/orbwatch";

@@ -136,6 +136,11 @@ void HttpServer::routes() {
     if (!p.state_error.empty()) problems.push_back("state: " + p.state_error);
     for (const auto& o : p.outputs)
       if (!o.stats.last_error.empty()) problems.push_back(o.label + ": " + o.stats.last_error);
+    if (p.kafka.stats.bad != 0)
+      problems.push_back(fmt::format("collect.kafka: {} messages were not flows, the last: {}",
+                                     p.kafka.stats.bad, p.kafka.stats.last_bad));
+    if (p.kafka.enabled && p.kafka.stats.partitions == 0 && !p.kafka.stats.last_error.empty())
+      problems.push_back("collect.kafka: no partitions assigned: " + p.kafka.stats.last_error);
     uint64_t flows = 0;
     for (const auto& sh : p.shards) flows += sh.flows;
     std::string out = "{\"status\":";
@@ -146,6 +151,9 @@ void HttpServer::routes() {
     append_ms(out, "started", p.started_ms);
     out += fmt::format(",\"datagrams\":{},\"records\":{},\"flows_detected\":{},\"exporters\":{}",
                        p.udp.datagrams, p.decode.records, flows, p.exporters_total);
+    if (p.kafka.enabled)
+      out += fmt::format(",\"kafka_flows\":{},\"kafka_partitions\":{},\"kafka_lag\":{}",
+                         p.kafka.stats.flows, p.kafka.stats.partitions, p.kafka.stats.lag);
     out += fmt::format(",\"flows_archived\":{}", p.archive.flows_stored);
     append_ms(out, "newest_flow", flows_->newest_ms());
     append_ms(out, "state_saved", p.state_saved_ms);

@@ -74,6 +74,22 @@ std::string prometheus_text(const MetricsInput& in) {
   w.sample(d(p.capture_packets));
   w.family("orbwatch_capture_flows_total", "counter", "Flows metered from the captured packets.");
   w.sample(d(p.capture_flows));
+  if (p.kafka.enabled) {
+    const auto& k = p.kafka.stats;
+    w.family("orbwatch_kafka_messages_total", "counter",
+             "Messages read from Kafka ([collect.kafka]).");
+    w.sample(d(k.messages));
+    w.family("orbwatch_kafka_flows_total", "counter", "Flows read from Kafka.");
+    w.sample(d(k.flows));
+    w.family("orbwatch_kafka_partitions", "gauge", "Kafka partitions assigned to this instance.");
+    w.sample(d(k.partitions));
+    w.family("orbwatch_kafka_lag_messages", "gauge",
+             "Messages of the assigned partitions not read yet (as of the last fetch).");
+    w.sample(static_cast<double>(k.lag));
+    w.family("orbwatch_kafka_errors_total", "counter",
+             "Kafka consumer errors (brokers away; retried).");
+    w.sample(d(k.errors));
+  }
   w.family("orbwatch_records_total", "counter", "Flow records decoded.");
   w.sample(d(p.decode.records));
   w.family("orbwatch_templates_learned_total", "counter",
@@ -85,7 +101,7 @@ std::string prometheus_text(const MetricsInput& in) {
 
   // Every drop, by place and reason.
   w.family("orbwatch_drops_total", "counter",
-           "What was lost or refused, by place (kernel, receive, decode, detect_queue, "
+           "What was lost or refused, by place (kernel, receive, decode, kafka, detect_queue, "
            "alert_queue, archive, alert_store) and reason.");
   w.sample(d(p.udp.kernel_drops), "place=\"kernel\",reason=\"socket_buffer\"");
   for (size_t i = 0; i < static_cast<size_t>(ingest::UdpDrop::kCount); ++i) {
@@ -102,6 +118,7 @@ std::string prometheus_text(const MetricsInput& in) {
   for (const auto& s : p.shards) shed += s.shed;
   w.sample(d(shed), "place=\"detect_queue\",reason=\"full\"");
   w.sample(d(p.capture_drops), "place=\"capture\",reason=\"kernel\"");
+  if (p.kafka.enabled) w.sample(d(p.kafka.stats.bad), "place=\"kafka\",reason=\"not_a_flow\"");
   w.sample(d(p.alerts_shed), "place=\"alert_queue\",reason=\"full\"");
   w.sample(d(p.archive.flows_not_stored), "place=\"archive\",reason=\"write_error\"");
   w.sample(d(p.alerts_not_stored), "place=\"alert_store\",reason=\"write_error\"");
@@ -194,7 +211,7 @@ std::string prometheus_text(const MetricsInput& in) {
   w.sample(d(p.archive.write_errors));
   w.family("orbwatch_archive_write_lag_flows", "gauge",
            "Flows received but not yet written to the archive (staged, queued, being encoded).");
-  const uint64_t received = p.decode.records + p.capture_flows;
+  const uint64_t received = p.decode.records + p.capture_flows + p.kafka.stats.flows;
   const uint64_t written = p.archive.flows_stored + p.archive.flows_not_stored;
   w.sample(d(received > written ? received - written : 0));
   w.family("orbwatch_archive_bytes", "gauge", "Bytes of sealed segments on disk.");
@@ -234,9 +251,12 @@ std::string prometheus_text(const MetricsInput& in) {
   flows_family("orbwatch_output_flows_total", "counter", "Flows delivered by each output.",
                &OutputMetrics::flows);
   flows_family("orbwatch_output_flows_dropped_total", "counter",
-               "Flows an output lost (spool full or unreadable).", &OutputMetrics::flows_dropped);
+               "Flows an output lost (spool full or unreadable; Kafka queue full or not "
+               "delivered in time).",
+               &OutputMetrics::flows_dropped);
   flows_family("orbwatch_output_flows_staged", "gauge",
-               "Flows waiting in memory for the next insert.", &OutputMetrics::flows_staged);
+               "Flows waiting in memory (for the next insert; in the Kafka producer's queue).",
+               &OutputMetrics::flows_staged);
   flows_family("orbwatch_output_spool_batches", "gauge", "Batches waiting on disk.",
                &OutputMetrics::spooled_batches);
   flows_family("orbwatch_output_duplicate_batches_total", "counter",

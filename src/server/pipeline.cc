@@ -35,6 +35,7 @@ using Clock = std::chrono::steady_clock;
 constexpr size_t kStageFlows = 4096;                        // flows per batch handed to a shard
 constexpr auto kStageAge = std::chrono::milliseconds(100);  // ... or after this long
 constexpr auto kPublishEvery = std::chrono::seconds(1);
+constexpr size_t kKafkaPollMessages = 8192;  // messages read per turn of the Kafka thread
 constexpr size_t kMaxQueuedAlerts = 100'000;
 
 // The state.db row of a detector's state in shard k of n.
@@ -132,17 +133,22 @@ bool make_output(const OutputConfig& c, size_t index, const std::string& store_p
       return true;
     }
     case OutputConfig::Type::kClickHouse:
-      break;  // the pipeline's own (make_clickhouse)
+    case OutputConfig::Type::kKafka:
+      break;  // the pipeline's own (make_clickhouse, make_kafka)
   }
   return false;
 }
 
-// The alert-only outputs (ClickHouse ones are the pipeline's own).
+bool flow_output(const OutputConfig& c) {
+  return c.type == OutputConfig::Type::kClickHouse || c.type == OutputConfig::Type::kKafka;
+}
+
+// The alert-only outputs (those of flows, ClickHouse and Kafka, are the pipeline's own).
 bool make_outputs(const std::vector<OutputConfig>& configs, const std::string& store_path,
                   std::vector<Output>& out, std::string& error) {
   out.clear();
   for (size_t i = 0; i < configs.size(); ++i) {
-    if (configs[i].type == OutputConfig::Type::kClickHouse) continue;
+    if (flow_output(configs[i])) continue;
     if (!make_output(configs[i], i, store_path, out.emplace_back(), error)) return false;
   }
   return true;
@@ -166,6 +172,40 @@ std::unique_ptr<sink::ClickHouseOutput> make_clickhouse(const OutputConfig& c, s
     return nullptr;
   }
   return out;
+}
+
+std::unique_ptr<kafka::KafkaOutput> make_kafka(const OutputConfig& c, std::string& error) {
+  kafka::KafkaOutput::Options o;
+  o.brokers = c.brokers;
+  o.flows_topic = c.flows_topic;
+  o.alerts_topic = c.alerts_topic;
+  o.flows = c.flows;
+  o.alerts = c.alerts;
+  o.ecs = c.ecs;
+  o.compression = c.kafka_compression;
+  o.properties = c.properties;
+  auto out = std::make_unique<kafka::KafkaOutput>(std::move(o));
+  if (!out->start(error)) {
+    error = fmt::format("{}: {}", c.label, error);
+    return nullptr;
+  }
+  return out;
+}
+
+OutputMetrics kafka_metrics(const std::string& label, const kafka::KafkaOutput& o) {
+  const auto s = o.stats();
+  OutputMetrics m;
+  m.label = label;
+  m.stats.written = s.alerts_sent;
+  m.stats.dropped = s.alerts_dropped;
+  m.stats.errors = s.errors;
+  // Client errors (a broker away) are retried by librdkafka: a problem once something was lost.
+  if (s.flows_dropped != 0 || s.alerts_dropped != 0) m.stats.last_error = s.last_error;
+  m.flows_output = true;
+  m.flows = s.flows_sent;
+  m.flows_dropped = s.flows_dropped;
+  m.flows_staged = s.queued;
+  return m;
 }
 
 OutputMetrics clickhouse_metrics(const std::string& label, const sink::ClickHouseOutput& o) {
@@ -216,6 +256,9 @@ struct Pipeline::Receiver {
   std::unique_ptr<store::ArchiveThread> archive;
   std::vector<FlowBatch> staged;            // per shard
   std::vector<std::vector<int64_t>> hints;  // per shard: the stream's latest end before each
+  std::vector<int64_t> ends;                // per flow: the stream's latest end before it
+  std::vector<int64_t> upstream_ends;       // per flow from Kafka: its producer's watermark
+  std::vector<IpAddr> keys;                 // per flow: its host (Kafka outputs' message key)
   Clock::time_point staged_since{};
   Clock::time_point published_at{};
 
@@ -226,6 +269,7 @@ struct Pipeline::Receiver {
   size_t exporters_total = 0;
   store::ArchiveWriterStats archive_stats;
   uint64_t capture_packets = 0, capture_drops = 0, capture_flows = 0;  // a capture thread's
+  kafka::FlowConsumer::Stats kafka;                                    // the Kafka thread's
 
   void publish() {
     std::vector<ExporterMetrics> ex = exporter_metrics(decoder);
@@ -314,8 +358,17 @@ class Pipeline::Consumer final : public ingest::DatagramConsumer {
     if (!r.batch.empty()) {
       if (r.archive) r.archive->append(r.batch, wall_clock_ms());
       for (auto& ch : p_.clickhouse_) ch.output->add_flows(r.batch);
+      stream_ends(r);
+      if (!p_.kafka_.empty()) {
+        const auto m = p_.model_.load();
+        r.keys.clear();
+        for (const FlowRecord& f : r.batch.records)
+          r.keys.push_back(detect::state_host(f, *m->model));
+        for (auto& k : p_.kafka_) k.output->add_flows(r.batch, r.keys, r.ends);
+      }
       route(r);
       r.batch.clear();
+      r.upstream_ends.clear();
     }
     const auto now = Clock::now();
     if (now - r.staged_since >= kStageAge) hand_over(r);
@@ -341,22 +394,31 @@ class Pipeline::Consumer final : public ingest::DatagramConsumer {
   }
 
  private:
+  // r.ends[i]: the stream's latest flow end before flow i, or the upstream instance's (a
+  // Kafka message's watermark) when that is later.
+  void stream_ends(Receiver& r) {
+    int64_t end = p_.max_end_ms_.load(std::memory_order_relaxed);
+    r.ends.resize(r.batch.size());
+    for (size_t i = 0; i < r.batch.size(); ++i) {
+      if (!r.upstream_ends.empty()) end = std::max(end, r.upstream_ends[i]);
+      r.ends[i] = end;
+      end = std::max(end, r.batch.records[i].end_ms);
+    }
+    int64_t seen = p_.max_end_ms_.load(std::memory_order_relaxed);
+    while (end > seen && !p_.max_end_ms_.compare_exchange_weak(seen, end)) {
+    }
+  }
+
   // Each flow goes to its shard with the stream's latest end before it, so the shard's
   // watermark moves between its flows as one engine's would over the whole stream.
   void route(Receiver& r) {
     const size_t n = p_.shards_.size();
     const std::shared_ptr<const Model> m = n == 1 ? nullptr : p_.model_.load();
-    int64_t end = p_.max_end_ms_.load(std::memory_order_relaxed);
     if (n == 1) r.staged[0].append(r.batch);
     for (size_t i = 0; i < r.batch.size(); ++i) {
-      const FlowRecord& f = r.batch.records[i];
-      const size_t s = n == 1 ? 0 : p_.shard_of(f, *m->model);
+      const size_t s = n == 1 ? 0 : p_.shard_of(r.batch.records[i], *m->model);
       if (n != 1) r.staged[s].append_from(r.batch, i);
-      r.hints[s].push_back(end);
-      end = std::max(end, f.end_ms);
-    }
-    int64_t seen = p_.max_end_ms_.load(std::memory_order_relaxed);
-    while (end > seen && !p_.max_end_ms_.compare_exchange_weak(seen, end)) {
+      r.hints[s].push_back(r.ends[i]);
     }
     for (size_t s = 0; s < n; ++s)
       if (r.staged[s].size() >= kStageFlows) push(r, s);
@@ -513,27 +575,7 @@ Pipeline::~Pipeline() {
 }
 
 size_t Pipeline::shard_of(const FlowRecord& r, const netmodel::ModelIndex& model) const {
-  const bool si = model.place(r.src).internal;
-  const bool di = model.place(r.dst).internal;
-  const IpAddr* key = nullptr;
-  if (si != di) {
-    key = si ? &r.src : &r.dst;
-  } else {
-    // Both sides internal (or neither): the initiator, so that both directions of a
-    // conversation meet; the lower address when the record does not tell.
-    switch (detect::guess_initiator(r)) {
-      case detect::Initiator::kSrc:
-        key = &r.src;
-        break;
-      case detect::Initiator::kDst:
-        key = &r.dst;
-        break;
-      case detect::Initiator::kUnknown:
-        key = r.src < r.dst ? &r.src : &r.dst;
-        break;
-    }
-  }
-  return IpAddrHash{}(*key) % shards_.size();
+  return IpAddrHash{}(detect::state_host(r, model)) % shards_.size();
 }
 
 bool Pipeline::open(std::string& error) {
@@ -603,7 +645,20 @@ bool Pipeline::open(std::string& error) {
       warnings_.push_back(fmt::format("archive: recovered {} segments left by a crash", r.sealed));
   }
   for (size_t i = 0; i < captures_.size(); ++i) captures_[i]->receiver = sockets + i;
-  for (size_t i = 0; i < sockets + captures_.size(); ++i) {
+  if (c.kafka) {
+    kafka::FlowConsumer::Options ko;
+    ko.brokers = c.kafka->brokers;
+    ko.topics = c.kafka->topics;
+    ko.group = c.kafka->group;
+    ko.start = c.kafka->start;
+    ko.properties = c.kafka->properties;
+    kafka_in_ = std::make_unique<kafka::FlowConsumer>(std::move(ko));
+    if (!kafka_in_->open(error)) {
+      error = "[collect.kafka] " + error;
+      return false;
+    }
+  }
+  for (size_t i = 0; i < sockets + captures_.size() + (kafka_in_ ? 1 : 0); ++i) {
     auto r = std::make_unique<Receiver>();
     if (c.archive)
       r->archive = std::make_unique<store::ArchiveThread>(c.store_path, c.archive_options);
@@ -616,11 +671,18 @@ bool Pipeline::open(std::string& error) {
   if (!make_outputs(c.outputs, c.store_path, outputs, error)) return false;
   std::vector<std::pair<AlertSink*, Severity>> fixed;
   for (size_t i = 0; i < c.outputs.size(); ++i) {
-    if (c.outputs[i].type != OutputConfig::Type::kClickHouse) continue;
-    auto ch = make_clickhouse(c.outputs[i], i, c.store_path, error);
-    if (!ch) return false;
-    fixed.emplace_back(ch.get(), c.outputs[i].min_severity);
-    clickhouse_.push_back({c.outputs[i].label, std::move(ch)});
+    const OutputConfig& oc = c.outputs[i];
+    if (oc.type == OutputConfig::Type::kClickHouse) {
+      auto ch = make_clickhouse(oc, i, c.store_path, error);
+      if (!ch) return false;
+      fixed.emplace_back(ch.get(), oc.min_severity);
+      clickhouse_.push_back({oc.label, std::move(ch)});
+    } else if (oc.type == OutputConfig::Type::kKafka) {
+      auto k = make_kafka(oc, error);
+      if (!k) return false;
+      fixed.emplace_back(k.get(), oc.min_severity);
+      kafka_.push_back({oc.label, std::move(k)});
+    }
   }
   alerts_ = std::make_unique<AlertThread>(c.store_path, std::move(outputs), std::move(fixed));
   if (!alerts_->open(error)) return false;
@@ -692,6 +754,32 @@ void Pipeline::start() {
     Capture* cp = c.get();
     c->thread = std::thread([this, cp] { run_capture(*cp); });
   }
+  if (kafka_in_) kafka_thread_ = std::thread([this] { run_kafka(); });
+}
+
+void Pipeline::run_kafka() {
+  const size_t index = receivers_.size() - 1;
+  Receiver& r = *receivers_[index];
+  auto idle = Clock::now();
+  auto publish = [&] {
+    kafka_in_->refresh();
+    const auto s = kafka_in_->stats();
+    std::lock_guard lock(r.mu);
+    r.kafka = s;
+  };
+  while (!sources_stop_.load(std::memory_order_relaxed)) {
+    const size_t n = kafka_in_->poll(r.batch, r.upstream_ends, 100, kKafkaPollMessages);
+    consumer_->deliver(index);
+    kafka_in_->done();  // archived and routed: the offsets may be committed
+    if (n == 0 || Clock::now() - idle >= kPublishEvery) {
+      consumer_->on_idle(index, false);  // hands over, ticks the archive, publishes
+      publish();
+      idle = Clock::now();
+    }
+  }
+  consumer_->on_idle(index, true);
+  kafka_in_->close();
+  publish();
 }
 
 void Pipeline::run_capture(Capture& c) {
@@ -706,10 +794,10 @@ void Pipeline::run_capture(Capture& c) {
     r.capture_drops = c.source->dropped();
     r.capture_flows = ingest.stats().flows;
   };
-  while (!capture_stop_.load(std::memory_order_relaxed)) {
+  while (!sources_stop_.load(std::memory_order_relaxed)) {
     const bool ok = ingest.run(*c.source, [&] {
       consumer_->deliver(c.receiver);
-      return !capture_stop_.load(std::memory_order_relaxed);
+      return !sources_stop_.load(std::memory_order_relaxed);
     });
     consumer_->deliver(c.receiver);
     consumer_->on_idle(c.receiver, false);  // also after a read timeout: flushes, publishes
@@ -854,9 +942,10 @@ void Pipeline::stop() {
   // Sockets first (they drain into the shards and seal the archive), then the shards (their
   // detectors flush into the alert thread), then the alerts.
   listener_->stop();
-  capture_stop_ = true;
+  sources_stop_ = true;
   for (auto& c : captures_)
     if (c->thread.joinable()) c->thread.join();
+  if (kafka_thread_.joinable()) kafka_thread_.join();
   for (auto& s : shards_) {
     {
       std::lock_guard lock(s->mu);
@@ -868,6 +957,7 @@ void Pipeline::stop() {
     if (s->thread.joinable()) s->thread.join();
   alerts_->stop();
   for (auto& ch : clickhouse_) ch.output->stop();  // after everything that feeds them
+  for (auto& k : kafka_) k.output->stop();
   stopped_ = true;
 }
 
@@ -906,6 +996,11 @@ PipelineStats Pipeline::stats() const {
     s.capture_drops += r->capture_drops;
     s.capture_flows += r->capture_flows;
   }
+  if (kafka_in_) {
+    std::lock_guard lock(receivers_.back()->mu);
+    s.kafka.enabled = true;
+    s.kafka.stats = receivers_.back()->kafka;
+  }
   std::sort(
       exporters.begin(), exporters.end(),
       [](const ExporterMetrics& a, const ExporterMetrics& b) { return a.records > b.records; });
@@ -938,6 +1033,7 @@ PipelineStats Pipeline::stats() const {
   s.detectors.assign(by_detector.begin(), by_detector.end());
   if (alerts_) alerts_->fill(s);
   for (const auto& ch : clickhouse_) s.outputs.push_back(clickhouse_metrics(ch.label, *ch.output));
+  for (const auto& k : kafka_) s.outputs.push_back(kafka_metrics(k.label, *k.output));
   std::lock_guard lock(state_mu_);
   s.state_saved_ms = state_saved_ms_;
   s.state_error = state_error_;

@@ -11,7 +11,11 @@
 //
 //   The receive threads also hand their flows to each ClickHouse output (sink/
 //   clickhouse_output.h), which the alert thread feeds with alerts; it sends from a thread of
-//   its own and spools to disk while ClickHouse is away.
+//   its own and spools to disk while ClickHouse is away. Kafka outputs (kafka/kafka_output.h)
+//   take flows and alerts the same way, each flow keyed by its shard's host (state_host).
+//
+//   [collect.kafka]: one more receive thread reads flows from Kafka (kafka/flow_consumer.h)
+//   into the same path; its offsets are stored once its flows are archived and routed.
 //
 // Overload: the archive keeps every flow the receive threads take (a full archive queue makes
 // them wait; the socket buffer absorbs the burst, then the kernel drops and counts); a full
@@ -45,6 +49,8 @@
 #include "ingest/export_decoder.h"
 #include "ingest/udp_listener.h"
 #include "intel/intel_set.h"
+#include "kafka/flow_consumer.h"
+#include "kafka/kafka_output.h"
 #include "netmodel/inventory.h"
 #include "netmodel/model_index.h"
 #include "server/daemon_config.h"
@@ -76,6 +82,12 @@ struct OutputMetrics {
   uint64_t spooled_batches = 0, duplicate_batches = 0;
 };
 
+// [collect.kafka]
+struct KafkaMetrics {
+  bool enabled = false;
+  kafka::FlowConsumer::Stats stats;
+};
+
 struct ShardMetrics {
   uint64_t flows = 0;  // processed by its detectors
   uint64_t shed = 0;   // flows dropped because its queue was full
@@ -100,7 +112,8 @@ struct PipelineStats {
   uint64_t capture_packets = 0;  // live capture ([collect] capture)
   uint64_t capture_drops = 0;    // packets the kernel or interface dropped
   uint64_t capture_flows = 0;    // flows metered from them
-  uint64_t alerts_shed = 0;      // the alert queue was full
+  KafkaMetrics kafka;
+  uint64_t alerts_shed = 0;  // the alert queue was full
   uint64_t alerts_not_stored = 0;
   std::string alert_store_error;
   std::vector<OutputMetrics> outputs;
@@ -186,11 +199,19 @@ class Pipeline {
     std::unique_ptr<sink::ClickHouseOutput> output;
   };
   std::vector<ClickHouse> clickhouse_;
+  struct Kafka {
+    std::string label;
+    std::unique_ptr<kafka::KafkaOutput> output;
+  };
+  std::vector<Kafka> kafka_;
   std::unique_ptr<ingest::UdpListener> listener_;
   struct Capture;
   std::vector<std::unique_ptr<Capture>> captures_;  // live interfaces; receivers after sockets
-  std::atomic<bool> capture_stop_{false};
+  std::atomic<bool> sources_stop_{false};
   void run_capture(Capture& c);
+  std::unique_ptr<kafka::FlowConsumer> kafka_in_;  // [collect.kafka]; the last receiver's
+  std::thread kafka_thread_;
+  void run_kafka();
   std::vector<std::unique_ptr<Receiver>> receivers_;
   std::vector<std::unique_ptr<Shard>> shards_;
   std::unique_ptr<Consumer> consumer_;
