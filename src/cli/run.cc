@@ -81,15 +81,10 @@ bool load_all(const RunOptions& o, Loaded& out) {
 }
 
 // Outputs of flows (clickhouse, kafka): the pipeline's own, changed only by a restart.
-bool is_flow_output(const server::OutputConfig& o) {
-  return o.type == server::OutputConfig::Type::kClickHouse ||
-         o.type == server::OutputConfig::Type::kKafka;
-}
-
 std::vector<server::OutputConfig> flow_outputs(const std::vector<server::OutputConfig>& all) {
   std::vector<server::OutputConfig> out;
   for (const auto& o : all)
-    if (is_flow_output(o)) out.push_back(o);
+    if (o.takes_flows()) out.push_back(o);
   return out;
 }
 
@@ -274,7 +269,8 @@ int run_daemon(const RunOptions& o) {
       cfg.intel = next.intel;
       auto running = flow_outputs(cfg.daemon.outputs);
       cfg.daemon.outputs = next.daemon.outputs;
-      std::erase_if(cfg.daemon.outputs, is_flow_output);
+      std::erase_if(cfg.daemon.outputs,
+                    [](const server::OutputConfig& c) { return c.takes_flows(); });
       cfg.daemon.outputs.insert(cfg.daemon.outputs.end(), running.begin(), running.end());
       log(fmt::format("reloaded {}: {} feeds, {} outputs", o.config, cfg.intel.feeds.size(),
                       cfg.daemon.outputs.size()));

@@ -53,6 +53,8 @@ struct OutputConfig {
   std::string kafka_compression = "lz4";
   kafka::Properties properties;  // librdkafka's own, applied last
 
+  // clickhouse and kafka take flows too; the pipeline keeps them as started (restart applies).
+  bool takes_flows() const { return type == Type::kClickHouse || type == Type::kKafka; }
   bool operator==(const OutputConfig&) const = default;
 };
 

@@ -139,16 +139,12 @@ bool make_output(const OutputConfig& c, size_t index, const std::string& store_p
   return false;
 }
 
-bool flow_output(const OutputConfig& c) {
-  return c.type == OutputConfig::Type::kClickHouse || c.type == OutputConfig::Type::kKafka;
-}
-
 // The alert-only outputs (those of flows, ClickHouse and Kafka, are the pipeline's own).
 bool make_outputs(const std::vector<OutputConfig>& configs, const std::string& store_path,
                   std::vector<Output>& out, std::string& error) {
   out.clear();
   for (size_t i = 0; i < configs.size(); ++i) {
-    if (flow_output(configs[i])) continue;
+    if (configs[i].takes_flows()) continue;
     if (!make_output(configs[i], i, store_path, out.emplace_back(), error)) return false;
   }
   return true;
@@ -400,7 +396,7 @@ class Pipeline::Consumer final : public ingest::DatagramConsumer {
     int64_t end = p_.max_end_ms_.load(std::memory_order_relaxed);
     r.ends.resize(r.batch.size());
     for (size_t i = 0; i < r.batch.size(); ++i) {
-      if (!r.upstream_ends.empty()) end = std::max(end, r.upstream_ends[i]);
+      if (r.upstream_ends.size() == r.batch.size()) end = std::max(end, r.upstream_ends[i]);
       r.ends[i] = end;
       end = std::max(end, r.batch.records[i].end_ms);
     }
