@@ -35,7 +35,7 @@ bool FlowConsumer::open(std::string& error) {
     error = fmt::format("kafka: {}", reason);
     return false;
   }
-  conf.release();  // rd_kafka_new owns it now
+  (void)conf.release();  // rd_kafka_new owns it now (only on success)
   rd_kafka_poll_set_consumer(rk_.get());
   rd_kafka_topic_partition_list_t* topics =
       rd_kafka_topic_partition_list_new(static_cast<int>(o_.topics.size()));

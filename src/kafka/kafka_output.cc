@@ -51,7 +51,7 @@ bool KafkaOutput::start(std::string& error) {
     error = fmt::format("kafka: {}", reason);
     return false;
   }
-  conf.release();  // rd_kafka_new owns it now
+  (void)conf.release();  // rd_kafka_new owns it now (only on success)
   if (o_.flows) flows_topic_ = rd_kafka_topic_new(rk_.get(), o_.flows_topic.c_str(), nullptr);
   if (o_.alerts) alerts_topic_ = rd_kafka_topic_new(rk_.get(), o_.alerts_topic.c_str(), nullptr);
   if ((o_.flows && !flows_topic_) || (o_.alerts && !alerts_topic_)) {
