@@ -88,7 +88,8 @@ bool ClickHouseOutput::start(std::string& error) {
     std::lock_guard lock(mu_);
     running_ = true;
   }
-  thread_ = std::thread([this] { run(); });
+  encoder_ = std::thread([this] { encode_loop(); });
+  thread_ = std::thread([this] { send_loop(); });
   return true;
 }
 
@@ -118,6 +119,7 @@ void ClickHouseOutput::stop() {
   }
   wake_.notify_all();
   space_.notify_all();
+  if (encoder_.joinable()) encoder_.join();
   if (thread_.joinable()) thread_.join();
   std::lock_guard lock(mu_);
   running_ = false;
@@ -139,7 +141,9 @@ void ClickHouseOutput::publish() {
   published_ = std::move(s);
 }
 
-void ClickHouseOutput::run() {
+// The encoder turns staged flows and alerts into insert bodies (RowBinary, gzip) while the
+// sender's previous insert is in flight: both overlap instead of taking turns.
+void ClickHouseOutput::encode_loop() {
   using Clock = std::chrono::steady_clock;
   auto next_flush = Clock::now() + std::chrono::milliseconds(o_.flush_ms);
   FlowBatch flows;
@@ -165,10 +169,45 @@ void ClickHouseOutput::run() {
     encode_alerts(alerts, batches);
     flows.clear();
     alerts.clear();
-    for (Batch& b : batches) deliver(b);
-    replay(stop ? wall_clock_ms() + o_.stop_replay_ms : INT64_MAX);
+    {
+      std::unique_lock lock(mu_);
+      for (Batch& b : batches) {
+        // At most kMaxEncoded bodies wait for the sender; then the staged flows grow.
+        encoded_space_.wait(lock, [&] { return encoded_.size() < kMaxEncoded; });
+        encoded_.push_back(std::move(b));
+        encoded_ready_.notify_one();
+      }
+      if (stop) {
+        encoder_done_ = true;
+        encoded_ready_.notify_one();
+        return;  // the producers stopped before stop() was called
+      }
+    }
+  }
+}
+
+void ClickHouseOutput::send_loop() {
+  for (;;) {
+    Batch b;
+    bool have = false, done = false;
+    {
+      std::unique_lock lock(mu_);
+      // Woken at least every flush interval: the spool is retried even without new batches.
+      encoded_ready_.wait_for(lock, std::chrono::milliseconds(o_.flush_ms),
+                              [&] { return !encoded_.empty() || encoder_done_; });
+      if (!encoded_.empty()) {
+        b = std::move(encoded_.front());
+        encoded_.pop_front();
+        have = true;
+      } else {
+        done = encoder_done_;
+      }
+    }
+    encoded_space_.notify_one();
+    if (have) deliver(b);
+    replay(done ? wall_clock_ms() + o_.stop_replay_ms : INT64_MAX);
     publish();
-    if (stop) return;  // the producers stopped before stop() was called
+    if (done) return;
   }
 }
 

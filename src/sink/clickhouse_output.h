@@ -1,5 +1,6 @@
 // ClickHouseOutput: flows and alerts into ClickHouse (the tables of sink/clickhouse.h), in large
-// gzip-compressed RowBinary inserts sent by a thread of its own (docs/scale.md).
+// gzip-compressed RowBinary inserts (docs/scale.md). Two threads of its own: an encoder builds
+// the next insert's body while a sender's insert is in flight.
 //
 // Flows are staged as the receive threads hand them over and sent every `batch_rows` flows or
 // `flush_ms`, whichever comes first; each insert holds the flows of one UTC day (one partition),
@@ -91,7 +92,9 @@ class ClickHouseOutput final : public AlertSink {
     uint64_t bytes = 0;  // spool file size
     std::string body;    // RowBinary, gzipped or not; empty while it waits on disk
   };
-  void run();
+  static constexpr size_t kMaxEncoded = 2;  // bodies ready for the sender
+  void encode_loop();                       // the encoder thread
+  void send_loop();                         // the sender thread
   void encode_flows(FlowBatch& flows, std::vector<Batch>& out);
   void encode_alerts(const std::vector<Alert>& alerts, std::vector<Batch>& out);
   void deliver(Batch& b);
@@ -108,7 +111,7 @@ class ClickHouseOutput final : public AlertSink {
   Options o_;
   ClickHouseClient client_;  // the sender thread's
   bool schema_ok_ = false;
-  std::mt19937_64 ids_;
+  std::mt19937_64 ids_;      // the encoder thread's
   std::deque<Batch> spool_;  // oldest first, bodies on disk
   uint64_t spool_bytes_ = 0;
   uint64_t next_seq_ = 1;
@@ -117,15 +120,19 @@ class ClickHouseOutput final : public AlertSink {
   Stats counts_;  // the sender's; published under mu_
 
   mutable std::mutex mu_;
-  std::condition_variable wake_;   // the sender: flows, alerts or stop
+  std::condition_variable wake_;   // the encoder: flows, alerts or stop
   std::condition_variable space_;  // add_flows: room in the staging batch
   FlowBatch staged_;
   std::vector<Alert> staged_alerts_;
+  std::condition_variable encoded_ready_;  // the sender: a body, or the encoder is done
+  std::condition_variable encoded_space_;  // the encoder: room in encoded_
+  std::deque<Batch> encoded_;
+  bool encoder_done_ = false;
   bool stopping_ = false;
   bool running_ = false;
   uint64_t shed_alerts_ = 0;  // more than kMaxStagedAlerts waiting
   Stats published_;
-  std::thread thread_;
+  std::thread encoder_, thread_;
 };
 
 }  // namespace orbwatch::sink
