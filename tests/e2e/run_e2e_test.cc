@@ -6,7 +6,6 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
-#include <librdkafka/rdkafka.h>
 
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -28,6 +27,7 @@
 
 #include "util/child_process.h"
 #include "util/clickhouse_server.h"
+#include "util/kafka_mock.h"
 #include "util/pcap_writer.h"
 #include "util/peer_tools.h"
 #include "util/run_command.h"
@@ -952,7 +952,7 @@ TEST_F(RunE2e, KafkaSpreadsHostsOverDetectorInstancesOfOneGroup) {
     EXPECT_GT(metric(d.get("/metrics"), "orbwatch_kafka_flows_total"), 0) << d.name;
     EXPECT_NE(d.get("/api/v1/health").find("\"kafka_lag\":0"), std::string::npos) << d.name;
   }
-  const std::set<std::string> collector_alerts = api_alert_ids();
+
   EXPECT_EQ(daemon_->stop(SIGTERM, 60s), 0) << daemon_->err();
   for (Detector& d : detectors) EXPECT_EQ(d.daemon->stop(SIGTERM, 60s), 0) << d.daemon->err();
 
@@ -1001,33 +1001,16 @@ TEST_F(RunE2e, KafkaSpreadsHostsOverDetectorInstancesOfOneGroup) {
                         std::back_inserter(shared));
   EXPECT_TRUE(shared.empty()) << shared.front();
 
-  // Alerts: every one the collector raised is on the alerts topic, keyed by its id.
-  ASSERT_FALSE(collector_alerts.empty());
-  std::set<std::string> on_topic;
-  {
-    char reason[512];
-    rd_kafka_conf_t* conf = rd_kafka_conf_new();
-    rd_kafka_conf_set(conf, "bootstrap.servers", brokers.c_str(), reason, sizeof reason);
-    rd_kafka_conf_set(conf, "group.id", "reader", reason, sizeof reason);
-    rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, reason, sizeof reason);
-    ASSERT_NE(rk, nullptr) << reason;
-    rd_kafka_poll_set_consumer(rk);
-    rd_kafka_topic_partition_list_t* parts = rd_kafka_topic_partition_list_new(2);
-    for (int p = 0; p < 2; ++p)
-      rd_kafka_topic_partition_list_add(parts, "orbwatch-alerts", p)->offset =
-          RD_KAFKA_OFFSET_BEGINNING;
-    rd_kafka_assign(rk, parts);
-    rd_kafka_topic_partition_list_destroy(parts);
-    const auto until = std::chrono::steady_clock::now() + 20s;
-    while (on_topic.size() < collector_alerts.size() && std::chrono::steady_clock::now() < until) {
-      rd_kafka_message_t* msg = rd_kafka_consumer_poll(rk, 100);
-      if (!msg) continue;
-      if (!msg->err) on_topic.emplace(static_cast<const char*>(msg->key), msg->key_len);
-      rd_kafka_message_destroy(msg);
-    }
-    rd_kafka_consumer_close(rk);
-    rd_kafka_destroy(rk);
-  }
+  // Alerts: each version the collector raised (its jsonl output, complete after the stop) is
+  // on the alerts topic, keyed by its id.
+  const std::vector<std::string> versions = lines_of(read_file(dir_ / "alerts.jsonl"));
+  ASSERT_FALSE(versions.empty());
+  std::set<std::string> collector_alerts, on_topic;
+  for (const auto& line : versions) collector_alerts.insert(alert_id(line));
+  const auto messages =
+      orbwatch::test::read_topic(brokers, "orbwatch-alerts", 2, versions.size() + 1, 20s);
+  EXPECT_EQ(messages.size(), versions.size());  // every version once
+  for (const auto& msg : messages) on_topic.insert(msg.key);
   EXPECT_EQ(on_topic, collector_alerts);
   // The detector instances detect: per detector, they alert on the internal hosts the collector
   // alerts on, and raise the same intel alerts (one per matching flow). Windowed detectors may

@@ -24,40 +24,12 @@ namespace {
 
 using namespace std::chrono_literals;
 
-struct Message {
-  int32_t partition = 0;
-  int64_t offset = 0;
-  std::string key, value;
-};
+using Message = test::TopicMessage;
 
-// Every message of `topic` from its beginning (no group), until `want` arrived or `limit` passed.
 std::vector<Message> read_topic(const std::string& brokers, const std::string& topic,
                                 int partitions, size_t want,
                                 std::chrono::seconds limit = std::chrono::seconds(20)) {
-  std::string error;
-  Conf conf = make_conf(brokers, {}, {{"group.id", "reader"}}, error);
-  char reason[512];
-  Handle rk(rd_kafka_new(RD_KAFKA_CONSUMER, conf.release(), reason, sizeof reason));
-  rd_kafka_poll_set_consumer(rk.get());
-  rd_kafka_topic_partition_list_t* parts = rd_kafka_topic_partition_list_new(partitions);
-  for (int p = 0; p < partitions; ++p)
-    rd_kafka_topic_partition_list_add(parts, topic.c_str(), p)->offset = RD_KAFKA_OFFSET_BEGINNING;
-  rd_kafka_assign(rk.get(), parts);
-  rd_kafka_topic_partition_list_destroy(parts);
-  std::vector<Message> out;
-  const auto until = std::chrono::steady_clock::now() + limit;
-  while (out.size() < want && std::chrono::steady_clock::now() < until) {
-    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk.get(), 100);
-    if (!m) continue;
-    if (!m->err) {
-      out.push_back({m->partition, m->offset,
-                     std::string(static_cast<const char*>(m->key), m->key_len),
-                     std::string(static_cast<const char*>(m->payload), m->len)});
-    }
-    rd_kafka_message_destroy(m);
-  }
-  rd_kafka_consumer_close(rk.get());
-  return out;
+  return test::read_topic(brokers, topic, partitions, want, limit);
 }
 
 // `n` flows between 40 hosts of 10.0.0.0/24 and the outside; keys[i]: the internal one.
