@@ -373,7 +373,15 @@ TEST_F(RunE2e, ApiListsPagesAndAcknowledgesAlerts) {
   const auto [flows, datagrams] = send();
   ASSERT_TRUE(wait_records(flows)) << daemon_->err();
   wait_quiet();
-  const std::set<std::string> all = api_alert_ids();
+  // The last alerts may still be on their way to the store: page once the list holds still
+  // (newest first, so an alert arriving while paging would shift the pages).
+  std::set<std::string> all = api_alert_ids();
+  for (int i = 0; i < 50; ++i) {
+    std::this_thread::sleep_for(300ms);
+    std::set<std::string> again = api_alert_ids();
+    if (again == all) break;
+    all = std::move(again);
+  }
   ASSERT_GT(all.size(), 10u);
   // Pages of 5 cover the same alerts.
   std::set<std::string> paged;
