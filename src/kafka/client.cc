@@ -30,6 +30,17 @@ Conf make_conf(const std::string& brokers, const Properties& defaults, const Pro
   return c;
 }
 
+Handle make_client(rd_kafka_type_t type, Conf& conf, std::string& error) {
+  char reason[512];
+  Handle rk(rd_kafka_new(type, conf.get(), reason, sizeof reason));
+  if (!rk) {
+    error = fmt::format("kafka: {}", reason);
+    return nullptr;
+  }
+  (void)conf.release();  // rd_kafka_new owns it now (only on success)
+  return rk;
+}
+
 bool check_property(const std::string& name, const std::string& value, std::string& error) {
   Conf c(rd_kafka_conf_new());
   return set(c.get(), name, value, error);

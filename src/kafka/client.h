@@ -29,6 +29,10 @@ using Conf = std::unique_ptr<rd_kafka_conf_t, ConfDeleter>;
 Conf make_conf(const std::string& brokers, const Properties& defaults, const Properties& properties,
                std::string& error);
 
+// A producer or consumer from `conf`, which it then owns (left to the caller on failure). Null
+// with "kafka: reason".
+Handle make_client(rd_kafka_type_t type, Conf& conf, std::string& error);
+
 // Whether librdkafka accepts NAME = VALUE (for the config file check); false with its reason.
 bool check_property(const std::string& name, const std::string& value, std::string& error);
 

@@ -29,13 +29,8 @@ bool FlowConsumer::open(std::string& error) {
                                {"log.connection.close", "false"}};
   Conf conf = make_conf(o_.brokers, defaults, o_.properties, error);
   if (!conf) return false;
-  char reason[512];
-  rk_.reset(rd_kafka_new(RD_KAFKA_CONSUMER, conf.get(), reason, sizeof reason));
-  if (!rk_) {
-    error = fmt::format("kafka: {}", reason);
-    return false;
-  }
-  (void)conf.release();  // rd_kafka_new owns it now (only on success)
+  rk_ = make_client(RD_KAFKA_CONSUMER, conf, error);
+  if (!rk_) return false;
   rd_kafka_poll_set_consumer(rk_.get());
   rd_kafka_topic_partition_list_t* topics =
       rd_kafka_topic_partition_list_new(static_cast<int>(o_.topics.size()));

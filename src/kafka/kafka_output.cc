@@ -45,13 +45,8 @@ bool KafkaOutput::start(std::string& error) {
   rd_kafka_conf_set_opaque(conf.get(), this);
   rd_kafka_conf_set_dr_msg_cb(conf.get(), &KafkaOutput::on_delivery);
   rd_kafka_conf_set_error_cb(conf.get(), &KafkaOutput::on_error);
-  char reason[512];
-  rk_.reset(rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), reason, sizeof reason));
-  if (!rk_) {
-    error = fmt::format("kafka: {}", reason);
-    return false;
-  }
-  (void)conf.release();  // rd_kafka_new owns it now (only on success)
+  rk_ = make_client(RD_KAFKA_PRODUCER, conf, error);
+  if (!rk_) return false;
   if (o_.flows) flows_topic_ = rd_kafka_topic_new(rk_.get(), o_.flows_topic.c_str(), nullptr);
   if (o_.alerts) alerts_topic_ = rd_kafka_topic_new(rk_.get(), o_.alerts_topic.c_str(), nullptr);
   if ((o_.flows && !flows_topic_) || (o_.alerts && !alerts_topic_)) {
