@@ -8,12 +8,13 @@ namespace orbwatch::kafka {
 
 namespace {
 
+// False with "NAME: reason".
 bool set(rd_kafka_conf_t* c, const std::string& name, const std::string& value,
          std::string& error) {
   char reason[512];
   if (rd_kafka_conf_set(c, name.c_str(), value.c_str(), reason, sizeof reason) == RD_KAFKA_CONF_OK)
     return true;
-  error = fmt::format("kafka: {}: {}", name, reason);
+  error = fmt::format("{}: {}", name, reason);
   return false;
 }
 
@@ -22,12 +23,13 @@ bool set(rd_kafka_conf_t* c, const std::string& name, const std::string& value,
 Conf make_conf(const std::string& brokers, const Properties& defaults, const Properties& properties,
                std::string& error) {
   Conf c(rd_kafka_conf_new());
-  for (const auto& [name, value] : defaults)
-    if (!set(c.get(), name, value, error)) return nullptr;
-  if (!set(c.get(), "bootstrap.servers", brokers, error)) return nullptr;
-  for (const auto& [name, value] : properties)
-    if (!set(c.get(), name, value, error)) return nullptr;
-  return c;
+  bool ok = true;
+  for (const auto& [name, value] : defaults) ok = ok && set(c.get(), name, value, error);
+  ok = ok && set(c.get(), "bootstrap.servers", brokers, error);
+  for (const auto& [name, value] : properties) ok = ok && set(c.get(), name, value, error);
+  if (ok) return c;
+  error = "kafka: " + error;
+  return nullptr;
 }
 
 Handle make_client(rd_kafka_type_t type, Conf& conf, std::string& error) {
@@ -62,10 +64,6 @@ bool valid_brokers(const std::string& brokers) {
       if (ch < '0' || ch > '9') return false;
   }
   return true;
-}
-
-std::string version() {
-  return rd_kafka_version_str();
 }
 
 }  // namespace orbwatch::kafka

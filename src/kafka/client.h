@@ -33,13 +33,10 @@ Conf make_conf(const std::string& brokers, const Properties& defaults, const Pro
 // with "kafka: reason".
 Handle make_client(rd_kafka_type_t type, Conf& conf, std::string& error);
 
-// Whether librdkafka accepts NAME = VALUE (for the config file check); false with its reason.
+// Whether librdkafka accepts NAME = VALUE (for the config file check); false with "NAME: reason".
 bool check_property(const std::string& name, const std::string& value, std::string& error);
 
 // "host:port,host:port": every entry has a host and a port.
 bool valid_brokers(const std::string& brokers);
-
-// librdkafka's version ("2.0.2").
-std::string version();
 
 }  // namespace orbwatch::kafka

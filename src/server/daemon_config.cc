@@ -181,7 +181,7 @@ void kafka_properties(TableReader& r, const toml::node& v, const std::string& ke
       r.problems().add(name.source(),
                        fmt::format("{}.{}.bootstrap.servers: set brokers instead", r.name(), key));
     } else if (!kafka::check_property(std::string(name.str()), text, error)) {
-      r.problems().add(value.source(), fmt::format("{}.{}.{}", r.name(), key, error.substr(7)));
+      r.problems().add(value.source(), fmt::format("{}.{}.{}", r.name(), key, error));
     } else {
       out.emplace_back(std::string(name.str()), std::move(text));
     }

@@ -355,13 +355,14 @@ class Pipeline::Consumer final : public ingest::DatagramConsumer {
       if (r.archive) r.archive->append(r.batch, wall_clock_ms());
       for (auto& ch : p_.clickhouse_) ch.output->add_flows(r.batch);
       stream_ends(r);
-      if (!p_.kafka_.empty()) {
+      // Each flow's host, once: the shard it goes to and its Kafka message key.
+      r.keys.clear();
+      if (!p_.kafka_.empty() || p_.shards_.size() > 1) {
         const auto m = p_.model_.load();
-        r.keys.clear();
         for (const FlowRecord& f : r.batch.records)
           r.keys.push_back(detect::state_host(f, *m->model));
-        for (auto& k : p_.kafka_) k.output->add_flows(r.batch, r.keys, r.ends);
       }
+      for (auto& k : p_.kafka_) k.output->add_flows(r.batch, r.keys, r.ends);
       route(r);
       r.batch.clear();
       r.upstream_ends.clear();
@@ -405,14 +406,13 @@ class Pipeline::Consumer final : public ingest::DatagramConsumer {
     }
   }
 
-  // Each flow goes to its shard with the stream's latest end before it, so the shard's
-  // watermark moves between its flows as one engine's would over the whole stream.
+  // Each flow goes to the shard of its host (r.keys) with the stream's latest end before it, so
+  // the shard's watermark moves between its flows as one engine's would over the whole stream.
   void route(Receiver& r) {
     const size_t n = p_.shards_.size();
-    const std::shared_ptr<const Model> m = n == 1 ? nullptr : p_.model_.load();
     if (n == 1) r.staged[0].append(r.batch);
     for (size_t i = 0; i < r.batch.size(); ++i) {
-      const size_t s = n == 1 ? 0 : p_.shard_of(r.batch.records[i], *m->model);
+      const size_t s = n == 1 ? 0 : IpAddrHash{}(r.keys[i]) % n;
       if (n != 1) r.staged[s].append_from(r.batch, i);
       r.hints[s].push_back(r.ends[i]);
     }
@@ -570,10 +570,6 @@ Pipeline::~Pipeline() {
   if (lock_fd_ >= 0) ::close(lock_fd_);
 }
 
-size_t Pipeline::shard_of(const FlowRecord& r, const netmodel::ModelIndex& model) const {
-  return IpAddrHash{}(detect::state_host(r, model)) % shards_.size();
-}
-
 bool Pipeline::open(std::string& error) {
   const DaemonConfig& c = o_.config;
   started_ms_ = wall_clock_ms();
@@ -719,7 +715,7 @@ bool Pipeline::load_state(std::string& error) {
     return false;
   const auto m = model_.load();
   for (const auto& [key, rec] : all.services()) {
-    // The server is the internal side of its flows: shard_of sends them by its address.
+    // The server is the internal side of its flows: route() sends them by its address.
     shards_[IpAddrHash{}(key.addr) % shards_.size()]->inventory.put(key, rec);
   }
   for (const auto& [addr, rec] : all.devices())

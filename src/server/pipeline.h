@@ -2,7 +2,7 @@
 //
 //   receive threads (UdpListener, one per socket; a capture thread per live interface: packets
 //   metered into flows): decode -> archive (ArchiveThread)
-//        |  each flow to the detect shard of its internal host (shard_of)
+//        |  each flow to the detect shard of its internal host (detect::state_host)
 //        v
 //   detect shards (one thread each): Engine with its own detectors and edge inventory
 //        |  alerts
@@ -183,7 +183,6 @@ class Pipeline {
     std::shared_ptr<const enrich::GeoDb> geo;
   };
 
-  size_t shard_of(const FlowRecord& r, const netmodel::ModelIndex& model) const;
   void run_shard(Shard& s);
   bool load_state(std::string& error);
   bool collect_snapshots(std::chrono::milliseconds wait);
